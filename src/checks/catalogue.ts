@@ -1,0 +1,10 @@
+import type { FindingKind } from '../core/findings.js';
+import { KUBERNETES_FINDINGS } from './kubernetes/findings.js';
+
+/**
+ * The one catalogue of finding codes: every area's entries, keyed by code. A test checks that codes
+ * are unique and every anchor exists in the runbook.
+ */
+export const CATALOGUE: ReadonlyArray<FindingKind<never>> = [...Object.values(KUBERNETES_FINDINGS)] as ReadonlyArray<
+  FindingKind<never>
+>;

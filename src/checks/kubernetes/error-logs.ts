@@ -1,0 +1,122 @@
+import { makeFinding, type Finding } from '../../core/findings.js';
+import { mapLimited } from '../../core/concurrency.js';
+import type { KubePort } from '../../kube/port.js';
+import { defineCheck, type EvaluationEnv } from '../check.js';
+import { KUBERNETES_FINDINGS as F } from './findings.js';
+
+/** No pod's log read is allowed to exceed this, whatever --tail asks. */
+const LOG_BYTES_LIMIT = 512 * 1024;
+/** Longest sample line kept in the evidence. */
+const SAMPLE_CHARS = 240;
+/** `grep -i error` of the runbook's triage step, plus FATAL which its diagnosis greps for. */
+const ERROR_LINE = /\b(error|fatal)\b/i;
+
+/** Error lines of one pod's recent log. */
+export interface PodLogEvidence {
+  pod: string;
+  container: string | null;
+  linesRead: number;
+  errorLines: number;
+  samples: string[];
+  /** Timestamp of the first error line read, when the log carried one. */
+  firstErrorAt: string | null;
+  /** Lines from the previous (crashed) container instance, if it restarted. */
+  previous: boolean;
+}
+
+export interface ErrorLogEvidence {
+  tailLines: number;
+  pods: PodLogEvidence[];
+}
+
+/**
+ * Error logs (`kubectl logs -l app=aegis-api --tail=100 | grep -i error`): the last N lines of each
+ * app pod, and of the previous instance of a container that restarted, read a few pods at a time
+ * and bounded in bytes; lines matching ERROR or FATAL are counted per pod with a few samples.
+ */
+export const errorLogsCheck = defineCheck<ErrorLogEvidence>({
+  id: 'error-logs',
+  title: 'Error lines in recent logs',
+  target: 'cluster',
+  async collect(ctx) {
+    const kube = await ctx.kube();
+    const { logTailLines, logConcurrency, logSamples } = ctx.config.triage;
+    const pods = await kube.listPods(ctx.config.app.selector);
+    const targets = pods.flatMap((pod) => {
+      const name = pod.metadata?.name ?? '';
+      const container = ctx.config.app.container ?? pod.spec?.containers?.[0]?.name;
+      const restarted = (pod.status?.containerStatuses ?? []).some((c) => c.name === container && c.restartCount > 0);
+      const running = (pod.status?.containerStatuses ?? []).some((c) => c.name === container && c.state?.running);
+      const reads = [{ pod: name, container, previous: false }];
+      if (restarted && !running) reads.push({ pod: name, container, previous: true });
+      return reads;
+    });
+    const results = await mapLimited(targets, logConcurrency, (t) => readErrors(kube, t, logTailLines, logSamples));
+    return { tailLines: logTailLines, pods: results.sort((a, b) => a.pod.localeCompare(b.pod)) };
+  },
+  evaluate: evaluateErrorLogs,
+});
+
+async function readErrors(
+  kube: KubePort,
+  target: { pod: string; container: string | undefined; previous: boolean },
+  tailLines: number,
+  samples: number,
+): Promise<PodLogEvidence> {
+  const text = await kube.readPodLog(target.pod, {
+    container: target.container,
+    tailLines,
+    limitBytes: LOG_BYTES_LIMIT,
+    previous: target.previous,
+    timestamps: true,
+  });
+  return scanLog(text, { pod: target.pod, container: target.container ?? null, previous: target.previous, samples });
+}
+
+/** Counts error lines in a log read with timestamps (`2026-…Z message`). Pure, so tests feed it text. */
+export function scanLog(
+  text: string,
+  meta: { pod: string; container: string | null; previous: boolean; samples: number },
+): PodLogEvidence {
+  let linesRead = 0;
+  let errorLines = 0;
+  let firstErrorAt: string | null = null;
+  const samples: string[] = [];
+  for (const raw of text.split('\n')) {
+    if (!raw) continue;
+    linesRead += 1;
+    const space = raw.indexOf(' ');
+    const stamp = space > 0 && /^\d{4}-\d\d-\d\dT/.test(raw) ? raw.slice(0, space) : null;
+    const line = stamp ? raw.slice(space + 1) : raw;
+    if (!ERROR_LINE.test(line)) continue;
+    errorLines += 1;
+    firstErrorAt ??= stamp && !Number.isNaN(Date.parse(stamp)) ? new Date(stamp).toISOString() : null;
+    samples.push(line.slice(0, SAMPLE_CHARS));
+    if (samples.length > meta.samples) samples.shift();
+  }
+  return { pod: meta.pod, container: meta.container, linesRead, errorLines, samples, firstErrorAt, previous: meta.previous };
+}
+
+export function evaluateErrorLogs(evidence: ErrorLogEvidence, _env: EvaluationEnv): Finding[] {
+  const byPod = new Map<string, PodLogEvidence[]>();
+  for (const log of evidence.pods) byPod.set(log.pod, [...(byPod.get(log.pod) ?? []), log]);
+  const findings: Finding[] = [];
+  for (const [pod, logs] of byPod) {
+    const count = logs.reduce((n, l) => n + l.errorLines, 0);
+    if (!count) continue;
+    const read = logs.reduce((n, l) => n + l.linesRead, 0);
+    const samples = logs.flatMap((l) => l.samples);
+    const firsts = logs.map((l) => l.firstErrorAt).filter((t): t is string => Boolean(t)).sort();
+    findings.push(
+      makeFinding(F.errorLogLines, {
+        check: 'error-logs',
+        params: { pod, count, read, sample: samples[samples.length - 1] ?? '' },
+        resource: `pod/${pod}`,
+        evidence: { errorLines: count, linesRead: read, samples, previousInstance: logs.some((l) => l.previous && l.errorLines > 0) },
+        next: ['aegis-ir diagnose api-errors'],
+        since: firsts[0] ?? null,
+      }),
+    );
+  }
+  return findings;
+}

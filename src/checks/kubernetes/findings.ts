@@ -1,0 +1,111 @@
+import { defineFinding } from '../../core/findings.js';
+
+/** Finding codes of the Kubernetes triage checks (AEG-10xx). */
+export const KUBERNETES_FINDINGS = {
+  workloadMissing: defineFinding<{ deployment: string; namespace: string; selector: string }>({
+    code: 'AEG-1000',
+    title: 'Workload missing',
+    severity: 'SEV1',
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) => `no deployment/${p.deployment} and no pods matching ${p.selector} in namespace ${p.namespace}`,
+  }),
+  noReadyPods: defineFinding<{ deployment: string; desired: number; pods: number }>({
+    code: 'AEG-1001',
+    title: 'No ready pod',
+    severity: 'SEV1',
+    anchor: 'incident-classification',
+    summary: (p) => `no ready ${p.deployment} pod (0 of ${p.desired} desired, ${p.pods} pod(s) exist): the API is down`,
+  }),
+  mostPodsFailing: defineFinding<{ failing: number; total: number; reasons: string }>({
+    code: 'AEG-1002',
+    title: 'Most pods crash-looping',
+    severity: 'SEV2',
+    anchor: 'incident-classification',
+    summary: (p) => `${p.failing} of ${p.total} pods are failing to run (${p.reasons})`,
+  }),
+  somePodsFailing: defineFinding<{ failing: number; total: number; reasons: string }>({
+    code: 'AEG-1003',
+    title: 'Some pods crash-looping',
+    severity: 'SEV3',
+    anchor: 'incident-classification',
+    summary: (p) => `${p.failing} of ${p.total} pods are failing to run (${p.reasons}) while the others serve`,
+  }),
+  oomKilled: defineFinding<{ pod: string; container: string; ago: string; restarts: number }>({
+    code: 'AEG-1004',
+    title: 'Container OOMKilled',
+    severity: 'SEV3',
+    anchor: 'issue-high-memory-usage',
+    summary: (p) => `${p.pod}/${p.container} was OOMKilled ${p.ago} ago (${p.restarts} restart(s))`,
+  }),
+  restarting: defineFinding<{ pod: string; container: string; ago: string; restarts: number; reason: string }>({
+    code: 'AEG-1005',
+    title: 'Container restarted recently',
+    severity: 'SEV3',
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) => `${p.pod}/${p.container} restarted ${p.ago} ago (${p.reason}, ${p.restarts} restart(s) in all)`,
+  }),
+  degradedDeployment: defineFinding<{ deployment: string; ready: number; desired: number }>({
+    code: 'AEG-1006',
+    title: 'Deployment degraded',
+    severity: 'SEV3',
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) => `deployment/${p.deployment} has ${p.ready} of ${p.desired} replicas ready`,
+  }),
+  memoryNearLimit: defineFinding<{ pod: string; container: string; usage: string; limit: string; percent: number }>({
+    code: 'AEG-1010',
+    title: 'Memory near limit',
+    severity: 'SEV3',
+    anchor: 'issue-high-memory-usage',
+    summary: (p) => `${p.pod}/${p.container} uses ${p.usage} of its ${p.limit} memory limit (${p.percent}%)`,
+  }),
+  cpuNearLimit: defineFinding<{ pod: string; container: string; usage: string; limit: string; percent: number }>({
+    code: 'AEG-1011',
+    title: 'CPU near limit',
+    severity: 'SEV3',
+    anchor: 'issue-high-api-error-rate',
+    summary: (p) => `${p.pod}/${p.container} uses ${p.usage} of its ${p.limit} CPU limit (${p.percent}%): throttled`,
+  }),
+  noMemoryLimit: defineFinding<{ pod: string; container: string }>({
+    code: 'AEG-1012',
+    title: 'No memory limit',
+    severity: 'SEV4',
+    anchor: 'issue-high-memory-usage',
+    summary: (p) => `${p.pod}/${p.container} has no memory limit; a leak can starve its node`,
+  }),
+  recentRollout: defineFinding<{ deployment: string; revision: number; cause: string; ago: string }>({
+    code: 'AEG-1020',
+    title: 'Recent rollout',
+    severity: null,
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) => `deployment/${p.deployment} rolled out revision ${p.revision} (${p.cause}) ${p.ago} ago`,
+  }),
+  suspectRollout: defineFinding<{ deployment: string; revision: number; cause: string; ago: string; codes: string }>({
+    code: 'AEG-1021',
+    title: 'Rollout preceded the symptoms',
+    severity: null,
+    anchor: 'issue-high-api-error-rate',
+    summary: (p) =>
+      `suspect: revision ${p.revision} of deployment/${p.deployment} (${p.cause}) rolled out ${p.ago} ago, before ${p.codes} began`,
+  }),
+  errorLogLines: defineFinding<{ pod: string; count: number; read: number; sample: string }>({
+    code: 'AEG-1030',
+    title: 'Error lines in logs',
+    severity: 'SEV4',
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) => `${p.pod}: ${p.count} of the last ${p.read} log lines are errors, e.g. "${p.sample}"`,
+  }),
+  healthFailingEverywhere: defineFinding<{ command: string; pods: number; exitCode: number; detail: string }>({
+    code: 'AEG-1040',
+    title: 'Health check failing on every pod',
+    severity: 'SEV1',
+    anchor: 'issue-high-api-error-rate',
+    summary: (p) => `${p.command} failed on all ${p.pods} pod(s) (exit ${p.exitCode}): ${p.detail}`,
+  }),
+  healthFailingSome: defineFinding<{ command: string; failing: number; pods: number; exitCode: number; detail: string }>({
+    code: 'AEG-1041',
+    title: 'Health check failing on some pods',
+    severity: 'SEV3',
+    anchor: 'issue-high-api-error-rate',
+    summary: (p) => `${p.command} failed on ${p.failing} of ${p.pods} pods (exit ${p.exitCode}): ${p.detail}`,
+  }),
+};

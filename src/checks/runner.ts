@@ -1,0 +1,87 @@
+import { mapLimited } from '../core/concurrency.js';
+import type { Context } from '../core/context.js';
+import { CancelledError, UnreachableError, UsageError, hintFor } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import type { Finding } from '../core/findings.js';
+import { SkipCheck, type Check, type Target } from './check.js';
+
+export type CheckStatus = 'ok' | 'findings' | 'skipped' | 'errored';
+
+/** What happened to one check, as reported in `checks[]`. */
+export interface CheckOutcome {
+  id: string;
+  title: string;
+  target: Target;
+  status: CheckStatus;
+  durationMs: number;
+  /** Why it errored (null otherwise). */
+  error: string | null;
+  /** Why it was skipped (null otherwise). */
+  reason: string | null;
+  /** Set when the check's target could not be reached or refused access. */
+  unreachable: boolean;
+  /** The next thing to try when it errored. */
+  hint: string | null;
+  findings: Finding[];
+}
+
+export interface RunOptions {
+  /** Deadline of each check. */
+  checkTimeoutMs: number;
+  /** Deadline of the whole run (`--timeout`). */
+  timeoutMs: number;
+  /** Checks running at once. */
+  concurrency?: number;
+}
+
+/**
+ * Runs checks concurrently, each under its own deadline and all under the global one. A check that
+ * fails, times out or cannot reach its target is reported as `errored` without stopping the others;
+ * only a usage error (the operator's configuration is wrong) or cancellation ends the run.
+ */
+export async function runChecks(ctx: Context, checks: Check[], options: RunOptions): Promise<CheckOutcome[]> {
+  const started = Date.now();
+  const outcomes = await mapLimited(checks, options.concurrency ?? 8, (check) => {
+    const remaining = options.timeoutMs - (Date.now() - started);
+    return runOne(ctx, check, Math.max(0, Math.min(options.checkTimeoutMs, remaining)));
+  });
+  if (ctx.signal.aborted) throw new CancelledError();
+  return outcomes;
+}
+
+async function runOne(ctx: Context, check: Check, deadlineMs: number): Promise<CheckOutcome> {
+  const started = Date.now();
+  const base = { id: check.id, title: check.title, target: check.target };
+  const done = (rest: Omit<CheckOutcome, 'id' | 'title' | 'target' | 'durationMs'>): CheckOutcome => ({
+    ...base,
+    durationMs: Date.now() - started,
+    ...rest,
+  });
+  try {
+    const evidence = await withDeadline(check.collect(ctx), deadlineMs, ctx.signal);
+    const findings = check.evaluate(evidence, { config: ctx.config, now: ctx.clock.now() });
+    return done({ status: findings.length ? 'findings' : 'ok', error: null, reason: null, unreachable: false, hint: null, findings });
+  } catch (error) {
+    if (error instanceof SkipCheck) {
+      return done({ status: 'skipped', error: null, reason: error.message, unreachable: false, hint: null, findings: [] });
+    }
+    if (error instanceof UsageError || error instanceof CancelledError) throw error;
+    const unreachable = error instanceof UnreachableError || error instanceof DeadlineError;
+    ctx.logger.debug(`check ${check.id} failed: ${(error as Error).stack ?? String(error)}`);
+    return done({ status: 'errored', error: (error as Error).message, reason: null, unreachable, hint: hintFor(error) ?? null, findings: [] });
+  }
+}
+
+class DeadlineError extends Error {}
+
+function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new DeadlineError(`timed out after ${formatDuration(ms)}`)), ms);
+    const onAbort = () => reject(new CancelledError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}

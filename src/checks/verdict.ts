@@ -1,0 +1,59 @@
+import type { Finding } from '../core/findings.js';
+import { SEVERITY_CLASSES, worstSeverity, type EscalationStep, type Severity } from '../core/severity.js';
+import type { CheckOutcome } from './runner.js';
+
+/**
+ * The result of `triage` and `diagnose`: the verdict, the findings behind it and what each check did.
+ * Rendered as text or as SPEC's JSON document.
+ */
+export interface Report {
+  command: string;
+  severity: Severity | null;
+  severityReason: string;
+  responseTime: string | null;
+  escalation: EscalationStep[];
+  findings: Finding[];
+  checks: CheckOutcome[];
+  /** Targets that could not be reached, so the verdict may be worse than it says. */
+  unknown: string[];
+  /** Nothing could be assessed at all. */
+  assessedNothing: boolean;
+}
+
+/**
+ * Classifies the incident from every check's findings: the worst severity any finding implies wins
+ * and is named as the reason. A check that could not run never lowers the verdict; it is reported
+ * as unknown.
+ */
+export function classify(command: string, outcomes: CheckOutcome[], extraFindings: Finding[] = []): Report {
+  const findings = [...outcomes.flatMap((o) => o.findings), ...extraFindings].sort(
+    (a, b) => rankOf(a.severity) - rankOf(b.severity),
+  );
+  const severity = findings.reduce<Severity | null>((worst, f) => worstSeverity(worst, f.severity), null);
+  const unknown = [...new Set(outcomes.filter((o) => o.unreachable).map((o) => `${o.target} (${o.error})`))];
+  const assessedNothing = outcomes.length > 0 && outcomes.every((o) => o.status === 'errored' || o.status === 'skipped');
+  const deciding = severity ? findings.filter((f) => f.severity === severity) : [];
+  let severityReason = deciding.map((f) => `${f.code} ${f.summary}`).join('; ');
+  if (!severity) {
+    severityReason = assessedNothing
+      ? `unknown: nothing could be assessed${unknown.length ? `; unreachable: ${unknown.join(', ')}` : ''}`
+      : unknown.length
+        ? `no finding among the checks that ran; unknown: ${unknown.join(', ')} unreachable`
+        : 'all checks ok';
+  }
+  return {
+    command,
+    severity,
+    severityReason,
+    responseTime: severity ? SEVERITY_CLASSES[severity].responseTime : null,
+    escalation: severity ? SEVERITY_CLASSES[severity].escalation : [],
+    findings,
+    checks: outcomes,
+    unknown,
+    assessedNothing,
+  };
+}
+
+function rankOf(severity: Severity | null): number {
+  return severity ? Number(severity.slice(3)) : 9;
+}

@@ -1,0 +1,91 @@
+import { Command, CommanderError, Option } from 'commander';
+import { SEVERITIES } from './core/severity.js';
+import { ExitCode, exitCodeFor, hintFor } from './core/errors.js';
+import { redact } from './core/redact.js';
+import type { Runtime } from './core/runtime.js';
+import { makeHost, type CommandHost } from './commands/host.js';
+import { triageCommand } from './commands/triage.js';
+
+/** Every top-level command, in the order `--help` lists them. */
+const COMMANDS: Array<(host: CommandHost) => Command> = [triageCommand];
+
+/** Builds the commander program for one run. */
+export function buildProgram(host: CommandHost): Command {
+  const { runtime } = host;
+  const program = new Command('aegis-ir')
+    .description(
+      'Incident response for Cloud Aegis: gather the evidence the runbook asks for, classify the SEV, fix safely.',
+    )
+    .version('0.1.0', '--version', 'print the version')
+    .option('--kubeconfig <file>', 'kubeconfig file (env: KUBECONFIG)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .option('-n, --namespace <ns>', 'namespace of the Aegis workloads (default: aegis)')
+    .option('--config <file>', 'YAML config file (env: AEGIS_IR_CONFIG; default ~/.config/aegis-ir/config.yaml)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .addOption(
+      new Option('--fail-on <sev>', 'exit 3 when a severity at or above this is classified (default: SEV4)').choices([
+        ...SEVERITIES,
+        'never',
+      ]),
+    )
+    .option('--timeout <duration>', 'deadline for the whole run, e.g. 30s, 2m (default: 30s)')
+    .option('--no-color', 'disable colour (env: NO_COLOR)')
+    .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
+    .option('-v, --verbose', 'print debug detail on stderr')
+    .showHelpAfterError('(run with --help for usage)')
+    .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureOutput({
+      writeOut: (text) => runtime.stdout.write(text),
+      writeErr: (text) => runtime.stderr.write(text),
+    })
+    .exitOverride();
+  for (const make of COMMANDS) {
+    const command = make(host);
+    program.addCommand(command);
+  }
+  // Subcommands inherit the program's output settings and its exit override.
+  for (const command of program.commands) {
+    command
+      .configureOutput({
+        writeOut: (text) => runtime.stdout.write(text),
+        writeErr: (text) => runtime.stderr.write(text),
+      })
+      .showHelpAfterError(`(run "aegis-ir ${command.name()} --help" for usage)`)
+      .exitOverride();
+  }
+  return program;
+}
+
+/**
+ * Runs the CLI for `argv` (without node and script) and returns the exit code. Typed errors are
+ * mapped to SPEC's exit codes here and only here; user errors print one line and a hint, never a
+ * stack trace.
+ */
+export async function runCli(argv: string[], runtime: Runtime): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const host = makeHost(runtime, (code) => {
+    exitCode = code;
+  });
+  const program = buildProgram(host);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const code = exitCodeFor(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (code === ExitCode.internal) {
+      runtime.stderr.write(
+        redact(`aegis-ir: internal error: ${message}\n${runtime.env.AEGIS_IR_DEBUG ? `${(error as Error).stack}\n` : ''}` +
+          'This is a bug in aegis-ir; rerun with AEGIS_IR_DEBUG=1 for the stack trace and report it.\n'),
+      );
+    } else {
+      const hint = hintFor(error);
+      runtime.stderr.write(redact(`aegis-ir: ${message}\n${hint ? `  try: ${hint}\n` : ''}`));
+    }
+    return code;
+  }
+}

@@ -1,0 +1,31 @@
+import type { Report } from '../checks/verdict.js';
+import type { Context } from '../core/context.js';
+import { ExitCode } from '../core/errors.js';
+import { meetsFailOn } from '../core/severity.js';
+import { reportDocument, reportText } from '../render/report.js';
+
+/**
+ * Prints a triage/diagnose report in the chosen format and returns the exit code SPEC gives it:
+ * 3 when a severity at or above --fail-on was classified, else 4 when a target needed for the
+ * verdict was unreachable or nothing could be assessed, else 0.
+ */
+export function emitReport(ctx: Context, report: Report, verbose: boolean): number {
+  if (report.assessedNothing && ctx.config.output === 'text') {
+    // Nothing could be assessed: one clear line beats a page of identical errors.
+    const failed = report.checks.find((c) => c.unreachable) ?? report.checks.find((c) => c.status === 'errored');
+    const reason = failed?.error ?? report.severityReason;
+    ctx.io.stderr.write(`aegis-ir: ${reason}${failed?.hint ? `\n  try: ${failed.hint}` : ''}\n`);
+    return ExitCode.unreachable;
+  }
+  if (ctx.config.output === 'json') {
+    ctx.io.stdout.write(`${JSON.stringify(reportDocument(report), null, 2)}\n`);
+  } else {
+    ctx.io.stdout.write(reportText(report, { color: ctx.io.color, verbose }));
+  }
+  if (meetsFailOn(report.severity, ctx.config.failOn)) return ExitCode.severity;
+  if (report.unknown.length || report.assessedNothing) {
+    for (const target of report.unknown) ctx.io.stderr.write(`aegis-ir: verdict incomplete: ${target} unreachable\n`);
+    return ExitCode.unreachable;
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { loadConfig, type Overrides } from './config.js';
+import { once, systemClock, type Context, type Logger, type Progress, type Prompter } from './context.js';
+import { UsageError } from './errors.js';
+import { colorEnabled, type IOStreams, type TextSink } from './io.js';
+import { redact } from './redact.js';
+import type { Runtime } from './runtime.js';
+
+/** Global flags (on every command) and the config key each one sets. */
+export const GLOBAL_FLAG_KEYS: Record<string, string> = {
+  namespace: 'namespace',
+  kubeconfig: 'kubeconfig',
+  context: 'context',
+  output: 'output',
+  failOn: 'failOn',
+  timeout: 'timeout',
+};
+
+/** Options commander hands to every action: the globals plus the command's own. */
+export interface GlobalOptions {
+  config?: string;
+  color?: boolean;
+  verbose?: boolean;
+  yes?: boolean;
+  [key: string]: unknown;
+}
+
+/**
+ * Builds a command's {@link Context} from the runtime and the parsed flags. Streams are wrapped so
+ * that no secret reaches the terminal, whatever a command prints.
+ */
+export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlags: Overrides = {}): Context {
+  const flags: Overrides = { ...extraFlags };
+  for (const [option, key] of Object.entries(GLOBAL_FLAG_KEYS)) {
+    if (options[option] !== undefined) flags[key] = options[option];
+  }
+  const config = loadConfig({ file: options.config, env: runtime.env, flags });
+  const json = config.output === 'json';
+  const io: IOStreams = {
+    stdout: redacting(runtime.stdout),
+    stderr: redacting(runtime.stderr),
+    stdinIsTTY: runtime.stdinIsTTY,
+    stdoutIsTTY: runtime.stdoutIsTTY,
+    stderrIsTTY: runtime.stderrIsTTY,
+    color: colorEnabled({ flag: options.color, env: runtime.env, isTTY: runtime.stdoutIsTTY && !json }),
+  };
+  const stderrColor = colorEnabled({ flag: options.color, env: runtime.env, isTTY: runtime.stderrIsTTY });
+  const logger = makeLogger(io.stderr, Boolean(options.verbose));
+  const connect = runtime.connectKube ?? (async (target, env) => (await import('../kube/client.js')).connectKube(target, env));
+  return {
+    config,
+    env: runtime.env,
+    io,
+    clock: runtime.clock ?? systemClock,
+    prompter: runtime.prompter ?? noTerminalPrompter,
+    logger,
+    signal: runtime.signal,
+    progress: (text) => (runtime.stderrIsTTY && !json ? spinner(text, runtime.stderr, stderrColor) : silentProgress),
+    kube: once(() =>
+      connect({ kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace }, runtime.env),
+    ),
+  };
+}
+
+function redacting(sink: TextSink): TextSink {
+  return { write: (text: string) => sink.write(redact(text)) };
+}
+
+function makeLogger(stderr: TextSink, verbose: boolean): Logger {
+  return {
+    debug: (message) => {
+      if (verbose) stderr.write(`debug: ${message}\n`);
+    },
+    warn: (message) => {
+      stderr.write(`warning: ${message}\n`);
+    },
+  };
+}
+
+const noTerminalPrompter: Prompter = {
+  confirm: () => Promise.reject(new UsageError('confirmation needs a terminal', 'pass --yes to confirm non-interactively')),
+  input: () => Promise.reject(new UsageError('confirmation needs a terminal', 'pass --yes to confirm non-interactively')),
+};
+
+const silentProgress: Progress = { update: () => undefined, stop: () => undefined };
+
+/** An ora spinner on stderr, loaded on demand so commands that never spin never pay for it. */
+function spinner(text: string, stream: TextSink, color: boolean): Progress {
+  let current = text;
+  let stopped = false;
+  let instance: { text: string; stop(): unknown } | undefined;
+  void import('ora').then(({ default: ora }) => {
+    if (stopped) return;
+    instance = ora({ text: current, stream: stream as NodeJS.WritableStream, color: color ? 'cyan' : false, isEnabled: true }).start();
+  });
+  return {
+    update: (next) => {
+      current = next;
+      if (instance) instance.text = next;
+    },
+    stop: () => {
+      stopped = true;
+      instance?.stop();
+    },
+  };
+}
+
+/** The options of a commander action, globals included. */
+export function optionsOf(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}

@@ -1,0 +1,246 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { ConfigError, UsageError, describeValue } from './errors.js';
+import { redact } from './redact.js';
+import { SEVERITIES } from './severity.js';
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.issues.push({ code: 'custom', message: 'a duration such as 30s, 10m or 1h', input: text });
+    return z.NEVER;
+  }
+  return ms;
+});
+const ratio = z.number().min(0).max(1);
+const positiveInt = z.number().int().positive();
+
+/**
+ * The configuration schema. Every key has the default the runbook and SPEC give, so an empty file
+ * (or none) is a valid configuration. Durations are written `30s`, `10m`, `1h` and held in milliseconds.
+ */
+export const configSchema = z.strictObject({
+  namespace: z.string().min(1).default('aegis'),
+  kubeconfig: z.string().min(1).optional(),
+  context: z.string().min(1).optional(),
+  output: z.enum(['text', 'json']).default('text'),
+  failOn: z.enum([...SEVERITIES, 'never']).default('SEV4'),
+  timeout: duration.prefault('30s'),
+  checkTimeout: duration.prefault('10s'),
+  app: z
+    .strictObject({
+      deployment: z.string().min(1).default('aegis-api'),
+      selector: z.string().min(1).default('app=aegis-api'),
+      container: z.string().min(1).optional(),
+      healthCommand: z.array(z.string().min(1)).min(1).default(['./aegis', 'health']),
+      productionNamespaces: z.array(z.string().min(1)).default(['aegis']),
+    })
+    .prefault({}),
+  triage: z
+    .strictObject({
+      logTailLines: positiveInt.max(10_000).default(100),
+      logConcurrency: positiveInt.max(32).default(4),
+      logSamples: positiveInt.max(50).default(3),
+      rolloutWindow: duration.prefault('1h'),
+      restartWindow: duration.prefault('1h'),
+    })
+    .prefault({}),
+  thresholds: z
+    .strictObject({
+      errorRate: z
+        .strictObject({ sev3: ratio.default(0.001), sev2: ratio.default(0.5), sev1: ratio.default(0.95) })
+        .prefault({}),
+      latencyP99: duration.prefault('500ms'),
+      connectionSaturation: ratio.default(0.8),
+      crashLoopShare: ratio.default(0.5),
+      memoryOfLimit: ratio.default(0.9),
+      cpuOfLimit: ratio.default(0.9),
+    })
+    .prefault({}),
+});
+
+/** The resolved configuration every command reads. */
+export type Config = z.output<typeof configSchema>;
+
+/** Values given on the command line or in the environment, keyed by their dotted config path. */
+export type Overrides = Record<string, unknown>;
+
+export interface ConfigSources {
+  /** `--config FILE`, if given. */
+  file?: string;
+  env: Record<string, string | undefined>;
+  /** Flag values by dotted config key, e.g. `{ namespace: 'aegis', 'app.deployment': 'api' }`. */
+  flags: Overrides;
+}
+
+/** Environment variables that stand for a config key (flag > environment > file > default). */
+const ENV_KEYS: Record<string, string> = {
+  AEGIS_IR_NAMESPACE: 'namespace',
+  KUBECONFIG: 'kubeconfig',
+  AEGIS_IR_CONTEXT: 'context',
+  AEGIS_IR_OUTPUT: 'output',
+  AEGIS_IR_FAIL_ON: 'failOn',
+  AEGIS_IR_TIMEOUT: 'timeout',
+};
+
+/** Where the config file is looked for when neither `--config` nor `AEGIS_IR_CONFIG` names one. */
+export function defaultConfigPath(env: Record<string, string | undefined>): string {
+  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
+  return join(base, 'aegis-ir', 'config.yaml');
+}
+
+/**
+ * Loads the configuration from defaults, the YAML file, the environment and flags, in that order of
+ * increasing precedence, and validates the result. Every error names the key, its value, where it
+ * came from and what was expected.
+ */
+export function loadConfig(sources: ConfigSources): Config {
+  const explicit = sources.file ?? sources.env.AEGIS_IR_CONFIG;
+  const path = explicit ?? defaultConfigPath(sources.env);
+  const origin = new Map<string, string>();
+  let data: Record<string, unknown> = {};
+  if (explicit !== undefined || existsSync(path)) {
+    data = readConfigFile(path);
+    for (const key of leafKeys(data)) origin.set(key, path);
+  }
+  const overrides: Overrides = {};
+  for (const [variable, key] of Object.entries(ENV_KEYS)) {
+    const value = sources.env[variable];
+    if (value) {
+      overrides[key] = key === 'kubeconfig' ? value.split(':')[0] : value;
+      origin.set(key, `environment variable ${variable}`);
+    }
+  }
+  for (const [key, value] of Object.entries(sources.flags)) {
+    if (value === undefined) continue;
+    overrides[key] = value;
+    origin.set(key, `flag ${flagFor(key)}`);
+  }
+  for (const [key, value] of Object.entries(overrides)) setPath(data, key, value);
+  return validate(data, origin);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      'check the path given to --config or AEGIS_IR_CONFIG',
+    );
+  }
+  const document = parseDocument(text);
+  const [first] = document.errors;
+  if (first) {
+    const line = first.linePos?.[0];
+    throw new UsageError(
+      `config file ${path}${line ? `:${line.line}:${line.col}` : ''} is not valid YAML: ${first.message.split('\n')[0]}`,
+    );
+  }
+  const value: unknown = document.toJS() ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(path, value, 'a YAML mapping of settings (see README "Configuration")');
+  }
+  return value as Record<string, unknown>;
+}
+
+function validate(data: Record<string, unknown>, origin: Map<string, string>): Config {
+  const result = configSchema.safeParse(data, { reportInput: true });
+  if (result.success) return result.data;
+  const [issue] = result.error.issues;
+  if (!issue) throw new UsageError('configuration is not valid');
+  const base = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const key = [base, issue.keys[0]].filter(Boolean).join('.');
+    throw new UsageError(
+      `${sourceOf(key, origin)}: unknown key "${key}"; expected one of: ${knownKeys(base).join(', ')}`,
+      'aegis-ir --help lists the settings; README "Configuration" documents them',
+    );
+  }
+  const value = 'input' in issue ? issue.input : undefined;
+  throw new ConfigError(
+    `${sourceOf(base, origin)}: ${base}`,
+    isSecretKey(base) && typeof value === 'string' ? redact(value) : value,
+    expectedFrom(issue),
+  );
+}
+
+function expectedFrom(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `a value of type ${issue.expected}`;
+    case 'invalid_value':
+      return `one of ${issue.values.map((v) => describeValue(v)).join(', ')}`;
+    case 'too_small':
+      return issue.origin === 'array' ? `at least ${String(issue.minimum)} item(s)` : `at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `at most ${String(issue.maximum)}`;
+    default:
+      return issue.message;
+  }
+}
+
+function sourceOf(key: string, origin: Map<string, string>): string {
+  for (let probe = key; probe; probe = probe.slice(0, Math.max(0, probe.lastIndexOf('.')))) {
+    const where = origin.get(probe);
+    if (where) return where;
+    if (!probe.includes('.')) break;
+  }
+  return 'configuration';
+}
+
+function knownKeys(path: string): string[] {
+  let schema: z.ZodType = configSchema;
+  for (const part of path ? path.split('.') : []) {
+    const shape = objectShape(schema);
+    const next = shape?.[part];
+    if (!next) return [];
+    schema = next;
+  }
+  return Object.keys(objectShape(schema) ?? {});
+}
+
+function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+  let current: z.ZodType = schema;
+  // Unwrap defaults/prefaults/optionals to reach the object underneath.
+  for (let i = 0; i < 5; i += 1) {
+    if (current instanceof z.ZodObject) return current.shape as Record<string, z.ZodType>;
+    const inner = (current as unknown as { def?: { innerType?: z.ZodType } }).def?.innerType;
+    if (!inner) return undefined;
+    current = inner;
+  }
+  return undefined;
+}
+
+function isSecretKey(key: string): boolean {
+  return /url|password|token|secret/i.test(key);
+}
+
+function flagFor(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/\./g, '-')}`;
+}
+
+function leafKeys(value: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(value).flatMap(([key, child]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return child && typeof child === 'object' && !Array.isArray(child)
+      ? [path, ...leafKeys(child as Record<string, unknown>, path)]
+      : [path];
+  });
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const parts = dotted.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const child = node[part];
+    if (!child || typeof child !== 'object' || Array.isArray(child)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] as string] = value;
+}

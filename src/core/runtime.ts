@@ -1,0 +1,24 @@
+import type { KubePort, KubeTarget } from '../kube/port.js';
+import type { Clock, Prompter } from './context.js';
+import type { TextSink } from './io.js';
+
+/**
+ * Everything the CLI takes from the process it runs in. `main.ts` builds the real one from `process`;
+ * tests build one with captured streams, a scripted prompter and a pinned clock, and run the whole
+ * CLI in-process.
+ */
+export interface Runtime {
+  argv0: string;
+  env: Record<string, string | undefined>;
+  stdout: TextSink;
+  stderr: TextSink;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  signal: AbortSignal;
+  clock?: Clock;
+  /** Prompts bound to the operator's terminal; absent means nobody can answer. */
+  prompter?: Prompter;
+  /** Overrides how the Kubernetes port is connected (defaults to `@kubernetes/client-node`). */
+  connectKube?: (target: KubeTarget, env: Record<string, string | undefined>) => Promise<KubePort>;
+}

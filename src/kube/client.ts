@@ -1,0 +1,215 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { KubeConfig, V1Status } from '@kubernetes/client-node';
+import { UnreachableError, UsageError } from '../core/errors.js';
+import type { ExecResult, KubePort, KubeTarget, LogOptions } from './port.js';
+
+/** Largest exec output kept; health commands print a few lines. */
+const EXEC_OUTPUT_LIMIT = 64 * 1024;
+
+/**
+ * Connects a {@link KubePort} to the cluster named by the kubeconfig. `@kubernetes/client-node` is
+ * imported here, on first use, so commands that never talk to a cluster start at plain-node speed.
+ */
+export async function connectKube(target: KubeTarget, env: Record<string, string | undefined>): Promise<KubePort> {
+  const k8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  loadKubeConfig(kc, target, env);
+  const server = kc.getCurrentCluster()?.server ?? 'unknown server';
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const metrics = new k8s.Metrics(kc);
+  const exec = new k8s.Exec(kc);
+  const { namespace } = target;
+  const call = <T>(what: string, request: () => Promise<T>) => withKubeErrors(server, what, request);
+
+  return {
+    namespace,
+    server,
+    listPods: (labelSelector) =>
+      call('list pods', async () => (await core.listNamespacedPod({ namespace, labelSelector })).items),
+    readDeployment: (name) =>
+      call(`get deployment/${name}`, async () => {
+        try {
+          return await apps.readNamespacedDeployment({ name, namespace });
+        } catch (error) {
+          if (statusOf(error) === 404) return null;
+          throw error;
+        }
+      }),
+    listReplicaSets: (labelSelector) =>
+      call('list replicasets', async () => (await apps.listNamespacedReplicaSet({ namespace, labelSelector })).items),
+    listPodMetrics: () =>
+      call('list pod metrics', async () => {
+        try {
+          return (await metrics.getPodMetrics(namespace)).items;
+        } catch (error) {
+          // No metrics.k8s.io on this cluster (metrics-server not installed).
+          if (statusOf(error) === 404 || statusOf(error) === 503) return null;
+          throw error;
+        }
+      }),
+    listEvents: (fieldSelector) =>
+      call('list events', async () => (await core.listNamespacedEvent({ namespace, fieldSelector })).items),
+    readPodLog: (pod: string, options: LogOptions) =>
+      call(`logs pod/${pod}`, async () => {
+        try {
+          return await core.readNamespacedPodLog({
+            name: pod,
+            namespace,
+            container: options.container,
+            tailLines: options.tailLines,
+            limitBytes: options.limitBytes,
+            previous: options.previous,
+            timestamps: options.timestamps,
+          });
+        } catch (error) {
+          // Asking for the previous container's log of a container that never restarted.
+          if (options.previous && statusOf(error) === 400) return '';
+          throw error;
+        }
+      }),
+    exec: (pod, container, command) =>
+      call(`exec pod/${pod}`, () =>
+        new Promise<ExecResult>((resolve, reject) => {
+          const stdout = boundedSink();
+          const stderr = boundedSink();
+          exec
+            .exec(namespace, pod, container, command, stdout.stream, stderr.stream, null, false, (status: V1Status) => {
+              try {
+                resolve({ exitCode: exitCodeOf(status), stdout: stdout.text(), stderr: stderr.text() });
+              } catch (error) {
+                reject(error);
+              }
+            })
+            .then((socket) => socket.on('error', reject))
+            .catch(reject);
+        }),
+      ),
+  };
+}
+
+function loadKubeConfig(kc: KubeConfig, target: KubeTarget, env: Record<string, string | undefined>): void {
+  const home = env.HOME;
+  const path = target.kubeconfig ?? (home && existsSync(join(home, '.kube', 'config')) ? join(home, '.kube', 'config') : undefined);
+  if (path) {
+    if (!existsSync(path)) {
+      throw new UsageError(`kubeconfig ${path} does not exist`, 'pass --kubeconfig FILE or set KUBECONFIG');
+    }
+    try {
+      kc.loadFromFile(path);
+    } catch (error) {
+      throw new UsageError(`kubeconfig ${path} could not be read: ${(error as Error).message}`, `check it with: kubectl --kubeconfig ${path} config view`);
+    }
+  } else if (env.KUBERNETES_SERVICE_HOST) {
+    kc.loadFromCluster();
+  } else {
+    throw new UsageError(
+      'no kubeconfig found (no --kubeconfig, KUBECONFIG or ~/.kube/config)',
+      'pass --kubeconfig FILE, or try the built-in sandbox: aegis-ir drill',
+    );
+  }
+  if (target.context) {
+    if (!kc.getContexts().some((c) => c.name === target.context)) {
+      throw new UsageError(
+        `context "${target.context}" is not in the kubeconfig; it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`,
+        'list them with: kubectl config get-contexts',
+      );
+    }
+    kc.setCurrentContext(target.context);
+  }
+}
+
+/** Translates transport failures and refused access into {@link UnreachableError} (exit 4). */
+async function withKubeErrors<T>(server: string, what: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 401 || status === 403) {
+      throw new UnreachableError(
+        'cluster',
+        `the Kubernetes API at ${server} refused access to ${what} (${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'})`,
+        'check your credentials: kubectl auth can-i --list',
+      );
+    }
+    const code = networkCode(error);
+    if (code) {
+      throw new UnreachableError(
+        'cluster',
+        `cannot reach the Kubernetes API at ${server} (${describeNetworkCode(code)})`,
+        'check --kubeconfig and --context, then try: kubectl cluster-info',
+      );
+    }
+    if (status !== undefined) {
+      throw new Error(`Kubernetes API ${what} failed with ${status}: ${apiMessage(error)}`);
+    }
+    throw error;
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function apiMessage(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      return (JSON.parse(body) as { message?: string }).message ?? body;
+    } catch {
+      return body;
+    }
+  }
+  return (body as { message?: string } | undefined)?.message ?? (error as Error).message;
+}
+
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  CERT_HAS_EXPIRED: 'TLS certificate expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
+};
+
+function networkCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
+    const code = (current as { code?: unknown }).code ?? (current as { errno?: unknown }).errno;
+    if (typeof code === 'string' && code in NETWORK_CODES) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function describeNetworkCode(code: string): string {
+  return NETWORK_CODES[code] ?? code;
+}
+
+function exitCodeOf(status: V1Status): number {
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  if (status.reason === 'NonZeroExitCode' && cause?.message) return Number(cause.message);
+  throw new Error(`exec failed: ${status.message ?? status.reason ?? 'unknown error'}`);
+}
+
+function boundedSink(): { stream: Writable; text(): string } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (size < EXEC_OUTPUT_LIMIT) {
+        chunks.push(chunk.subarray(0, EXEC_OUTPUT_LIMIT - size));
+        size += chunk.length;
+      }
+      done();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}

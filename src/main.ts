@@ -1,0 +1,54 @@
+import { runCli } from './cli.js';
+import { ExitCode } from './core/errors.js';
+import type { Prompter } from './core/context.js';
+import { CancelledError } from './core/errors.js';
+
+/**
+ * The only module that touches `process`: it reads argv and the environment, wires signals to the
+ * cancellation signal, runs the CLI and sets the exit code.
+ */
+async function main(): Promise<void> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(ExitCode.cancelled);
+    controller.abort();
+  });
+  process.on('SIGTERM', () => controller.abort());
+  const code = await runCli(process.argv.slice(2), {
+    argv0: 'aegis-ir',
+    env: process.env,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    signal: controller.signal,
+    prompter: process.stdin.isTTY ? terminalPrompter(controller.signal) : undefined,
+  });
+  // Let stdout drain before exiting, so piped JSON is never cut short.
+  process.stdout.write('', () => process.exit(code));
+}
+
+/** Inquirer prompts on the terminal, written to stderr so stdout stays data. */
+function terminalPrompter(signal: AbortSignal): Prompter {
+  const context = { input: process.stdin, output: process.stderr, signal };
+  const cancelled = (error: unknown): never => {
+    const name = (error as Error)?.name;
+    if (name === 'ExitPromptError' || name === 'AbortPromptError') throw new CancelledError();
+    throw error;
+  };
+  return {
+    confirm: async (message) => {
+      const { confirm } = await import('@inquirer/prompts');
+      return confirm({ message, default: false }, context).catch(cancelled);
+    },
+    input: async (message) => {
+      const { input } = await import('@inquirer/prompts');
+      return input({ message }, context).catch(cancelled);
+    },
+  };
+}
+
+void main();

@@ -1,0 +1,110 @@
+import type { ChalkInstance } from 'chalk';
+import type { CheckOutcome } from '../checks/runner.js';
+import type { Report } from '../checks/verdict.js';
+import { formatDuration } from '../core/duration.js';
+import { SEVERITY_CLASSES } from '../core/severity.js';
+import { LEVEL_MARK, levelColor, paint } from './style.js';
+
+/** The schema version of every JSON document aegis-ir prints. */
+export const SCHEMA_VERSION = 1;
+
+/** SPEC's JSON document for `triage` and `diagnose`. */
+export function reportDocument(report: Report): Record<string, unknown> {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    command: report.command,
+    severity: report.severity,
+    severityReason: report.severityReason,
+    responseTime: report.responseTime,
+    escalation: report.escalation,
+    findings: report.findings.map((f) => ({
+      code: f.code,
+      check: f.check,
+      level: f.level,
+      severity: f.severity,
+      summary: f.summary,
+      resource: f.resource,
+      evidence: f.evidence,
+      runbook: f.runbook,
+      next: f.next,
+      ...(f.since ? { since: f.since } : {}),
+    })),
+    checks: report.checks.map((c) => ({
+      id: c.id,
+      status: c.status,
+      durationMs: c.durationMs,
+      error: c.error,
+      ...(c.reason ? { reason: c.reason } : {}),
+    })),
+  };
+}
+
+/** The report for a person at a terminal: verdict first, then findings, checks and next steps. */
+export function reportText(report: Report, options: { color: boolean; verbose: boolean }): string {
+  const c = paint(options.color);
+  const lines: string[] = [];
+  lines.push(...verdictLines(report, c), '');
+  if (report.findings.length) {
+    lines.push(c.bold('Findings'));
+    for (const f of report.findings) {
+      const tone = levelColor(c, f.level);
+      lines.push(`  ${tone(`${LEVEL_MARK[f.level]} ${f.code}`)} ${f.summary}${f.resource ? c.dim(`  (${f.resource})`) : ''}`);
+      for (const [key, value] of Object.entries(f.evidence)) {
+        if (options.verbose || isShort(value)) lines.push(c.dim(`      ${key}: ${formatEvidence(value)}`));
+      }
+      lines.push(c.dim(`      runbook: ${f.runbook}`));
+    }
+    lines.push('');
+  }
+  lines.push(c.bold('Checks'));
+  const width = Math.max(...report.checks.map((o) => o.id.length), 0);
+  for (const o of report.checks) lines.push(`  ${checkLine(o, width, c)}`);
+  const next = [...new Set(report.findings.flatMap((f) => f.next))];
+  if (next.length) {
+    lines.push('', c.bold('Next'));
+    for (const command of next) lines.push(`  $ ${command}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function verdictLines(report: Report, c: ChalkInstance): string[] {
+  if (!report.severity) {
+    if (report.assessedNothing || report.unknown.length) {
+      return [`${c.bold.yellow('UNKNOWN')}  ${report.severityReason}`];
+    }
+    return [`${c.bold.green('HEALTHY')}  ${report.severityReason}`];
+  }
+  const sevClass = SEVERITY_CLASSES[report.severity];
+  const tone = report.severity === 'SEV1' || report.severity === 'SEV2' ? c.bold.red : c.bold.yellow;
+  const chain = report.escalation.map((s) => (s.after === '0m' ? `${s.to} now` : `${s.to} at ${s.after}`)).join(' → ');
+  const lines = [
+    `${tone(report.severity)}  ${sevClass.description} — respond within ${report.responseTime}`,
+    `  decided by: ${report.severityReason}`,
+    `  escalation: ${chain}`,
+  ];
+  if (report.unknown.length) lines.push(c.yellow(`  unknown: ${report.unknown.join(', ')} — the verdict may be worse`));
+  return lines;
+}
+
+function checkLine(o: CheckOutcome, width: number, c: ChalkInstance): string {
+  const name = o.id.padEnd(width);
+  const time = c.dim(formatDuration(o.durationMs).padStart(6));
+  switch (o.status) {
+    case 'ok':
+      return `${c.green('✓')} ${name} ${time}  ok`;
+    case 'findings':
+      return `${c.yellow('▲')} ${name} ${time}  ${o.findings.length} finding(s)`;
+    case 'skipped':
+      return `${c.dim('-')} ${name} ${time}  skipped: ${o.reason ?? ''}`;
+    default:
+      return `${c.red('✖')} ${name} ${time}  errored: ${o.error ?? ''}`;
+  }
+}
+
+function isShort(value: unknown): boolean {
+  return formatEvidence(value).length <= 100;
+}
+
+function formatEvidence(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
