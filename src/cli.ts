@@ -4,10 +4,11 @@ import { ExitCode, exitCodeFor, hintFor } from './core/errors.js';
 import { redact } from './core/redact.js';
 import type { Runtime } from './core/runtime.js';
 import { makeHost, type CommandHost } from './commands/host.js';
+import { diagnoseCommand } from './commands/diagnose.js';
 import { triageCommand } from './commands/triage.js';
 
 /** Every top-level command, in the order `--help` lists them. */
-const COMMANDS: Array<(host: CommandHost) => Command> = [triageCommand];
+const COMMANDS: Array<(host: CommandHost) => Command> = [triageCommand, diagnoseCommand];
 
 /** Builds the commander program for one run. */
 export function buildProgram(host: CommandHost): Command {

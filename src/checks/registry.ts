@@ -1,9 +1,11 @@
 import type { Check } from './check.js';
+import type { Correlate } from './assess.js';
 import { errorLogsCheck } from './kubernetes/error-logs.js';
 import { healthExecCheck } from './kubernetes/health-exec.js';
 import { podHealthCheck } from './kubernetes/pod-health.js';
 import { recentRolloutsCheck } from './kubernetes/recent-rollouts.js';
 import { resourceUsageCheck } from './kubernetes/resource-usage.js';
+import { nameSuspectRollout } from './kubernetes/rollout-suspect.js';
 
 /** The checks `triage` runs: steps 1–3 of the runbook's Triage Procedure. */
 export const TRIAGE_CHECKS: readonly Check[] = [
@@ -13,3 +15,17 @@ export const TRIAGE_CHECKS: readonly Check[] = [
   errorLogsCheck,
   healthExecCheck,
 ];
+
+/** Cross-check rules applied after triage's checks. */
+export const TRIAGE_CORRELATIONS: readonly Correlate[] = [nameSuspectRollout];
+
+/** A `diagnose <section>`: one "Common Issue" of the runbook. */
+export interface DiagnoseSection {
+  /** The runbook issue it implements, for --help. */
+  summary: string;
+  checks: readonly Check[];
+  correlations?: readonly Correlate[];
+}
+
+/** Sections of `diagnose`, by name. */
+export const DIAGNOSE_SECTIONS: Record<string, DiagnoseSection> = {};

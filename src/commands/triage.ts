@@ -1,8 +1,7 @@
 import { Command } from 'commander';
-import { TRIAGE_CHECKS } from '../checks/registry.js';
-import { nameSuspectRollout } from '../checks/kubernetes/rollout-suspect.js';
-import { runChecks } from '../checks/runner.js';
-import { classify, type Report } from '../checks/verdict.js';
+import { assess } from '../checks/assess.js';
+import { TRIAGE_CHECKS, TRIAGE_CORRELATIONS } from '../checks/registry.js';
+import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { optionsOf } from '../core/app.js';
 import { emitReport } from './report-output.js';
@@ -12,18 +11,8 @@ import { examples, type CommandHost } from './host.js';
  * Runs every triage check concurrently, each under its own deadline, then classifies the SEV and
  * names a rollout that preceded the symptoms.
  */
-export async function triage(ctx: Context): Promise<Report> {
-  const progress = ctx.progress(`Triage of ${ctx.config.app.deployment} in namespace ${ctx.config.namespace}…`);
-  try {
-    const outcomes = await runChecks(ctx, [...TRIAGE_CHECKS], {
-      checkTimeoutMs: ctx.config.checkTimeout,
-      timeoutMs: ctx.config.timeout,
-    });
-    const findings = outcomes.flatMap((o) => o.findings);
-    return classify('triage', outcomes, nameSuspectRollout(findings, ctx.clock.now()));
-  } finally {
-    progress.stop();
-  }
+export function triage(ctx: Context): Promise<Report> {
+  return assess(ctx, 'triage', TRIAGE_CHECKS, [...TRIAGE_CORRELATIONS]);
 }
 
 export function triageCommand(host: CommandHost): Command {

@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { assess } from '../checks/assess.js';
+import { DIAGNOSE_SECTIONS } from '../checks/registry.js';
+import { optionsOf } from '../core/app.js';
+import { UsageError } from '../core/errors.js';
+import { emitReport } from './report-output.js';
+import { examples, type CommandHost } from './host.js';
+
+/** `diagnose <section>`: the diagnosis steps of one of the runbook's Common Issues. */
+export function diagnoseCommand(host: CommandHost): Command {
+  const names = Object.keys(DIAGNOSE_SECTIONS);
+  return new Command('diagnose')
+    .description("Run the diagnosis of one of the runbook's common issues and classify the SEV")
+    .argument('<section>', `one of: ${names.join(', ')}`)
+    .addHelpText(
+      'after',
+      `\nSections:\n${names.map((n) => `  ${n.padEnd(16)} ${DIAGNOSE_SECTIONS[n]?.summary ?? ''}`).join('\n')}\n` +
+        examples(...names.map((n) => `aegis-ir diagnose ${n}`), `aegis-ir diagnose ${names[0] ?? '<section>'} -o json`),
+    )
+    .action(async (section: string, _options, command: Command) => {
+      const chosen = DIAGNOSE_SECTIONS[section];
+      if (!chosen) {
+        throw new UsageError(
+          `unknown diagnose section "${section}"; expected one of: ${names.join(', ')}`,
+          'aegis-ir diagnose --help',
+        );
+      }
+      const ctx = host.context(command);
+      const report = await assess(ctx, `diagnose ${section}`, chosen.checks, [...(chosen.correlations ?? [])]);
+      host.exit(emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
+    });
+}
