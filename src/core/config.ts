@@ -163,8 +163,9 @@ function validate(data: Record<string, unknown>, origin: Map<string, string>): C
     );
   }
   const value = 'input' in issue ? issue.input : undefined;
+  const where = sourceOf(base, origin);
   throw new ConfigError(
-    `${sourceOf(base, origin)}: ${base}`,
+    where.startsWith('flag ') ? where.slice('flag '.length) : `${where}: ${base}`,
     isSecretKey(base) && typeof value === 'string' ? redact(value) : value,
     expectedFrom(issue),
   );

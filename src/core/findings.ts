@@ -79,6 +79,6 @@ export function makeFinding<P>(kind: FindingKind<P>, input: FindingInput<P>): Fi
     runbook: `${RUNBOOK_FILE}#${kind.anchor}`,
     next: input.next ?? [],
   };
-  if (input.since) finding.since = typeof input.since === 'string' ? input.since : input.since.toISOString();
+  if (input.since) finding.since = new Date(input.since).toISOString();
   return finding;
 }

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import type { CheckOutcome } from '../../src/checks/runner.js';
+import { classify } from '../../src/checks/verdict.js';
+import { KUBERNETES_FINDINGS as F } from '../../src/checks/kubernetes/findings.js';
+import { nameSuspectRollout } from '../../src/checks/kubernetes/rollout-suspect.js';
+import { makeFinding, type Finding } from '../../src/core/findings.js';
+
+function outcome(id: string, findings: Finding[], extra: Partial<CheckOutcome> = {}): CheckOutcome {
+  return {
+    id,
+    title: id,
+    target: 'cluster',
+    status: findings.length ? 'findings' : 'ok',
+    durationMs: 1,
+    error: null,
+    reason: null,
+    unreachable: false,
+    hint: null,
+    findings,
+    ...extra,
+  };
+}
+
+const crashLoop = makeFinding(F.mostPodsFailing, {
+  check: 'pod-health',
+  params: { failing: 2, total: 4, reasons: 'CrashLoopBackOff ×2' },
+  since: '2026-11-26T11:56:00Z',
+});
+const oom = makeFinding(F.oomKilled, { check: 'pod-health', params: { pod: 'a', container: 'api', ago: '10m', restarts: 2 } });
+
+describe('classify', () => {
+  it('takes the worst severity and names the finding that decided it', () => {
+    const report = classify('triage', [outcome('pod-health', [oom, crashLoop])]);
+    expect(report.severity).toBe('SEV2');
+    expect(report.severityReason).toBe('AEG-1002 2 of 4 pods are failing to run (CrashLoopBackOff ×2)');
+    expect(report.responseTime).toBe('30m');
+    expect(report.escalation.at(-1)).toEqual({ after: '1h', to: 'Engineering Manager' });
+    expect(report.findings[0]?.code).toBe('AEG-1002');
+  });
+
+  it('is healthy only when every check ran clean', () => {
+    const report = classify('triage', [outcome('a', []), outcome('b', [])]);
+    expect(report).toMatchObject({ severity: null, severityReason: 'all checks ok', responseTime: null, escalation: [] });
+  });
+
+  it('never reports healthy when a target was unreachable', () => {
+    const report = classify('triage', [
+      outcome('a', []),
+      outcome('b', [], { status: 'errored', unreachable: true, error: 'connection refused', target: 'prometheus' }),
+    ]);
+    expect(report.severity).toBeNull();
+    expect(report.severityReason).toContain('unknown: prometheus (connection refused) unreachable');
+    expect(report.unknown).toHaveLength(1);
+  });
+
+  it('says so when nothing could be assessed', () => {
+    const report = classify('triage', [outcome('a', [], { status: 'errored', unreachable: true, error: 'refused' })]);
+    expect(report.assessedNothing).toBe(true);
+    expect(report.severityReason).toMatch(/^unknown: nothing could be assessed/);
+  });
+});
+
+describe('nameSuspectRollout', () => {
+  const now = new Date('2026-11-26T12:00:00Z');
+  const rollout = makeFinding(F.recentRollout, {
+    check: 'recent-rollouts',
+    params: { deployment: 'aegis-api', revision: 4, cause: 'deploy api v2.4.1', ago: '5m' },
+    resource: 'deployment/aegis-api',
+    evidence: { current: { revision: 4, changeCause: 'deploy api v2.4.1', image: 'api:2.4.1' } },
+    since: '2026-11-26T11:55:00Z',
+  });
+
+  it('names a rollout that preceded the symptoms, with their severity and the rollback', () => {
+    const [suspect] = nameSuspectRollout([rollout, crashLoop], now);
+    expect(suspect).toMatchObject({ code: 'AEG-1021', severity: 'SEV2', level: 'error', next: ['aegis-ir fix rollback --dry-run'] });
+    expect(suspect?.summary).toBe(
+      'suspect: revision 4 of deployment/aegis-api (deploy api v2.4.1) rolled out 5m ago, before AEG-1002 began',
+    );
+    const report = classify('triage', [outcome('pod-health', [crashLoop]), outcome('recent-rollouts', [rollout])], [suspect as Finding]);
+    expect(report.severityReason).toContain('AEG-1021');
+  });
+
+  it('does not blame a rollout that came after the symptoms began', () => {
+    const early = { ...crashLoop, since: '2026-11-26T11:00:00.000Z' };
+    expect(nameSuspectRollout([rollout, early], now)).toEqual([]);
+  });
+});

@@ -1,0 +1,77 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/core/config.js';
+import { UsageError } from '../../src/core/errors.js';
+
+function configFile(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'aegis-config-')), 'config.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('gives the runbook defaults with no file', () => {
+    const config = loadConfig({ env: { HOME: '/nonexistent' }, flags: {} });
+    expect(config.namespace).toBe('aegis');
+    expect(config.app.selector).toBe('app=aegis-api');
+    expect(config.thresholds.errorRate.sev3).toBe(0.001);
+    expect(config.thresholds.latencyP99).toBe(500);
+    expect(config.timeout).toBe(30_000);
+    expect(config.failOn).toBe('SEV4');
+  });
+
+  it('applies flag > environment > file > default', () => {
+    const file = configFile('namespace: from-file\ntimeout: 45s\nfailOn: SEV3\n');
+    const fromFile = loadConfig({ file, env: {}, flags: {} });
+    expect([fromFile.namespace, fromFile.timeout, fromFile.failOn]).toEqual(['from-file', 45_000, 'SEV3']);
+    const fromEnv = loadConfig({ file, env: { AEGIS_IR_NAMESPACE: 'from-env' }, flags: {} });
+    expect(fromEnv.namespace).toBe('from-env');
+    const fromFlag = loadConfig({ file, env: { AEGIS_IR_NAMESPACE: 'from-env' }, flags: { namespace: 'from-flag' } });
+    expect(fromFlag.namespace).toBe('from-flag');
+    expect(fromFlag.timeout).toBe(45_000);
+  });
+
+  it('takes the first KUBECONFIG entry like kubectl', () => {
+    expect(loadConfig({ env: { KUBECONFIG: '/a/config:/b/config', HOME: '/x' }, flags: {} }).kubeconfig).toBe('/a/config');
+  });
+
+  it('names an unknown key, where it came from and the keys it expected', () => {
+    const file = configFile('thresholds:\n  errorRat: 0.2\n');
+    const error = catchError(() => loadConfig({ file, env: {}, flags: {} }));
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toContain(file);
+    expect(error.message).toContain('unknown key "thresholds.errorRat"');
+    expect(error.message).toContain('errorRate');
+  });
+
+  it('names a bad value, the key and what was expected', () => {
+    const file = configFile('thresholds:\n  errorRate:\n    sev2: lots\n');
+    const error = catchError(() => loadConfig({ file, env: {}, flags: {} }));
+    expect(error.message).toMatch(/thresholds\.errorRate\.sev2: "lots" is not valid; expected a value of type number/);
+  });
+
+  it('says which flag carried a bad duration', () => {
+    const error = catchError(() => loadConfig({ env: {}, flags: { timeout: 'soon' } }));
+    expect(error.message).toMatch(/^--timeout: "soon" is not valid; expected a duration/);
+  });
+
+  it('refuses a config file that does not exist when one is named', () => {
+    expect(() => loadConfig({ file: '/nonexistent/aegis.yaml', env: {}, flags: {} })).toThrow(/cannot read config file/);
+  });
+
+  it('points at the line of a YAML syntax error', () => {
+    const file = configFile('namespace: [unclosed\n');
+    expect(() => loadConfig({ file, env: {}, flags: {} })).toThrow(/is not valid YAML/);
+  });
+});
+
+function catchError(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error');
+}

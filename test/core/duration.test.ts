@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration, requireDuration } from '../../src/core/duration.js';
+import { ConfigError } from '../../src/core/errors.js';
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['30s', 30_000],
+    ['10m', 600_000],
+    ['1h', 3_600_000],
+    ['1h30m', 5_400_000],
+    ['2d', 172_800_000],
+    ['1.5s', 1500],
+  ])('reads %s as %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
+
+  it.each(['', '10', 'ten minutes', '10x', '-5m', 'm'])('rejects %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+
+  it('names the key when a required duration is malformed', () => {
+    expect(() => requireDuration('--idle-older-than', '10 minutes')).toThrow(ConfigError);
+    expect(() => requireDuration('--idle-older-than', '10 minutes')).toThrow(/--idle-older-than: "10 minutes".*30s, 10m or 1h/);
+  });
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [450, '450ms'],
+    [45_000, '45s'],
+    [5 * 60_000 + 7_000, '5m7s'],
+    [12 * 60_000, '12m'],
+    [3 * 3_600_000 + 20 * 60_000, '3h20m'],
+    [2 * 86_400_000 + 4 * 3_600_000, '2d4h'],
+  ])('formats %d ms as %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+});

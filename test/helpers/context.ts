@@ -1,0 +1,28 @@
+import { BufferSink, type IOStreams } from '../../src/core/io.js';
+import type { Context } from '../../src/core/context.js';
+import type { KubePort } from '../../src/kube/port.js';
+import { testConfig } from './config.js';
+
+/** A context with captured streams and no terminal, for running checks directly. */
+export function testContext(overrides: Partial<Context> = {}): Context & { out: BufferSink; err: BufferSink } {
+  const out = new BufferSink();
+  const err = new BufferSink();
+  const io: IOStreams = { stdout: out, stderr: err, stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, color: false };
+  return {
+    config: testConfig(),
+    env: {},
+    io,
+    clock: { now: () => new Date('2026-11-26T12:00:00Z') },
+    prompter: {
+      confirm: () => Promise.reject(new Error('no prompt expected')),
+      input: () => Promise.reject(new Error('no prompt expected')),
+    },
+    logger: { debug: () => undefined, warn: (m) => err.write(`warning: ${m}\n`) },
+    signal: new AbortController().signal,
+    progress: () => ({ update: () => undefined, stop: () => undefined }),
+    kube: () => Promise.reject(new Error('no cluster in this test')) as Promise<KubePort>,
+    ...overrides,
+    out,
+    err,
+  };
+}
