@@ -1,0 +1,52 @@
+import type { ScenarioExecResult, ScenarioProxyResponse } from './scenario/schema.js';
+
+/**
+ * What a pod's containers "do" beyond their API object: logs, exec answers, proxied HTTP answers and resource usage.
+ * Kept beside the object store (not in it) because none of it is part of a Kubernetes object.
+ */
+
+/** A log entry with times resolved to epoch milliseconds. */
+export type LogSource =
+  | { readonly kind: 'line'; readonly at: number; readonly line: string }
+  | { readonly kind: 'repeat'; readonly from: number; readonly everyMs: number; readonly count: number;
+      readonly lines: readonly string[] };
+
+/** The logs of one container: the current instance and, when it restarted, the previous one. */
+export interface ContainerLogs {
+  readonly current: readonly LogSource[];
+  readonly previous?: readonly LogSource[];
+}
+
+/** Per-container usage as metrics.k8s.io reports it. */
+export interface ContainerUsage {
+  readonly cpu: string;
+  readonly memory: string;
+}
+
+/** Everything the simulator knows about a pod besides its API object. */
+export interface PodRuntime {
+  readonly logs: ReadonlyMap<string, ContainerLogs>;
+  readonly exec: Readonly<Record<string, ScenarioExecResult>>;
+  readonly proxy: readonly ScenarioProxyResponse[];
+  readonly usage: ReadonlyMap<string, ContainerUsage>;
+}
+
+/** A pod runtime with nothing in it, for pods created through the API. */
+export const EMPTY_RUNTIME: PodRuntime = { logs: new Map(), exec: {}, proxy: [], usage: new Map() };
+
+/** Pod runtimes keyed by namespace and pod name. */
+export class PodRuntimes {
+  private readonly byPod = new Map<string, PodRuntime>();
+
+  get(namespace: string, pod: string): PodRuntime {
+    return this.byPod.get(`${namespace}/${pod}`) ?? EMPTY_RUNTIME;
+  }
+
+  set(namespace: string, pod: string, runtime: PodRuntime): void {
+    this.byPod.set(`${namespace}/${pod}`, runtime);
+  }
+
+  delete(namespace: string, pod: string): void {
+    this.byPod.delete(`${namespace}/${pod}`);
+  }
+}
