@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
+import { RUNBOOK_FILE } from '../core/findings.js';
+import { renderMarkdown } from '../render/markdown.js';
+import { SCHEMA_VERSION } from '../render/report.js';
+import { paint } from '../render/style.js';
+import { matchSections, parseRunbook, type Runbook, type RunbookSection } from '../runbook/markdown.js';
+import { packageRoot } from '../sandbox/package-root.js';
+import { examples, type CommandHost } from './host.js';
+
+/** Reads and parses the runbook shipped with aegis-ir, from beside its package.json (source tree or bundle alike). */
+export function loadRunbook(): Runbook {
+  return parseRunbook(readFileSync(join(packageRoot(), RUNBOOK_FILE), 'utf8'));
+}
+
+/** `runbook [section]`: the runbook's contents, or one section and its subsections, rendered for the terminal. */
+export function runbookCommand(host: CommandHost): Command {
+  return new Command('runbook')
+    .description('Show the incident-response runbook: its contents, or one section with its subsections')
+    .argument('[section]', 'an anchor id, or a unique start or word of one (triage, db, memory, escalation)')
+    .addHelpText(
+      'after',
+      examples(
+        'aegis-ir runbook                              # table of contents',
+        'aegis-ir runbook triage                       # Triage Procedure, steps 1–3',
+        'aegis-ir runbook db                           # Issue: Database Connection Failures',
+        'aegis-ir runbook runbooks/incident-response.md#issue-high-memory-usage   # a finding\'s link',
+        'aegis-ir runbook escalation -o json',
+      ),
+    )
+    .action((query: string | undefined, _options, command: Command) => {
+      const ctx = host.context(command);
+      const runbook = loadRunbook();
+      const json = ctx.config.output === 'json';
+      const printJson = (body: Record<string, unknown>): void => {
+        ctx.io.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: 'runbook', ...body }, null, 2)}\n`);
+      };
+      if (query === undefined) {
+        if (json) {
+          printJson({ sections: runbook.sections.map(({ id, title, level }) => ({ id, title, level })) });
+        } else {
+          ctx.io.stdout.write(contentsText(runbook, ctx.io.color));
+          ctx.io.stderr.write('Show a section with: aegis-ir runbook <section>\n');
+        }
+        return;
+      }
+      const { id, title, markdown } = chooseSection(runbook, query);
+      if (json) printJson({ section: { id, title, markdown } });
+      else ctx.io.stdout.write(renderMarkdown(markdown, { color: ctx.io.color }));
+    });
+}
+
+/** The one section `query` names; a usage error listing the choices when it names none or several. */
+function chooseSection(runbook: Runbook, query: string): RunbookSection {
+  const matches = matchSections(runbook, query);
+  if (matches.length === 1) return matches[0]!;
+  const ids = (matches.length ? matches : runbook.sections).map((s) => s.id).join(', ');
+  throw new UsageError(
+    matches.length
+      ? `runbook section "${query}" is ambiguous: it could be ${ids}`
+      : `unknown runbook section "${query}"; sections: ${ids}`,
+    'aegis-ir runbook',
+  );
+}
+
+/** The title, then one line per section: its id (what to type) and its title, indented by depth. */
+function contentsText(runbook: Runbook, color: boolean): string {
+  const c = paint(color);
+  const indent = (level: number): string => '  '.repeat(level - 1);
+  const width = Math.max(...runbook.sections.map((s) => indent(s.level).length + s.id.length));
+  const lines = runbook.sections.map((s) => {
+    const pad = indent(s.level);
+    return `${pad}${c.cyan(s.id.padEnd(width - pad.length))}  ${s.title}`;
+  });
+  return `${c.bold(runbook.title)}\n\n${lines.join('\n')}\n`;
+}
