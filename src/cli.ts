@@ -22,6 +22,7 @@ export function buildProgram(host: CommandHost): Command {
     .option('--kubeconfig <file>', 'kubeconfig file (env: KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('-n, --namespace <ns>', 'namespace of the Aegis workloads (default: aegis)')
+    .option('--prometheus-url <url>', 'Prometheus HTTP API base URL (env: PROMETHEUS_URL)')
     .option('--config <file>', 'YAML config file (env: AEGIS_IR_CONFIG; default ~/.config/aegis-ir/config.yaml)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
     .addOption(

@@ -6,6 +6,9 @@ import { podHealthCheck } from './kubernetes/pod-health.js';
 import { recentRolloutsCheck } from './kubernetes/recent-rollouts.js';
 import { resourceUsageCheck } from './kubernetes/resource-usage.js';
 import { nameSuspectRollout } from './kubernetes/rollout-suspect.js';
+import { componentHealthCheck } from './prometheus/component-health.js';
+import { errorRateCheck } from './prometheus/error-rate.js';
+import { latencyCheck } from './prometheus/latency.js';
 
 /** The checks `triage` runs: steps 1–3 of the runbook's Triage Procedure. */
 export const TRIAGE_CHECKS: readonly Check[] = [
@@ -14,6 +17,10 @@ export const TRIAGE_CHECKS: readonly Check[] = [
   recentRolloutsCheck,
   errorLogsCheck,
   healthExecCheck,
+  // The runbook's key metrics; each skips itself, saying so, when no Prometheus is configured.
+  errorRateCheck,
+  latencyCheck,
+  componentHealthCheck,
 ];
 
 /** Cross-check rules applied after triage's checks. */

@@ -14,6 +14,7 @@ export const GLOBAL_FLAG_KEYS: Record<string, string> = {
   output: 'output',
   failOn: 'failOn',
   timeout: 'timeout',
+  prometheusUrl: 'prometheus.url',
 };
 
 /** Options commander hands to every action: the globals plus the command's own. */
@@ -59,6 +60,14 @@ export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlag
     kube: once(() =>
       connect({ kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace }, runtime.env),
     ),
+    prometheus: once(async () => {
+      const { url, token, requestTimeout } = config.prometheus;
+      if (!url) {
+        throw new UsageError('no Prometheus configured', 'pass --prometheus-url URL, set PROMETHEUS_URL, or set prometheus.url in the config');
+      }
+      const { connectPrometheus } = await import('../prometheus/client.js');
+      return connectPrometheus({ url, token, requestTimeoutMs: requestTimeout });
+    }),
   };
 }
 

@@ -49,6 +49,38 @@ export const configSchema = z.strictObject({
       restartWindow: duration.prefault('1h'),
     })
     .prefault({}),
+  prometheus: z
+    .strictObject({
+      /** Base URL of the Prometheus HTTP API (`--prometheus-url`, `PROMETHEUS_URL`); unset skips the metric checks. */
+      url: z.url({ protocol: /^https?$/ }).optional(),
+      /** Bearer token sent with every query (`AEGIS_IR_PROMETHEUS_TOKEN`). */
+      token: z.string().min(1).optional(),
+      /** Deadline of one HTTP request to Prometheus. */
+      requestTimeout: duration.prefault('5s'),
+      /** The `[5m]` of the runbook's `rate()` queries. */
+      rateWindow: duration.prefault('5m'),
+      /** How far back the error-rate, latency and findings trends are read, to date a rise. */
+      trendWindow: duration.prefault('1h'),
+      /** Resolution of those trends. */
+      trendStep: duration.prefault('30s'),
+      metrics: z
+        .strictObject({
+          requests: z.string().min(1).default('aegis_http_requests_total'),
+          /** Histogram base name; `_bucket` is appended. */
+          duration: z.string().min(1).default('aegis_http_request_duration_seconds'),
+          findingsActive: z.string().min(1).default('aegis_findings_active'),
+          health: z.string().min(1).default('aegis_health_status'),
+        })
+        .prefault({}),
+      /** Label of the request metrics holding the HTTP status, and the values that count as errors. */
+      statusLabel: z.string().min(1).default('status'),
+      errorStatus: z.string().min(1).default('5..'),
+      /** Labels naming the endpoint, tried in order; the first the request metrics carry splits them per route. */
+      routeLabels: z.array(z.string().min(1)).default(['route', 'handler', 'endpoint']),
+      /** Label of the health metric naming the component. */
+      componentLabel: z.string().min(1).default('component'),
+    })
+    .prefault({}),
   thresholds: z
     .strictObject({
       errorRate: z
@@ -85,6 +117,8 @@ const ENV_KEYS: Record<string, string> = {
   AEGIS_IR_OUTPUT: 'output',
   AEGIS_IR_FAIL_ON: 'failOn',
   AEGIS_IR_TIMEOUT: 'timeout',
+  PROMETHEUS_URL: 'prometheus.url',
+  AEGIS_IR_PROMETHEUS_TOKEN: 'prometheus.token',
 };
 
 /** Where the config file is looked for when neither `--config` nor `AEGIS_IR_CONFIG` names one. */

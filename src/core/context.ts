@@ -1,4 +1,5 @@
 import type { KubePort } from '../kube/port.js';
+import type { PrometheusPort } from '../prometheus/port.js';
 import type { Config } from './config.js';
 import type { IOStreams } from './io.js';
 
@@ -44,6 +45,8 @@ export interface Context {
   progress(text: string): Progress;
   /** The Kubernetes API, connected on first use. */
   kube(): Promise<KubePort>;
+  /** The Prometheus HTTP API, connected on first use; rejects with a usage error when no URL is configured. */
+  prometheus(): Promise<PrometheusPort>;
 }
 
 /** Remembers the first call's promise so a port is connected at most once per run. */

@@ -1,6 +1,7 @@
 import { BufferSink, type IOStreams } from '../../src/core/io.js';
 import type { Context } from '../../src/core/context.js';
 import type { KubePort } from '../../src/kube/port.js';
+import type { PrometheusPort } from '../../src/prometheus/port.js';
 import { testConfig } from './config.js';
 
 /** A context with captured streams and no terminal, for running checks directly. */
@@ -21,6 +22,7 @@ export function testContext(overrides: Partial<Context> = {}): Context & { out: 
     signal: new AbortController().signal,
     progress: () => ({ update: () => undefined, stop: () => undefined }),
     kube: () => Promise.reject(new Error('no cluster in this test')) as Promise<KubePort>,
+    prometheus: () => Promise.reject(new Error('no Prometheus in this test')) as Promise<PrometheusPort>,
     ...overrides,
     out,
     err,

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { componentHealthCheck } from '../../src/checks/prometheus/component-health.js';
+import { errorRateCheck, type ErrorRateEvidence } from '../../src/checks/prometheus/error-rate.js';
+import { findingsTrendCheck } from '../../src/checks/prometheus/findings-trend.js';
+import { latencyCheck, type LatencyEvidence } from '../../src/checks/prometheus/latency.js';
+import { runChecks } from '../../src/checks/runner.js';
+import type { Check } from '../../src/checks/check.js';
+import { systemClock } from '../../src/core/context.js';
+import { UnreachableError } from '../../src/core/errors.js';
+import { connectPrometheus } from '../../src/prometheus/client.js';
+import { runCaptured } from '../helpers/cli.js';
+import { testConfig } from '../helpers/config.js';
+import { testContext } from '../helpers/context.js';
+import { prometheusBinary, startExporter, startPrometheus, waitForSeries, type ExportSpec } from '../helpers/prometheus.js';
+
+const binary = prometheusBinary();
+if ('missing' in binary) console.warn(`skipping the real-Prometheus tests: ${binary.missing}`);
+
+const FAST: Array<[number, number]> = [[0.04, 1]];
+const SPECS: ExportSpec[] = [
+  {
+    prefix: 'aegis',
+    traffic: [
+      // 2.5% of this endpoint's requests take 0.9 s: p99 interpolates to 0.8 s in the (0.5, 1] bucket.
+      { route: 'GET /api/findings', requests: 200, errorRatio: 0.02, latencies: [[0.04, 0.975], [0.9, 0.025]] },
+      { route: 'POST /api/scans', requests: 200, errorRatio: 0.02, latencies: FAST },
+    ],
+    health: { database: 1, ai_provider: 0 },
+    findingsActive: 7,
+  },
+  { prefix: 'calm', traffic: [{ route: 'GET /api/findings', requests: 100, errorRatio: 0.0005, latencies: FAST }] },
+  { prefix: 'failing', traffic: [{ route: 'GET /api/findings', requests: 100, errorRatio: 0.6, latencies: FAST }] },
+];
+
+describe.skipIf('missing' in binary)('against a real Prometheus', () => {
+  let url = '';
+  const stops: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    const exporter = await startExporter(SPECS);
+    stops.push(exporter.stop);
+    const prometheus = await startPrometheus((binary as { path: string }).path, [exporter.target]);
+    stops.push(prometheus.stop);
+    url = prometheus.url;
+    // rate() needs two scrapes of every family before the values settle.
+    for (const prefix of ['aegis', 'calm', 'failing']) {
+      await waitForSeries(url, `rate(${prefix}_http_request_duration_seconds_bucket{le="+Inf"}[5m])`);
+    }
+  });
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
+
+  function contextFor(settings: Record<string, unknown> = {}) {
+    const config = testConfig({ 'prometheus.url': url, ...settings });
+    const port = connectPrometheus({ url, requestTimeoutMs: 5000 });
+    return testContext({ config, clock: systemClock, prometheus: () => port });
+  }
+  const metricsOf = (prefix: string) => ({
+    'prometheus.metrics': {
+      requests: `${prefix}_http_requests_total`,
+      duration: `${prefix}_http_request_duration_seconds`,
+      health: `${prefix}_health_status`,
+      findingsActive: `${prefix}_findings_active`,
+    },
+  });
+  const evaluate = (check: Check, evidence: unknown, ctx: ReturnType<typeof contextFor>) =>
+    check.evaluate(evidence, { config: ctx.config, now: ctx.clock.now() }).map((f) => `${f.code} ${f.severity}`);
+
+  it('measures the error ratio overall and per route', async () => {
+    const ctx = contextFor();
+    const evidence = (await errorRateCheck.collect(ctx)) as ErrorRateEvidence;
+    expect(evidence.errorRatio).toBeCloseTo(0.02, 4);
+    expect(evidence.routeLabel).toBe('route');
+    expect(evidence.routes.map((r) => r.route).sort()).toEqual(['GET /api/findings', 'POST /api/scans']);
+    for (const route of evidence.routes) expect(route.errorRatio).toBeCloseTo(0.02, 4);
+    // Both routes take the same traffic; rate() over a 5m window that holds a few seconds of data
+    // under-reports the absolute rate, so only the proportion is exact.
+    const [first, second] = evidence.routes;
+    expect(first?.requestsPerSecond).toBeGreaterThan(0);
+    expect(first?.requestsPerSecond).toBeCloseTo(second?.requestsPerSecond ?? 0, 6);
+    expect(evaluate(errorRateCheck, evidence, ctx)).toEqual(['AEG-3003 SEV3']);
+  });
+
+  it.each([
+    ['calm', 0.0005, []],
+    ['failing', 0.6, ['AEG-3002 SEV2']],
+  ])('classifies %s traffic (%f errors)', async (prefix, ratio, expected) => {
+    const ctx = contextFor(metricsOf(prefix));
+    const evidence = (await errorRateCheck.collect(ctx)) as ErrorRateEvidence;
+    expect(evidence.errorRatio).toBeCloseTo(ratio, 5);
+    expect(evaluate(errorRateCheck, evidence, ctx)).toEqual(expected);
+  });
+
+  it('measures p99 overall and per route, and names the one slow route', async () => {
+    const ctx = contextFor();
+    const evidence = (await latencyCheck.collect(ctx)) as LatencyEvidence;
+    expect(evidence.p99Seconds).toBeCloseTo(0.6, 2);
+    const byRoute = Object.fromEntries(evidence.routes.map((r) => [r.route, r.p99Seconds]));
+    expect(byRoute['GET /api/findings']).toBeCloseTo(0.8, 2);
+    expect(byRoute['POST /api/scans']).toBeCloseTo(0.0495, 3);
+    const findings = latencyCheck.evaluate(evidence, { config: ctx.config, now: ctx.clock.now() });
+    expect(findings.map((f) => `${f.code} ${f.severity}`)).toEqual(['AEG-3011 SEV3']);
+    expect(findings[0]?.summary).toContain('GET /api/findings');
+  });
+
+  it('reads component health and the findings trend', async () => {
+    const ctx = contextFor();
+    const health = await componentHealthCheck.collect(ctx);
+    expect(evaluate(componentHealthCheck, health, ctx)).toEqual(['AEG-3020 SEV3']);
+    expect(JSON.stringify(health)).toContain('"component":"ai_provider","instances":1,"unhealthy":1');
+    const trend = (await findingsTrendCheck.collect(ctx)) as { trend: Array<{ value: number }> };
+    expect(trend.trend.at(-1)?.value).toBe(7);
+    expect(evaluate(findingsTrendCheck, trend, ctx)).toEqual([]);
+  });
+
+  it('reports a query Prometheus rejects on its check, without stopping the others', async () => {
+    const ctx = contextFor({ 'prometheus.metrics': { requests: 'aegis_http_requests_total{' } });
+    const outcomes = await runChecks(ctx, [errorRateCheck, latencyCheck], { checkTimeoutMs: 10_000, timeoutMs: 20_000 });
+    expect(outcomes.map((o) => o.status)).toEqual(['errored', 'findings']);
+    expect(outcomes[0]?.error).toMatch(/Prometheus rejected .*\(bad_data\)/);
+    expect(outcomes[0]?.unreachable).toBe(false);
+  });
+
+  it('triage classifies from Prometheus even when the cluster is unreachable', async () => {
+    const run = await runCaptured(['triage', '-o', 'json', '--prometheus-url', url], {
+      connectKube: () => Promise.reject(new UnreachableError('cluster', 'cannot reach the Kubernetes API (connection refused)')),
+    });
+    const document = JSON.parse(run.stdout) as { severity: string; findings: Array<{ code: string }>; checks: Array<{ id: string; status: string }> };
+    expect(run.code).toBe(3);
+    expect(document.severity).toBe('SEV3');
+    expect(document.findings.map((f) => f.code).sort()).toEqual(['AEG-3003', 'AEG-3011', 'AEG-3020']);
+    expect(document.checks.find((c) => c.id === 'pod-health')?.status).toBe('errored');
+  });
+});
