@@ -5,11 +5,12 @@ import { redact } from './core/redact.js';
 import type { Runtime } from './core/runtime.js';
 import { makeHost, type CommandHost } from './commands/host.js';
 import { diagnoseCommand } from './commands/diagnose.js';
+import { fixCommand } from './commands/fix.js';
 import { triageCommand } from './commands/triage.js';
 import { runbookCommand } from './commands/runbook.js';
 
 /** Every top-level command, in the order `--help` lists them. */
-const COMMANDS: Array<(host: CommandHost) => Command> = [triageCommand, diagnoseCommand, runbookCommand];
+const COMMANDS: Array<(host: CommandHost) => Command> = [triageCommand, diagnoseCommand, runbookCommand, fixCommand];
 
 /** Builds the commander program for one run. */
 export function buildProgram(host: CommandHost): Command {
@@ -22,6 +23,8 @@ export function buildProgram(host: CommandHost): Command {
     .option('--kubeconfig <file>', 'kubeconfig file (env: KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('-n, --namespace <ns>', 'namespace of the Aegis workloads (default: aegis)')
+    .option('--database-url <url>', 'PostgreSQL URL (env: DATABASE_URL; libpq PG* variables fill in the rest)')
+    .option('--idle-older-than <duration>', 'sessions idle longer than this count as long-idle (default: 10m)')
     .option('--prometheus-url <url>', 'Prometheus HTTP API base URL (env: PROMETHEUS_URL)')
     .option('--config <file>', 'YAML config file (env: AEGIS_IR_CONFIG; default ~/.config/aegis-ir/config.yaml)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))

@@ -1,5 +1,6 @@
 import type { Check } from './check.js';
 import type { Correlate } from './assess.js';
+import { dbConnectionsCheck } from './database/db-connections.js';
 import { errorLogsCheck } from './kubernetes/error-logs.js';
 import { healthExecCheck } from './kubernetes/health-exec.js';
 import { podHealthCheck } from './kubernetes/pod-health.js';
@@ -17,6 +18,8 @@ export const TRIAGE_CHECKS: readonly Check[] = [
   recentRolloutsCheck,
   errorLogsCheck,
   healthExecCheck,
+  // Skips itself when no database is configured.
+  dbConnectionsCheck,
   // The runbook's key metrics; each skips itself, saying so, when no Prometheus is configured.
   errorRateCheck,
   latencyCheck,
@@ -35,4 +38,9 @@ export interface DiagnoseSection {
 }
 
 /** Sections of `diagnose`, by name. */
-export const DIAGNOSE_SECTIONS: Record<string, DiagnoseSection> = {};
+export const DIAGNOSE_SECTIONS: Record<string, DiagnoseSection> = {
+  'db-connections': {
+    summary: 'Database Connection Failures: connections by state/user/app vs the usable limit, idle ages, locks, PgBouncer',
+    checks: [dbConnectionsCheck],
+  },
+};

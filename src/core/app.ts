@@ -5,6 +5,9 @@ import { UsageError } from './errors.js';
 import { colorEnabled, type IOStreams, type TextSink } from './io.js';
 import { redact } from './redact.js';
 import type { Runtime } from './runtime.js';
+import { createDbPort } from '../db/client.js';
+import { resolveDbTarget } from '../db/target.js';
+import { operatorName } from './operator.js';
 
 /** Global flags (on every command) and the config key each one sets. */
 export const GLOBAL_FLAG_KEYS: Record<string, string> = {
@@ -14,6 +17,8 @@ export const GLOBAL_FLAG_KEYS: Record<string, string> = {
   output: 'output',
   failOn: 'failOn',
   timeout: 'timeout',
+  databaseUrl: 'database.url',
+  idleOlderThan: 'database.idleOlderThan',
   prometheusUrl: 'prometheus.url',
 };
 
@@ -60,6 +65,16 @@ export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlag
     kube: once(() =>
       connect({ kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace }, runtime.env),
     ),
+    db: () => {
+      const target = resolveDbTarget(config, runtime.env);
+      return target
+        ? createDbPort(target, {
+            connectTimeoutMs: config.database.connectTimeout,
+            statementTimeoutMs: config.database.statementTimeout,
+            applicationName: `aegis-ir/${operatorName(runtime.env)}`,
+          })
+        : null;
+    },
     prometheus: once(async () => {
       const { url, token, requestTimeout } = config.prometheus;
       if (!url) {

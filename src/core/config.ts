@@ -81,6 +81,39 @@ export const configSchema = z.strictObject({
       componentLabel: z.string().min(1).default('component'),
     })
     .prefault({}),
+  database: z
+    .strictObject({
+      /** Connection URL (`--database-url`, `DATABASE_URL`); libpq `PG*` variables fill what it leaves out. */
+      url: z.string().min(1).optional(),
+      /** Deadline for opening a connection. */
+      connectTimeout: duration.prefault('5s'),
+      /** Server-side `statement_timeout` of every query the tool runs. */
+      statementTimeout: duration.prefault('10s'),
+      /** How long a session must have been idle (since `state_change`) to count as an old idle session. */
+      idleOlderThan: duration.prefault('10m'),
+      /** PgBouncer admin console URL (`AEGIS_IR_PGBOUNCER_URL`); when set, `SHOW POOLS` joins the diagnosis. */
+      pgbouncerUrl: z.string().min(1).optional(),
+      /** Where the app's connection pool size lives, for `fix db-pool-size`. */
+      pool: z
+        .strictObject({
+          configMap: z.string().min(1).default('aegis-api-config'),
+          key: z.string().min(1).default('DB_POOL_SIZE'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  remediation: z
+    .strictObject({
+      /** Safety cap of each remediation by id, overriding its built-in default (`--max` overrides both). */
+      caps: z.record(z.string().min(1), positiveInt).default({}),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** Append-only JSON-lines audit log (`AEGIS_IR_AUDIT_LOG`); default `$XDG_STATE_HOME/aegis-ir/audit.jsonl`. */
+      path: z.string().min(1).optional(),
+    })
+    .prefault({}),
   thresholds: z
     .strictObject({
       errorRate: z
@@ -117,6 +150,9 @@ const ENV_KEYS: Record<string, string> = {
   AEGIS_IR_OUTPUT: 'output',
   AEGIS_IR_FAIL_ON: 'failOn',
   AEGIS_IR_TIMEOUT: 'timeout',
+  DATABASE_URL: 'database.url',
+  AEGIS_IR_PGBOUNCER_URL: 'database.pgbouncerUrl',
+  AEGIS_IR_AUDIT_LOG: 'audit.path',
   PROMETHEUS_URL: 'prometheus.url',
   AEGIS_IR_PROMETHEUS_TOKEN: 'prometheus.token',
 };

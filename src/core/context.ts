@@ -1,3 +1,4 @@
+import type { DbPort } from '../db/port.js';
 import type { KubePort } from '../kube/port.js';
 import type { PrometheusPort } from '../prometheus/port.js';
 import type { Config } from './config.js';
@@ -45,6 +46,11 @@ export interface Context {
   progress(text: string): Progress;
   /** The Kubernetes API, connected on first use. */
   kube(): Promise<KubePort>;
+  /**
+   * The PostgreSQL database, or null when none is configured (no `--database-url`, `DATABASE_URL`,
+   * `database.url` or `PG*` location). Sessions open on `connect()` and are closed by whoever opened them.
+   */
+  db(): DbPort | null;
   /** The Prometheus HTTP API, connected on first use; rejects with a usage error when no URL is configured. */
   prometheus(): Promise<PrometheusPort>;
 }

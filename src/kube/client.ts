@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { KubeConfig, V1Status } from '@kubernetes/client-node';
 import { UnreachableError, UsageError } from '../core/errors.js';
+import { describeNetworkCode, networkCode } from '../core/network.js';
 import type { ExecResult, KubePort, KubeTarget, LogOptions } from './port.js';
 
 /** Largest exec output kept; health commands print a few lines. */
@@ -164,32 +165,6 @@ function apiMessage(error: unknown): string {
     }
   }
   return (body as { message?: string } | undefined)?.message ?? (error as Error).message;
-}
-
-const NETWORK_CODES: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'DNS lookup failed',
-  ETIMEDOUT: 'connection timed out',
-  ECONNRESET: 'connection reset',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  CERT_HAS_EXPIRED: 'TLS certificate expired',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
-};
-
-function networkCode(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current && depth < 4; depth += 1) {
-    const code = (current as { code?: unknown }).code ?? (current as { errno?: unknown }).errno;
-    if (typeof code === 'string' && code in NETWORK_CODES) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-function describeNetworkCode(code: string): string {
-  return NETWORK_CODES[code] ?? code;
 }
 
 function exitCodeOf(status: V1Status): number {

@@ -29,8 +29,8 @@ export interface SandboxPostgres {
   client(options?: { database?: string; user?: string; password?: string; applicationName?: string }): Promise<Client>;
   /**
    * Opens idle sessions held by this process until `count` client connections exist or `share` of
-   * the usable limit is reached; returns them so the drill can end them. Sessions terminated by
-   * `fix db-connections` simply drop out.
+   * the usable limit is used, counting one slot for the aegis-ir run that will look; returns them so
+   * the drill can end them. Sessions terminated by `fix db-connections` simply drop out.
    */
   saturate(target: { share: number } | { count: number }, applicationName?: string): Promise<Client[]>;
   stop(): Promise<void>;
@@ -121,8 +121,8 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions = {})
           )
         ).rows;
         const total = 'count' in target ? target.count : Math.ceil((row?.usable ?? 0) * target.share);
-        // The admin session itself closes below, hence the + 1.
-        wanted = Math.max(0, total - (row?.used ?? 0) + 1);
+        // The admin session closes below and its slot goes to the aegis-ir run that observes the result.
+        wanted = Math.max(0, total - (row?.used ?? 0));
       } finally {
         await admin.end();
       }

@@ -22,6 +22,7 @@ export function testContext(overrides: Partial<Context> = {}): Context & { out: 
     signal: new AbortController().signal,
     progress: () => ({ update: () => undefined, stop: () => undefined }),
     kube: () => Promise.reject(new Error('no cluster in this test')) as Promise<KubePort>,
+    db: () => null,
     prometheus: () => Promise.reject(new Error('no Prometheus in this test')) as Promise<PrometheusPort>,
     ...overrides,
     out,

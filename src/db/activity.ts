@@ -1,0 +1,97 @@
+import type { DbSession } from './port.js';
+
+/**
+ * Reads of `pg_stat_activity` and the connection settings, shared by `diagnose db-connections`, the
+ * triage check and `fix db-connections`. Each statement runs in its own transaction, so each sees a
+ * fresh statistics snapshot.
+ */
+
+/** The connection-limit settings, as `SHOW` prints them; `reservedConnections` is null before PostgreSQL 16. */
+export interface ConnectionSettings {
+  serverVersion: string;
+  maxConnections: number;
+  superuserReservedConnections: number;
+  reservedConnections: number | null;
+  /** Milliseconds; 0 means off. */
+  idleSessionTimeoutMs: number | null;
+  idleInTransactionSessionTimeoutMs: number;
+}
+
+const SETTING_NAMES = [
+  'server_version',
+  'max_connections',
+  'superuser_reserved_connections',
+  'reserved_connections',
+  'idle_session_timeout',
+  'idle_in_transaction_session_timeout',
+];
+
+export async function readSettings(db: DbSession): Promise<ConnectionSettings> {
+  const rows = await db.query<{ name: string; setting: string }>(
+    'SELECT name, setting FROM pg_settings WHERE name = ANY($1)',
+    [SETTING_NAMES],
+  );
+  const value = new Map(rows.map((r) => [r.name, r.setting]));
+  const number = (name: string): number | null => (value.has(name) ? Number(value.get(name)) : null);
+  return {
+    serverVersion: value.get('server_version') ?? 'unknown',
+    maxConnections: number('max_connections') ?? 0,
+    superuserReservedConnections: number('superuser_reserved_connections') ?? 0,
+    reservedConnections: number('reserved_connections'),
+    idleSessionTimeoutMs: number('idle_session_timeout'),
+    idleInTransactionSessionTimeoutMs: number('idle_in_transaction_session_timeout') ?? 0,
+  };
+}
+
+/** One client session as the diagnosis and the plan show it. */
+export interface SessionRow {
+  pid: number;
+  database: string | null;
+  user: string | null;
+  application: string;
+  client: string | null;
+  /** `active`, `idle`, `idle in transaction`, `idle in transaction (aborted)`, … (null for the tool's view of other roles without pg_read_all_stats). */
+  state: string | null;
+  /** Exact server timestamps as text: they round-trip through `::timestamptz` without losing microseconds. */
+  backendStart: string;
+  stateChange: string | null;
+  xactStart: string | null;
+  /** Seconds since `state_change`, as of the statement's `now()`. */
+  inStateSeconds: number | null;
+  /** Seconds since `xact_start`. */
+  xactSeconds: number | null;
+  waitEventType: string | null;
+  waitEvent: string | null;
+  blockedBy: number[];
+  query: string | null;
+}
+
+const SESSION_COLUMNS = `
+  a.pid, a.datname AS database, a.usename AS "user", COALESCE(a.application_name, '') AS application,
+  COALESCE(host(a.client_addr), CASE WHEN a.client_port = -1 THEN 'local' END) AS client,
+  a.state, a.backend_start::text AS "backendStart", a.state_change::text AS "stateChange",
+  a.xact_start::text AS "xactStart",
+  EXTRACT(EPOCH FROM (now() - a.state_change))::float8 AS "inStateSeconds",
+  EXTRACT(EPOCH FROM (now() - a.xact_start))::float8 AS "xactSeconds",
+  a.wait_event_type AS "waitEventType", a.wait_event AS "waitEvent",
+  pg_blocking_pids(a.pid) AS "blockedBy", left(a.query, 200) AS query`;
+
+/**
+ * Every client backend on the server (all databases), the tool's own session included since it holds
+ * a slot too. Background
+ * workers, autovacuum and WAL senders have slots of their own and do not count against
+ * `max_connections`, which is why the runbook's bare `count(*)` over-counts.
+ */
+export async function readClientSessions(db: DbSession): Promise<{ now: string; sessions: SessionRow[]; otherBackends: number }> {
+  const [sessions, [meta]] = await Promise.all([
+    db.query<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM pg_stat_activity a
+        WHERE a.backend_type = 'client backend'
+        ORDER BY a.state_change NULLS LAST, a.pid`,
+    ),
+    db.query<{ now: string; other: number }>(
+      `SELECT now()::text AS now, count(*) FILTER (WHERE backend_type <> 'client backend')::int AS other FROM pg_stat_activity`,
+    ),
+  ]);
+  return { now: meta?.now ?? '', sessions, otherBackends: meta?.other ?? 0 };
+}

@@ -1,0 +1,94 @@
+import type { ClientConfig } from 'pg';
+import { UnreachableError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import { toDbError } from './errors.js';
+import type { DbPort, DbSession } from './port.js';
+import type { DbTarget } from './target.js';
+
+export interface DbClientOptions {
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  /** A PgBouncer admin console: no server-side timeouts (it refuses unknown startup parameters), a client-side one instead. */
+  pooler?: boolean;
+  /**
+   * The sessions' `application_name`: `aegis-ir/<operator>`, so that a lock holder or a session in
+   * `pg_stat_activity` can be traced to a person. PostgreSQL keeps 63 bytes of it.
+   */
+  applicationName: string;
+}
+
+/**
+ * A {@link DbPort} over node-postgres, imported on first connect so commands that never touch a
+ * database do not load it. Driver errors are mapped to typed errors by SQLSTATE.
+ */
+export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort {
+  return {
+    target,
+    async connect(): Promise<DbSession> {
+      const { default: pg } = await import('pg');
+      const config: ClientConfig = {
+        host: target.host,
+        port: target.port,
+        user: target.user,
+        database: target.database,
+        password: target.password,
+        ssl: sslOption(target),
+        application_name: options.applicationName.slice(0, 63),
+        ...(options.pooler
+          ? { query_timeout: options.statementTimeoutMs }
+          : { statement_timeout: options.statementTimeoutMs, lock_timeout: options.statementTimeoutMs }),
+      };
+      const client = new pg.Client(config);
+      // A session terminated under us (or a network drop) must not crash the process; the next query reports it.
+      client.on('error', () => undefined);
+      await withConnectDeadline(client.connect(), options.connectTimeoutMs, target, () => void client.end().catch(() => undefined));
+      const run = async <R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> => {
+        try {
+          return (await client.query<R>(sql, params as unknown[] | undefined)).rows;
+        } catch (error) {
+          throw toDbError(error, target);
+        }
+      };
+      return {
+        // The BackendKeyData the server sent at startup: pg_backend_pid() without a round trip.
+        pid: (client as unknown as { processID: number }).processID,
+        query: run,
+        close: () => client.end().catch(() => undefined),
+      };
+    },
+  };
+}
+
+function sslOption(target: DbTarget): ClientConfig['ssl'] {
+  switch (target.sslmode) {
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+    case 'verify-full':
+      return { rejectUnauthorized: true };
+    default:
+      // node-postgres has no "prefer"; like libpq against a server without TLS, connect in plain text.
+      return false;
+  }
+}
+
+/** Races the connect against our own timer, so a timeout is recognised by type rather than by driver message. */
+async function withConnectDeadline(
+  connecting: Promise<unknown>,
+  ms: number,
+  target: DbTarget,
+  abandon: () => void,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abandon();
+      reject(new UnreachableError('database', `cannot reach the database at ${target.display} (no answer within ${formatDuration(ms)})`, 'check the host and port, or raise database.connectTimeout'));
+    }, ms);
+  });
+  try {
+    await Promise.race([connecting.catch((error: unknown) => Promise.reject(toDbError(error, target))), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,80 @@
+import { GuardError, UnreachableError, UsageError } from '../core/errors.js';
+import { describeNetworkCode, networkCode } from '../core/network.js';
+import type { DbTarget } from './target.js';
+
+/** SQLSTATEs the tool tells apart; see https://www.postgresql.org/docs/current/errcodes-appendix.html. */
+export const SQLSTATE = {
+  tooManyConnections: '53300',
+  invalidPassword: '28P01',
+  invalidAuthorization: '28000',
+  invalidCatalogName: '3D000',
+  cannotConnectNow: '57P03',
+  adminShutdown: '57P01',
+  queryCanceled: '57014',
+  insufficientPrivilege: '42501',
+} as const;
+
+/** How to get a connection while the ordinary slots are full; shown wherever 53300 is reported. */
+export const RESERVED_SLOT_ADVICE =
+  'PostgreSQL keeps superuser_reserved_connections slots (default 3) for superusers and, from PostgreSQL 16, ' +
+  'reserved_connections slots for roles granted pg_use_reserved_connections. Connect as such a role to diagnose ' +
+  'and fix: GRANT pg_use_reserved_connections TO <role>; then aegis-ir diagnose db-connections --database-url ' +
+  'postgres://<role>@<host>/<database>';
+
+/**
+ * The server refused the tool's own connection with SQLSTATE 53300: every ordinary slot is taken.
+ * Unreachable for the exit code (4), and itself the SEV1 finding "database refusing connections".
+ */
+export class TooManyConnectionsError extends UnreachableError {
+  readonly sqlstate = SQLSTATE.tooManyConnections;
+  constructor(readonly db: string) {
+    super('database', `the database at ${db} refused the connection: too many connections (SQLSTATE 53300)`, RESERVED_SLOT_ADVICE);
+  }
+}
+
+/**
+ * Maps a driver error to the contract's typed errors by SQLSTATE or socket error code, never by
+ * message text (messages are translated by the server's lc_messages). Errors it does not know are
+ * returned unchanged.
+ */
+export function toDbError(error: unknown, target: DbTarget): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return error;
+  const where = target.display;
+  switch (code) {
+    case SQLSTATE.tooManyConnections:
+      return new TooManyConnectionsError(where);
+    case SQLSTATE.invalidPassword:
+    case SQLSTATE.invalidAuthorization:
+      return new UsageError(
+        `the database at ${target.host}:${target.port} rejected user "${target.user}" (SQLSTATE ${code}: ${code === SQLSTATE.invalidPassword ? 'password authentication failed' : 'not authorised by pg_hba.conf'})`,
+        'check the user and password in --database-url, DATABASE_URL, PGUSER/PGPASSWORD or ~/.pgpass',
+      );
+    case SQLSTATE.invalidCatalogName:
+      return new UsageError(
+        `database "${target.database}" does not exist on ${target.host}:${target.port} (SQLSTATE ${code})`,
+        'check the database name in the URL or PGDATABASE; list them with: psql -l',
+      );
+    case SQLSTATE.cannotConnectNow:
+    case SQLSTATE.adminShutdown:
+      return new UnreachableError('database', `the database at ${where} is not accepting connections (SQLSTATE ${code}: starting up or shutting down)`);
+    case SQLSTATE.queryCanceled:
+      return new UnreachableError('database', `a query to ${where} was cancelled by statement_timeout (SQLSTATE ${code})`, 'raise database.statementTimeout in the config');
+    case SQLSTATE.insufficientPrivilege:
+      return new GuardError(
+        `user "${target.user}" lacks a privilege on ${where} (SQLSTATE ${code})`,
+        'connect as a role with the needed rights (see the preflight message)',
+      );
+    default: {
+      const network = networkCode(error);
+      if (network) {
+        return new UnreachableError(
+          'database',
+          `cannot reach the database at ${where} (${describeNetworkCode(network)})`,
+          'check --database-url / DATABASE_URL / PGHOST and PGPORT, then try: psql -c "select 1"',
+        );
+      }
+      return error;
+    }
+  }
+}

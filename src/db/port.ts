@@ -1,0 +1,19 @@
+import type { DbTarget } from './target.js';
+
+/** One open connection: its server process id and plain parameterised queries. */
+export interface DbSession {
+  /** `pg_backend_pid()` of this connection, so the tool never counts or terminates itself. */
+  readonly pid: number;
+  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * What aegis-ir needs from PostgreSQL: where it is (for messages) and a way to open a session.
+ * Nothing is connected until {@link DbPort.connect} is called, and each caller closes what it opened,
+ * so a run never leaves sessions behind on a database that is short of them.
+ */
+export interface DbPort {
+  readonly target: DbTarget;
+  connect(): Promise<DbSession>;
+}

@@ -1,0 +1,63 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Context } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
+
+/** One line of the audit log. `event` is one of plan, lock-held, preflight-failed, cap-exceeded, confirmed, declined, plan-changed, step, outcome, verify, error. */
+export interface AuditRecord {
+  time: string;
+  /** Ties the records of one run together. */
+  run: string;
+  operator: string;
+  remediation: string;
+  target: string;
+  event: string;
+  [key: string]: unknown;
+}
+
+/** Where the audit log lives: `audit.path` / `AEGIS_IR_AUDIT_LOG`, else `$XDG_STATE_HOME/aegis-ir/audit.jsonl`. */
+export function auditLogPath(ctx: Context): string {
+  if (ctx.config.audit.path) return ctx.config.audit.path;
+  const state = ctx.env.XDG_STATE_HOME || join(ctx.env.HOME || homedir(), '.local', 'state');
+  return join(state, 'aegis-ir', 'audit.jsonl');
+}
+
+/**
+ * An append-only JSON-lines audit log. Each record is written and fsynced before `append` returns,
+ * so a step is on disk before it runs: after a crash the log still says what may have happened.
+ * Records pass through `redact()` as a last line of defence; callers never put secrets in them.
+ */
+export class AuditLog {
+  private constructor(
+    readonly path: string,
+    private readonly base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target'>,
+    private readonly clock: () => Date,
+  ) {}
+
+  static open(ctx: Context, base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target'>): AuditLog {
+    const path = auditLogPath(ctx);
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(path, 'a', 0o600));
+    } catch (error) {
+      throw new UsageError(
+        `cannot write the audit log ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        'set audit.path in the config or AEGIS_IR_AUDIT_LOG to a writable file',
+      );
+    }
+    return new AuditLog(path, base, () => ctx.clock.now());
+  }
+
+  append(event: string, data: Record<string, unknown> = {}): void {
+    const record: AuditRecord = { time: this.clock().toISOString(), ...this.base, event, ...data };
+    const fd = openSync(this.path, 'a', 0o600);
+    try {
+      writeSync(fd, `${redact(JSON.stringify(record))}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

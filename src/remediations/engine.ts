@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from '../core/context.js';
+import { CancelledError, ExitCode, GuardError, UsageError } from '../core/errors.js';
+import { operatorName } from '../core/operator.js';
+import { AuditLog } from './audit.js';
+import type { Plan, Remediation, RemediationSession, StepOutcome, Verification } from './remediation.js';
+import { planText } from './render.js';
+
+/** How the operator asked for the run: the framework's own flags. */
+export interface RunFlags {
+  dryRun: boolean;
+  yes: boolean;
+  /** `--max N`: the explicit override of the safety cap. */
+  max?: number;
+}
+
+/** The cap that applies: `--max`, else `remediation.caps.<id>` in the config, else the remediation's default. */
+export interface CapState {
+  unit: string;
+  limit: number;
+  exceeded: boolean;
+}
+
+/** Each step with what happened to it. */
+export interface StepResult {
+  description: string;
+  action: string;
+  status: StepOutcome['status'];
+  detail: string;
+}
+
+/** What `fix <id>` returns to its renderer: SPEC's `{ plan, applied, result }` plus what the exit code follows from. */
+export interface FixReport {
+  remediation: Remediation;
+  target: string;
+  plan: Plan;
+  cap: CapState | null;
+  dryRun: boolean;
+  applied: boolean;
+  /** Whether the plan was already shown on stderr at the confirmation prompt. */
+  planShown: boolean;
+  steps: StepResult[];
+  verification: Verification | null;
+  /** Why nothing was applied, when nothing was. */
+  reason: string | null;
+  auditLog: string;
+  exitCode: number;
+}
+
+/**
+ * Runs a remediation under every guard of SPEC "Guards on every remediation" (see `remediation.ts`
+ * for the order). Guards that refuse throw {@link GuardError} (exit 5) after auditing why; a "no" at
+ * the prompt throws {@link CancelledError} (130); no terminal and no `--yes` is a usage error (2),
+ * decided before anything is touched.
+ */
+export async function runRemediation(ctx: Context, remediation: Remediation, options: Record<string, unknown>, flags: RunFlags): Promise<FixReport> {
+  const args = remediation.parseArgs(options, ctx);
+  if (!flags.dryRun && !flags.yes && !ctx.io.stdinIsTTY) {
+    throw new UsageError(
+      `fix ${remediation.id} needs confirmation and there is no terminal to ask on`,
+      `review the plan with --dry-run, then pass --yes to apply it non-interactively`,
+    );
+  }
+  const session = await remediation.open(ctx, args);
+  try {
+    const audit = AuditLog.open(ctx, {
+      run: randomUUID(),
+      operator: operatorName(ctx.env),
+      remediation: remediation.id,
+      target: session.target,
+    });
+    let release: (() => Promise<void>) | undefined;
+    if (!flags.dryRun) {
+      const lock = await session.lock();
+      if (!lock.acquired) {
+        audit.append('lock-held', { holder: lock.holder });
+        throw new GuardError(
+          `another operator is already remediating ${session.target}: lock held by ${lock.holder}`,
+          'wait for them to finish, or ask them; nothing was changed',
+        );
+      }
+      release = lock.release;
+    }
+    try {
+      return await guarded(ctx, remediation, session, audit, flags);
+    } catch (error) {
+      if (!(error instanceof GuardError || error instanceof CancelledError)) {
+        audit.append('error', { error: (error as Error).message });
+      }
+      throw error;
+    } finally {
+      await release?.();
+    }
+  } finally {
+    await session.close();
+  }
+}
+
+async function guarded(
+  ctx: Context,
+  remediation: Remediation,
+  session: RemediationSession,
+  audit: AuditLog,
+  flags: RunFlags,
+): Promise<FixReport> {
+  const plan = await session.plan();
+  const cap = capState(ctx, remediation, plan, flags.max);
+  audit.append('plan', { dryRun: flags.dryRun, summary: plan.summary, size: plan.size, cap, steps: plan.steps });
+  const report: FixReport = {
+    remediation,
+    target: session.target,
+    plan,
+    cap,
+    dryRun: flags.dryRun,
+    applied: false,
+    planShown: false,
+    steps: [],
+    verification: null,
+    reason: null,
+    auditLog: audit.path,
+    exitCode: ExitCode.ok,
+  };
+  const missing = await session.preflight(plan);
+  if (missing.length) {
+    audit.append('preflight-failed', { missing });
+    throw new GuardError(`preflight: ${missing.join('; ')}`, 'run as an operator with these rights; nothing was changed');
+  }
+  if (flags.dryRun) return { ...report, reason: 'dry run: nothing was changed' };
+  if (plan.steps.length === 0) return { ...report, reason: 'nothing to do' };
+  if (cap?.exceeded) {
+    audit.append('cap-exceeded', { size: plan.size, limit: cap.limit });
+    throw new GuardError(
+      `the plan would affect ${plan.size} ${cap.unit}, more than the safety cap of ${cap.limit}`,
+      `review it with --dry-run; to go ahead anyway pass --max ${plan.size}`,
+    );
+  }
+  const planShown = await confirm(ctx, remediation, session, plan, audit, flags);
+  const again = await session.plan(plan);
+  if (JSON.stringify(again.identity) !== JSON.stringify(plan.identity)) {
+    audit.append('plan-changed', { shown: plan.identity, now: again.identity });
+    throw new GuardError(
+      `the plan changed since it was shown (${again.summary}); nothing was applied`,
+      `review the new plan: aegis-ir fix ${remediation.id} --dry-run`,
+    );
+  }
+  const steps: StepResult[] = [];
+  for (const step of plan.steps) {
+    audit.append('step', { description: step.description, action: step.action });
+    const outcome = await session.applyStep(step);
+    audit.append('outcome', { description: step.description, ...outcome });
+    steps.push({ ...step, ...outcome });
+    if (outcome.status === 'failed') break;
+  }
+  const verification = await session.verify();
+  audit.append('verify', { summary: verification.summary, findings: verification.findings.map((f) => `${f.code} ${f.summary}`) });
+  const refused = steps.some((s) => s.status !== 'done') || steps.length < plan.steps.length;
+  return {
+    ...report,
+    applied: steps.some((s) => s.status === 'done'),
+    planShown,
+    steps,
+    verification,
+    exitCode: refused ? ExitCode.guard : ExitCode.ok,
+  };
+}
+
+/** Asks the operator, or takes `--yes`; returns whether the plan was shown at the prompt. */
+async function confirm(
+  ctx: Context,
+  remediation: Remediation,
+  session: RemediationSession,
+  plan: Plan,
+  audit: AuditLog,
+  flags: RunFlags,
+): Promise<boolean> {
+  if (flags.yes) {
+    audit.append('confirmed', { by: '--yes' });
+    return false;
+  }
+  ctx.io.stderr.write(planText(remediation, session.target, plan, null, ctx.io.color));
+  const answer = plan.confirmByTyping
+    ? (await ctx.prompter.input(`${session.target} is production. Type "${plan.confirmByTyping}" to apply this plan:`)).trim() ===
+      plan.confirmByTyping
+    : await ctx.prompter.confirm(`Apply this plan to ${session.target}?`);
+  if (!answer) {
+    audit.append('declined', {});
+    throw new CancelledError();
+  }
+  audit.append('confirmed', { by: 'prompt' });
+  return true;
+}
+
+function capState(ctx: Context, remediation: Remediation, plan: Plan, max: number | undefined): CapState | null {
+  if (!remediation.cap) return null;
+  const limit = max ?? ctx.config.remediation.caps[remediation.id] ?? remediation.cap.default;
+  return { unit: remediation.cap.unit, limit, exceeded: plan.size > limit };
+}
