@@ -39,18 +39,9 @@ type Json = Record<string, unknown>;
  * Returns the function that stops the controller.
  */
 export function startDeploymentController(options: DeploymentControllerOptions): () => void {
-  const { store } = options;
-  let busy = false;
-  return store.subscribe((event) => {
-    // Our own writes come back as events; they are consequences, not new intents.
-    if (busy) return;
-    busy = true;
-    try {
-      react(options, event);
-    } finally {
-      busy = false;
-    }
-  });
+  // The controller's own writes come back as events too; reactions are idempotent (a ReplicaSet already at its
+  // desired count, a deployment whose template did not change), so they settle without acting twice.
+  return options.store.subscribe((event) => react(options, event));
 }
 
 function react(options: DeploymentControllerOptions, event: StoreEvent): void {

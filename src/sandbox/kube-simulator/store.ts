@@ -73,6 +73,8 @@ const GENERATION_KINDS = new Set(['Deployment', 'ReplicaSet', 'HorizontalPodAuto
 export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private readonly pending: StoreEvent[] = [];
+  private delivering = false;
   private revision = 0;
 
   constructor(private readonly clock: Clock) {}
@@ -83,8 +85,9 @@ export class ObjectStore {
   }
 
   /**
-   * Registers a listener called after every committed (non-dry-run) write; returns the unsubscribe function. This is
-   * the hook controllers use to react to changes, such as a Deployment's template changing.
+   * Registers a listener called after every committed (non-dry-run) write, before the write returns; returns the
+   * unsubscribe function. This is the hook controllers use to react to changes, such as a Deployment's template
+   * changing. Writes made by listeners are delivered after the current event, so order is preserved.
    */
   subscribe(listener: (event: StoreEvent) => void): () => void {
     this.listeners.add(listener);
@@ -182,7 +185,18 @@ export class ObjectStore {
   }
 
   private emit(event: StoreEvent): void {
-    for (const listener of [...this.listeners]) listener(event);
+    // Listeners write too (controllers); their events are queued so every listener sees all events in commit order.
+    this.pending.push(event);
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let next = this.pending.shift(); next !== undefined; next = this.pending.shift()) {
+        for (const listener of [...this.listeners]) listener(next);
+      }
+    } finally {
+      this.delivering = false;
+      this.pending.length = 0;
+    }
   }
 
   private generateName(type: ResourceType, meta: Partial<ObjectMeta>): string {

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KubeSimulator, startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
+import { LEASE, POD } from '../../src/sandbox/kube-simulator/resources.js';
+import { fixedClock } from './simulator-helpers.js';
+
+interface Reply {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Record<string, unknown>;
+}
+
+describe('REST semantics of the simulator (oom scenario)', () => {
+  let sim: KubeSimulator;
+  const call = async (path: string, init: RequestInit = {}): Promise<Reply> => {
+    const response = await fetch(`${sim.url}${path}`, init);
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '',
+      body: await response.json() as Record<string, unknown> };
+  };
+  const pods = '/api/v1/namespaces/aegis/pods';
+  const names = (reply: Reply): string[] =>
+    (reply.body['items'] as { metadata: { name: string } }[]).map((i) => i.metadata.name);
+
+  beforeAll(async () => {
+    sim = await startKubeSimulator({ scenario: 'oom', clock: fixedClock });
+  });
+  afterAll(async () => sim.close());
+
+  it('answers unrouted paths with a 404 Status rather than hanging', async () => {
+    const reply = await call('/apis/batch/v1/jobs');
+    expect([reply.status, reply.body['kind'], reply.body['reason']]).toEqual([404, 'Status', 'NotFound']);
+  });
+
+  it('answers an aggregated-discovery request with legacy discovery as plain JSON', async () => {
+    const reply = await call('/apis', { headers: { accept:
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json' } });
+    expect([reply.contentType, reply.body['kind']]).toEqual(['application/json', 'APIGroupList']);
+  });
+
+  it('serves server-side tables with partial object metadata', async () => {
+    const reply = await call(pods, { headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+    const rows = reply.body['rows'] as { cells: unknown[]; object: { kind: string } }[];
+    expect((reply.body['columnDefinitions'] as { name: string }[]).slice(0, 5).map((c) => c.name))
+      .toEqual(['Name', 'Ready', 'Status', 'Restarts', 'Age']);
+    expect(rows.map((r) => r.cells[3]).sort()).toEqual(['0', '0', '2 (10m ago)']);
+    expect(rows[0]?.object.kind).toBe('PartialObjectMetadata');
+  });
+
+  it('filters with set-based label selectors and pages with limit/continue', async () => {
+    expect(names(await call(`${pods}?labelSelector=${encodeURIComponent('app in (aegis-api),tier notin (db),!tier')}`)))
+      .toHaveLength(3);
+    expect(names(await call(`${pods}?labelSelector=app%3Dother`))).toEqual([]);
+    const first = await call(`${pods}?limit=2`);
+    const token = (first.body['metadata'] as { continue: string }).continue;
+    const rest = await call(`${pods}?limit=2&continue=${token}`);
+    expect([...names(first), ...names(rest)]).toEqual(sim.store.list(POD, 'aegis').map((p) => p.metadata.name));
+  });
+
+  it('validates writes (422), honours dryRun=All, and merge-patches with generation bumps', async () => {
+    const leases = '/apis/coordination.k8s.io/v1/namespaces/aegis/leases';
+    const json = { 'content-type': 'application/json' };
+    const invalid = await call(leases, { method: 'POST', headers: json, body: JSON.stringify({ metadata: {} }) });
+    expect([invalid.status, invalid.body['message']]).toEqual([422,
+      'Lease.coordination.k8s.io "" is invalid: metadata.name: Required value: name or generateName is required']);
+    const lease = JSON.stringify({ metadata: { name: 'drill' }, spec: { holderIdentity: 'bob' } });
+    expect((await call(`${leases}?dryRun=All`, { method: 'POST', headers: json, body: lease })).status).toBe(201);
+    expect(sim.store.get(LEASE, 'aegis', 'drill')).toBeUndefined();
+    const deployment = '/apis/apps/v1/namespaces/aegis/deployments/aegis-api';
+    const merge = { 'content-type': 'application/merge-patch+json' };
+    const dry = await call(`${deployment}?dryRun=All`, { method: 'PATCH', headers: merge,
+      body: JSON.stringify({ spec: { replicas: 5 } }) });
+    expect([(dry.body['spec'] as { replicas: number }).replicas, sim.store.list(POD, 'aegis').length]).toEqual([5, 3]);
+    const patched = await call(deployment, { method: 'PATCH', headers: merge,
+      body: JSON.stringify({ spec: { replicas: 4 } }) });
+    expect((patched.body['metadata'] as { generation: number }).generation).toBe(2);
+    expect(sim.store.list(POD, 'aegis')).toHaveLength(4);
+  });
+
+  it('replaces a deleted pod, as its ReplicaSet would', async () => {
+    const victim = sim.store.list(POD, 'aegis')[0]?.metadata.name ?? '';
+    const reply = await call(`${pods}/${victim}`, { method: 'DELETE' });
+    expect(reply.status).toBe(200);
+    const now = sim.store.list(POD, 'aegis').map((p) => p.metadata.name);
+    expect(now).not.toContain(victim);
+    expect(now).toHaveLength(4);
+  });
+
+  it('streams watch events for changes', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${sim.url}${pods}?watch=true&resourceVersion=${sim.store.resourceVersion}`,
+      { signal: controller.signal });
+    const reader = response.body?.getReader();
+    const victim = sim.store.list(POD, 'aegis')[0]?.metadata.name ?? '';
+    await fetch(`${sim.url}${pods}/${victim}`, { method: 'DELETE' });
+    const chunk = new TextDecoder().decode((await reader?.read())?.value);
+    controller.abort();
+    expect(JSON.parse(chunk.split('\n')[0] ?? '{}')).toMatchObject({ type: 'DELETED', object: { metadata: { name: victim } } });
+  });
+
+  it('pod logs reject an unknown container with a 400 worded like the kubelet', async () => {
+    const pod = sim.store.list(POD, 'aegis')[0]?.metadata.name ?? '';
+    const wrong = await call(`${pods}/${pod}/log?container=sidecar`);
+    expect([wrong.status, wrong.body['message']]).toEqual([400, `container sidecar is not valid for pod ${pod}`]);
+  });
+});
