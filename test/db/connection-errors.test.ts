@@ -1,0 +1,92 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/sandbox/postgres.js';
+import { runCaptured } from '../helpers/cli.js';
+import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+
+const APP_PASSWORD = 'app-Secret-7f3k';
+let db: TestPostgres;
+let appUrl: string;
+let opsUrl: string;
+const appSessions: pg.Client[] = [];
+
+function urlFor(user: string, password: string): string {
+  const url = new URL(db.url);
+  url.username = user;
+  url.password = password;
+  return url.toString();
+}
+
+beforeAll(async () => {
+  // 6 slots: 2 for superusers, 1 for pg_use_reserved_connections, 3 for everyone else.
+  db = await startTestPostgres({ maxConnections: 6, superuserReserved: 2, reserved: 1 });
+  await db.admin(`CREATE ROLE app LOGIN PASSWORD '${APP_PASSWORD}'`);
+  await db.admin(`CREATE ROLE ops LOGIN PASSWORD '${APP_PASSWORD}' IN ROLE pg_use_reserved_connections, pg_read_all_stats`);
+  appUrl = urlFor('app', APP_PASSWORD);
+  opsUrl = urlFor('ops', APP_PASSWORD);
+  for (let i = 0; i < 3; i += 1) appSessions.push(await db.client({ user: 'app', password: APP_PASSWORD, applicationName: 'aegis-api' }));
+});
+
+afterAll(async () => {
+  await db?.stop();
+});
+
+const env = () => ({ HOME: '/nonexistent', AEGIS_IR_AUDIT_LOG: '/tmp/aegis-ir-test-audit.jsonl' });
+
+describe('connection failures map to findings and exit codes by SQLSTATE', () => {
+  it('53300 on the tool’s own connection is a SEV1 finding that explains reserved slots', async () => {
+    const run = await runCaptured(['diagnose', 'db-connections', '-o', 'json', '--database-url', appUrl], { env: env() });
+    expect(run.code).toBe(3);
+    const document = JSON.parse(run.stdout) as { severity: string; findings: Array<{ code: string; evidence: { reservedSlots?: string } }> };
+    expect(document.severity).toBe('SEV1');
+    const refused = document.findings.find((f) => f.code === 'AEG-2002');
+    expect(refused?.evidence.reservedSlots).toMatch(/superuser_reserved_connections.*reserved_connections.*pg_use_reserved_connections/s);
+    expect(run.stdout + run.stderr).not.toContain(APP_PASSWORD);
+  });
+
+  it('a role with reserved slots gets in and sees every ordinary slot taken', async () => {
+    const run = await runCaptured(['diagnose', 'db-connections', '-o', 'json', '--database-url', opsUrl], { env: env() });
+    const document = JSON.parse(run.stdout) as { severity: string; findings: Array<{ code: string; evidence: Record<string, unknown> }> };
+    expect(document.severity).toBe('SEV1');
+    const refused = document.findings.find((f) => f.code === 'AEG-2002');
+    expect(refused?.evidence).toMatchObject({ maxConnections: 6, usable: 3, reserved: { superuser: 2, roles: 1 } });
+  });
+
+  it('fix cannot connect when refused: exit 4 with the reserved-slot advice', async () => {
+    const run = await runCaptured(['fix', 'db-connections', '--yes', '--database-url', appUrl], { env: env() });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('SQLSTATE 53300');
+    expect(run.stderr).toContain('pg_use_reserved_connections');
+  });
+
+  it('a wrong password is a configuration error naming the user, never showing the password', async () => {
+    const run = await runCaptured(['diagnose', 'db-connections', '--database-url', urlFor('ops', 'wrong-Pass-99')], { env: env() });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/rejected user "ops".*28P01/);
+    expect(run.stdout + run.stderr).not.toContain('wrong-Pass-99');
+  });
+
+  it('a refused TCP connection is unreachable: exit 4', async () => {
+    const port = await freePort();
+    const run = await runCaptured(['diagnose', 'db-connections', '--database-url', `postgres://x:pw-Hidden-1@127.0.0.1:${port}/x`], { env: env() });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('connection refused');
+    expect(run.stderr).not.toContain('pw-Hidden-1');
+  });
+});
+
+describe('the built CLI without a terminal', () => {
+  const bin = new URL('../../dist/aegis-ir.js', import.meta.url).pathname;
+  it.runIf(existsSync(bin))('fix without --yes exits 2 and changes nothing; --dry-run still works', () => {
+    const environment = { ...env(), PATH: process.env.PATH ?? '', DATABASE_URL: opsUrl };
+    const refused = spawnSync(process.execPath, [bin, 'fix', 'db-connections'], { env: environment, encoding: 'utf8', stdio: 'pipe' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('--yes');
+    const dryRun = spawnSync(process.execPath, [bin, 'fix', 'db-connections', '--dry-run', '-o', 'json'], { env: environment, encoding: 'utf8', stdio: 'pipe' });
+    expect(dryRun.status).toBe(0);
+    expect(JSON.parse(dryRun.stdout)).toMatchObject({ command: 'fix db-connections', applied: false });
+    expect(dryRun.stdout + dryRun.stderr).not.toContain(APP_PASSWORD);
+  });
+});
