@@ -6,11 +6,12 @@ import type { Runtime } from './core/runtime.js';
 import { makeHost, type CommandHost } from './commands/host.js';
 import { diagnoseCommand } from './commands/diagnose.js';
 import { fixCommand } from './commands/fix.js';
+import { drillCommand } from './commands/drill.js';
 import { triageCommand } from './commands/triage.js';
 import { runbookCommand } from './commands/runbook.js';
 
 /** Every top-level command, in the order `--help` lists them. */
-const COMMANDS: Array<(host: CommandHost) => Command> = [triageCommand, diagnoseCommand, runbookCommand, fixCommand];
+const COMMANDS: Array<(host: CommandHost) => Command> = [triageCommand, diagnoseCommand, fixCommand, drillCommand, runbookCommand];
 
 /** Builds the commander program for one run. */
 export function buildProgram(host: CommandHost): Command {

@@ -6,7 +6,7 @@ import type { PodRuntime } from './runtime.js';
 import type { ScenarioExecResult } from './scenario/schema.js';
 import { ApiError, badRequest } from './status.js';
 import type { KubeObject } from './store.js';
-import { parseDurationMs } from './time.js';
+import { parseDuration } from '../../core/duration.js';
 
 /** The remotecommand subprotocols served, newest first: both carry a Status document on the error channel. */
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -115,7 +115,7 @@ export function serveExec(server: WebSocketServer, request: IncomingMessage, soc
   server.handleUpgrade(request, socket, head, (ws: WebSocket) => {
     const result = run(command, exec.runtime, exec.pod);
     void (async () => {
-      const delay = result.delay === undefined ? 0 : parseDurationMs(result.delay) ?? 0;
+      const delay = result.delay === undefined ? 0 : parseDuration(result.delay) ?? 0;
       if (delay > 0) await sleep(delay);
       if (wants('stdout') && result.stdout !== '') ws.send(frame(STDOUT, result.stdout));
       if (result.stderr !== '') {

@@ -1,20 +1,10 @@
+import { parseDuration } from '../../core/duration.js';
+
 /** A source of the current time; injectable so scenarios and ages are reproducible in tests. */
 export type Clock = () => Date;
 
 /** The wall clock. */
 export const systemClock: Clock = () => new Date();
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION = /^(\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
-
-/** Parses `90s`, `5m`, `1h30m`, `3d`, `250ms` into milliseconds; undefined when the text is not a duration. */
-export function parseDurationMs(text: string): number | undefined {
-  if (!DURATION.test(text)) return undefined;
-  let total = 0;
-  for (const [, amount, unit] of text.matchAll(DURATION_PART)) total += Number(amount) * (UNIT_MS[unit ?? ''] ?? 0);
-  return total;
-}
 
 /**
  * Resolves a scenario time: `now`, a negative offset such as `-5m` or `-1h30m`, or an absolute ISO-8601 timestamp.
@@ -23,7 +13,7 @@ export function parseDurationMs(text: string): number | undefined {
 export function resolveTime(text: string, now: Date): Date | undefined {
   if (text === 'now') return new Date(now.getTime());
   if (text.startsWith('-')) {
-    const ms = parseDurationMs(text.slice(1));
+    const ms = parseDuration(text.slice(1));
     return ms === undefined ? undefined : new Date(now.getTime() - ms);
   }
   if (!/^\d{4}-\d{2}-\d{2}T/.test(text)) return undefined;

@@ -3,7 +3,8 @@ import { stableSuffix } from '../names.js';
 import { CONFIG_MAP, DEPLOYMENT, HPA, LEASE, NAMESPACE } from '../resources.js';
 import type { ContainerLogs, ContainerUsage, LogSource, PodRuntimes } from '../runtime.js';
 import type { KubeObject, ObjectStore } from '../store.js';
-import { parseDurationMs, resolveTime, rfc3339 } from '../time.js';
+import { parseDuration } from '../../../core/duration.js';
+import { resolveTime, rfc3339 } from '../time.js';
 import {
   CHANGE_CAUSE_ANNOTATION, type ContainerPlan, type ContainerState, NODE_NAMES, REVISION_ANNOTATION, createPod,
   createReplicaSet, refreshWorkloadStatus,
@@ -256,7 +257,7 @@ function containerLogs(c: ScenarioContainer | undefined, times: Times): Containe
   const resolve = (entries: readonly ScenarioLogEntry[]): LogSource[] => entries.map((e) => (e.at !== undefined
     ? { kind: 'line', at: times.at(e.at).getTime(), line: String(e.line) }
     : {
-        kind: 'repeat', from: times.at(e.from ?? 'now').getTime(), everyMs: parseDurationMs(e.every ?? '1s') ?? 1000,
+        kind: 'repeat', from: times.at(e.from ?? 'now').getTime(), everyMs: parseDuration(e.every ?? '1s') ?? 1000,
         count: e.repeat ?? 1, lines: typeof e.line === 'string' ? [e.line] : e.line,
       }));
   if (c?.logs === undefined) return { current: [] };

@@ -1,5 +1,7 @@
+import { SEVERITIES } from '../../../core/severity.js';
 import { z } from 'zod';
-import { parseDurationMs, resolveTime } from '../time.js';
+import { parseDuration } from '../../../core/duration.js';
+import { resolveTime } from '../time.js';
 
 /*
  * The scenario file format. Every object is strict so that a misspelt key is reported rather than silently ignored,
@@ -15,7 +17,7 @@ const time = z.string().refine((t) => resolveTime(t, EPOCH) !== undefined, {
 });
 
 /** `2s`, `500ms`, `1h30m`. */
-const duration = z.string().refine((t) => parseDurationMs(t) !== undefined, {
+const duration = z.string().refine((t) => parseDuration(t) !== undefined, {
   error: 'expected a duration such as "500ms", "2s", "5m", "1h30m"',
 });
 
@@ -228,6 +230,8 @@ const kubernetes = z.strictObject({
 export const scenarioSchema = z.strictObject({
   /** One line shown by `aegis-ir drill --list`. */
   description: z.string(),
+  /** What `aegis-ir drill` must conclude; a different verdict means the drill (or aegis-ir) is wrong. */
+  expect: z.strictObject({ severity: z.enum(SEVERITIES).nullable() }).optional(),
   kubernetes,
 });
 

@@ -1,0 +1,132 @@
+import { Command } from 'commander';
+import { optionsOf, buildContext } from '../core/app.js';
+import type { Context } from '../core/context.js';
+import { ExitCode, UsageError } from '../core/errors.js';
+import { paint } from '../render/style.js';
+import { SCHEMA_VERSION, reportDocument } from '../render/report.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
+import { emitReport } from './report-output.js';
+import { examples, type CommandHost } from './host.js';
+import { triage } from './triage.js';
+
+/** The scenario `aegis-ir drill` (and `npm start`) plays when none is named. */
+export const DEFAULT_SCENARIO = 'crashloop-after-deploy';
+
+/**
+ * `drill [scenario]`: starts the sandbox with one runbook incident injected, runs the real `triage`
+ * against it and shows how to point every other command at it. Exits 0 when triage reached the
+ * verdict the scenario expects, 1 when it did not (that is a bug in aegis-ir or the scenario).
+ */
+export function drillCommand(host: CommandHost): Command {
+  return new Command('drill')
+    .description('Game day: start the built-in sandbox with an incident injected and triage it')
+    .argument('[scenario]', `a built-in scenario or a scenario YAML file (default: ${DEFAULT_SCENARIO})`)
+    .option('--list', 'list the built-in scenarios')
+    .option('--keep', 'leave the sandbox running until Ctrl-C, to try other commands against it')
+    .addHelpText(
+      'after',
+      examples(
+        'aegis-ir drill                       # the default scenario',
+        'aegis-ir drill --list',
+        'aegis-ir drill oom --keep            # then, in another terminal, the commands it prints',
+        'aegis-ir drill ./my-incident.yaml -o json',
+      ),
+    )
+    .action(async (name: string | undefined, options: { list?: boolean; keep?: boolean }, command: Command) => {
+      const base = host.context(command);
+      if (options.list) {
+        host.exit(await listDrills(base));
+        return;
+      }
+      const sandbox = await start(name ?? DEFAULT_SCENARIO);
+      try {
+        const env = { ...host.runtime.env, ...sandbox.env };
+        const ctx = buildContext({ ...host.runtime, env }, optionsOf(command), {
+          kubeconfig: sandbox.kubeconfig,
+          namespace: sandbox.namespace,
+          context: undefined,
+        });
+        host.exit(await play(ctx, sandbox, Boolean(options.keep), Boolean(optionsOf(command).verbose)));
+        if (options.keep) await untilCancelled(ctx.signal);
+      } finally {
+        await sandbox.close();
+      }
+    });
+}
+
+/** The sandbox (simulators, embedded servers) is loaded only by the command that needs it. */
+const sandboxModule = () => import('../sandbox/sandbox.js');
+
+async function start(name: string): Promise<Sandbox> {
+  const { startSandbox, ScenarioError } = await sandboxModule();
+  try {
+    return await startSandbox(name);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new UsageError(error.message, 'aegis-ir drill --list');
+    throw error;
+  }
+}
+
+async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: boolean): Promise<number> {
+  const { scenario } = sandbox;
+  const expected = scenario.document.expect?.severity;
+  const c = paint(ctx.io.color);
+  const report = await triage(ctx);
+  const matches = expected === undefined || report.severity === expected;
+  if (ctx.config.output === 'json') {
+    const document = {
+      schemaVersion: SCHEMA_VERSION,
+      command: 'drill',
+      scenario: { name: scenario.name, description: scenario.document.description, expectedSeverity: expected ?? null },
+      passed: matches,
+      sandbox: { env: sandbox.env, kept: keep },
+      triage: reportDocument(report),
+    };
+    ctx.io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  } else {
+    ctx.io.stdout.write(`${c.bold(`Drill: ${scenario.name}`)} — ${scenario.document.description}\n\n$ aegis-ir triage\n`);
+    emitReport(ctx, report, verbose);
+    ctx.io.stdout.write(`\n${instructions(sandbox, keep)}`);
+  }
+  if (!matches) {
+    ctx.io.stderr.write(
+      `aegis-ir: drill ${scenario.name} expected ${expected ?? 'a healthy verdict'} but triage classified ${report.severity ?? 'healthy'}\n`,
+    );
+    return ExitCode.internal;
+  }
+  return ExitCode.ok;
+}
+
+function instructions(sandbox: Sandbox, keep: boolean): string {
+  const exports = Object.entries(sandbox.env).map(([k, v]) => `  export ${k}=${v}`);
+  const lines = [
+    keep ? 'The sandbox keeps running until Ctrl-C. In another terminal:' : 'Run it again with --keep to explore; then, in another terminal:',
+    ...exports,
+    `  kubectl get pods -n ${sandbox.namespace}`,
+    '  aegis-ir triage',
+    '  aegis-ir runbook triage',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+async function listDrills(ctx: Context): Promise<number> {
+  const { listScenarios, loadScenario } = await sandboxModule();
+  const drills = listScenarios().map((name) => {
+    const { document } = loadScenario(name);
+    return { name, description: document.description, expectedSeverity: document.expect?.severity ?? null };
+  });
+  if (ctx.config.output === 'json') {
+    ctx.io.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: 'drill --list', scenarios: drills }, null, 2)}\n`);
+  } else {
+    const width = Math.max(...drills.map((d) => d.name.length));
+    for (const d of drills) ctx.io.stdout.write(`${d.name.padEnd(width)}  ${d.description}\n`);
+  }
+  return ExitCode.ok;
+}
+
+function untilCancelled(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

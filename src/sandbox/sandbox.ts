@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadScenario, startKubeSimulator, type KubeSimulator, type Scenario } from './kube-simulator/index.js';
+
+export { ScenarioError, listScenarios, loadScenario } from './kube-simulator/index.js';
+
+/**
+ * A running sandbox: the Kubernetes simulator (and, as scenarios ask for them, the other simulated
+ * or embedded services) with one runbook incident injected. `env` is what points aegis-ir, kubectl
+ * and psql at it.
+ */
+export interface Sandbox {
+  scenario: Scenario;
+  /** Directory holding the sandbox's files (kubeconfig…); removed on close. */
+  dir: string;
+  kubeconfig: string;
+  namespace: string;
+  env: Record<string, string>;
+  kube: KubeSimulator;
+  close(): Promise<void>;
+}
+
+/** Starts the sandbox for a built-in scenario name or a scenario file path. */
+export async function startSandbox(nameOrPath: string): Promise<Sandbox> {
+  const scenario = loadScenario(nameOrPath);
+  const dir = mkdtempSync(join(tmpdir(), `aegis-ir-drill-${scenario.name}-`));
+  const closers: Array<() => Promise<void>> = [async () => rmSync(dir, { recursive: true, force: true })];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    const kube = await startKubeSimulator({ scenario });
+    closers.push(() => kube.close());
+    const namespace = scenario.document.kubernetes.namespace;
+    const kubeconfig = join(dir, 'kubeconfig');
+    await kube.writeKubeconfig(kubeconfig, { namespace });
+    return { scenario, dir, kubeconfig, namespace, env: { KUBECONFIG: kubeconfig }, kube, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
