@@ -1,6 +1,6 @@
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { mapLimited } from '../../core/concurrency.js';
-import type { KubePort } from '../../kube/port.js';
+import type { Context } from '../../core/context.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
 
@@ -39,38 +39,57 @@ export const errorLogsCheck = defineCheck<ErrorLogEvidence>({
   title: 'Error lines in recent logs',
   target: 'cluster',
   async collect(ctx) {
-    const kube = await ctx.kube();
-    const { logTailLines, logConcurrency, logSamples } = ctx.config.triage;
-    const pods = await kube.listPods(ctx.config.app.selector);
-    const targets = pods.flatMap((pod) => {
-      const name = pod.metadata?.name ?? '';
-      const container = ctx.config.app.container ?? pod.spec?.containers?.[0]?.name;
-      const restarted = (pod.status?.containerStatuses ?? []).some((c) => c.name === container && c.restartCount > 0);
-      const running = (pod.status?.containerStatuses ?? []).some((c) => c.name === container && c.state?.running);
-      const reads = [{ pod: name, container, previous: false }];
-      if (restarted && !running) reads.push({ pod: name, container, previous: true });
-      return reads;
-    });
-    const results = await mapLimited(targets, logConcurrency, (t) => readErrors(kube, t, logTailLines, logSamples));
-    return { tailLines: logTailLines, pods: results.sort((a, b) => a.pod.localeCompare(b.pod)) };
+    const { logTailLines, logSamples } = ctx.config.triage;
+    const reads = await readAppLogs(ctx, logTailLines);
+    const pods = reads.map((r) => scanLog(r.text, { pod: r.pod, container: r.container, previous: r.previous, samples: logSamples }));
+    return { tailLines: logTailLines, pods: pods.sort((a, b) => a.pod.localeCompare(b.pod)) };
   },
   evaluate: evaluateErrorLogs,
 });
 
-async function readErrors(
-  kube: KubePort,
-  target: { pod: string; container: string | undefined; previous: boolean },
-  tailLines: number,
-  samples: number,
-): Promise<PodLogEvidence> {
-  const text = await kube.readPodLog(target.pod, {
-    container: target.container,
-    tailLines,
-    limitBytes: LOG_BYTES_LIMIT,
-    previous: target.previous,
-    timestamps: true,
+/** One log read: the app container of one pod, its current or its previous (crashed) instance. */
+export interface LogRead {
+  pod: string;
+  container: string | null;
+  previous: boolean;
+  /** The lines, each prefixed with its RFC 3339 timestamp. */
+  text: string;
+}
+
+/**
+ * Reads the last `tailLines` of each app pod's log, and of the previous instance of a container
+ * that restarted and is not running (its crash is in there), a few pods at a time, bounded in bytes.
+ */
+export async function readAppLogs(ctx: Context, tailLines: number): Promise<LogRead[]> {
+  const kube = await ctx.kube();
+  const pods = await kube.listPods(ctx.config.app.selector);
+  const targets = pods.flatMap((pod) => {
+    const name = pod.metadata?.name ?? '';
+    const container = ctx.config.app.container ?? pod.spec?.containers?.[0]?.name;
+    const restarted = (pod.status?.containerStatuses ?? []).some((c) => c.name === container && c.restartCount > 0);
+    const running = (pod.status?.containerStatuses ?? []).some((c) => c.name === container && c.state?.running);
+    const reads = [{ pod: name, container, previous: false }];
+    if (restarted && !running) reads.push({ pod: name, container, previous: true });
+    return reads;
   });
-  return scanLog(text, { pod: target.pod, container: target.container ?? null, previous: target.previous, samples });
+  return mapLimited(targets, ctx.config.triage.logConcurrency, async (target): Promise<LogRead> => {
+    const text = await kube.readPodLog(target.pod, {
+      container: target.container,
+      tailLines,
+      limitBytes: LOG_BYTES_LIMIT,
+      previous: target.previous,
+      timestamps: true,
+    });
+    return { pod: target.pod, container: target.container ?? null, previous: target.previous, text };
+  });
+}
+
+/** Splits `2026-…Z message` into its timestamp (ISO 8601, or null when absent) and the message. */
+export function splitTimestamp(raw: string): { at: string | null; line: string } {
+  const space = raw.indexOf(' ');
+  const stamp = space > 0 && /^\d{4}-\d\d-\d\dT/.test(raw) ? raw.slice(0, space) : null;
+  if (!stamp) return { at: null, line: raw };
+  return { at: Number.isNaN(Date.parse(stamp)) ? null : new Date(stamp).toISOString(), line: raw.slice(space + 1) };
 }
 
 /** Counts error lines in a log read with timestamps (`2026-…Z message`). Pure, so tests feed it text. */
@@ -85,12 +104,10 @@ export function scanLog(
   for (const raw of text.split('\n')) {
     if (!raw) continue;
     linesRead += 1;
-    const space = raw.indexOf(' ');
-    const stamp = space > 0 && /^\d{4}-\d\d-\d\dT/.test(raw) ? raw.slice(0, space) : null;
-    const line = stamp ? raw.slice(space + 1) : raw;
+    const { at, line } = splitTimestamp(raw);
     if (!ERROR_LINE.test(line)) continue;
     errorLines += 1;
-    firstErrorAt ??= stamp && !Number.isNaN(Date.parse(stamp)) ? new Date(stamp).toISOString() : null;
+    firstErrorAt ??= at;
     samples.push(line.slice(0, SAMPLE_CHARS));
     if (samples.length > meta.samples) samples.shift();
   }
