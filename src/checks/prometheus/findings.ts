@@ -38,7 +38,7 @@ export const PROMETHEUS_FINDINGS = {
     code: 'AEG-3010',
     title: 'p99 latency above objective',
     severity: 'SEV3',
-    anchor: 'key-metrics-to-monitor',
+    anchor: 'key-metrics',
     summary: (p) => `p99 latency ${p.p99} over the last ${p.window} (objective < ${p.objective})${p.scope}`,
   }),
   endpointSlow: defineFinding<{ route: string; p99: string; objective: string; others: number }>({
@@ -53,7 +53,7 @@ export const PROMETHEUS_FINDINGS = {
     code: 'AEG-3020',
     title: 'Component reports unhealthy',
     severity: 'SEV3',
-    anchor: 'key-metrics-to-monitor',
+    anchor: 'key-metrics',
     summary: (p) =>
       `component ${p.component} is unhealthy (${p.metric} below 1) on ${p.down === p.instances ? `all ${p.instances}` : `${p.down} of ${p.instances}`} instance(s)`,
   }),
@@ -61,7 +61,7 @@ export const PROMETHEUS_FINDINGS = {
     code: 'AEG-3030',
     title: 'Active findings changed sharply',
     severity: null,
-    anchor: 'key-metrics-to-monitor',
+    anchor: 'key-metrics',
     summary: (p) => `${p.metric} ${p.direction} from ${p.from} to ${p.to} over the last ${p.window}`,
   }),
 };
