@@ -76,10 +76,15 @@ export function evaluateHealth(evidence: HealthEvidence, _env: EvaluationEnv): F
   ];
 }
 
-/** The most telling line of a failed health run: one that reports a failure, else the last line. */
+const FAILING = /unreachable|fail|error|down|timeout|refused|unhealthy/i;
+
+/**
+ * The most telling lines of a failed health run: the components that report a failure (not the
+ * overall "status: unhealthy" line), else any failing line, else the last line.
+ */
 function failureDetail(run: ExecResult): string {
   const lines = `${run.stdout}\n${run.stderr}`.split('\n').map((l) => l.trim()).filter(Boolean);
-  return (
-    lines.find((l) => /unreachable|fail|error|down|timeout|refused|unhealthy/i.test(l)) ?? lines[lines.length - 1] ?? 'no output'
-  );
+  const components = lines.filter((l) => FAILING.test(l) && !/^status\s*:/i.test(l));
+  if (components.length) return components.slice(0, 2).join('; ');
+  return lines.find((l) => FAILING.test(l)) ?? lines[lines.length - 1] ?? 'no output';
 }

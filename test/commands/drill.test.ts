@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { runCaptured } from '../helpers/cli.js';
+import { listScenarios } from '../../src/sandbox/kube-simulator/index.js';
+
+describe('drill', () => {
+  it('lists the built-in scenarios with the verdict each must produce', async () => {
+    const run = await runCaptured(['drill', '--list', '-o', 'json']);
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout) as { scenarios: Array<{ name: string; expectedSeverity: string | null }> };
+    const names = document.scenarios.map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['healthy', 'api-down', 'crashloop-after-deploy', 'oom']));
+    expect(document.scenarios.find((s) => s.name === 'api-down')?.expectedSeverity).toBe('SEV1');
+  });
+
+  it.each(listScenarios())('plays %s through triage to the verdict it expects', async (scenario) => {
+    const run = await runCaptured(['drill', scenario, '-o', 'json']);
+    const document = JSON.parse(run.stdout) as {
+      command: string;
+      passed: boolean;
+      scenario: { expectedSeverity: string | null };
+      sandbox: { env: Record<string, string> };
+      triage: { severity: string | null };
+    };
+    expect(run.stderr).toBe('');
+    expect(document.command).toBe('drill');
+    expect(document.triage.severity).toBe(document.scenario.expectedSeverity);
+    expect(document.passed).toBe(true);
+    expect(document.sandbox.env.KUBECONFIG).toMatch(/kubeconfig$/);
+    expect(run.code).toBe(0);
+  });
+
+  it('prints the triage and how to point other commands at the sandbox', async () => {
+    const run = await runCaptured(['drill', 'oom']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Drill: oom');
+    expect(run.stdout).toContain('SEV3  Minor degradation');
+    expect(run.stdout).toMatch(/export KUBECONFIG=\S+kubeconfig/);
+  });
+
+  it('exits 2 on an unknown scenario, listing the built-in ones', async () => {
+    const run = await runCaptured(['drill', 'meteor-strike']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('meteor-strike');
+    expect(run.stderr).toContain('crashloop-after-deploy');
+    expect(run.stderr).toContain('try: aegis-ir drill --list');
+  });
+});

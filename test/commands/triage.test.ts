@@ -1,0 +1,200 @@
+import { createServer } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { runCaptured } from '../helpers/cli.js';
+import { simulatedCluster, type SimulatedCluster } from '../helpers/simulator.js';
+
+/** SPEC's JSON document, checked strictly so a renamed or missing field fails the suite. */
+const documentSchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  command: z.string(),
+  severity: z.enum(['SEV1', 'SEV2', 'SEV3', 'SEV4']).nullable(),
+  severityReason: z.string().min(1),
+  responseTime: z.string().nullable(),
+  escalation: z.array(z.strictObject({ after: z.string(), to: z.string() })),
+  findings: z.array(
+    z.strictObject({
+      code: z.string().regex(/^AEG-\d{4}$/),
+      check: z.string(),
+      level: z.enum(['critical', 'error', 'warn', 'info']),
+      severity: z.enum(['SEV1', 'SEV2', 'SEV3', 'SEV4']).nullable(),
+      summary: z.string(),
+      resource: z.string().nullable(),
+      evidence: z.record(z.string(), z.unknown()),
+      runbook: z.string().regex(/^runbooks\/incident-response\.md#/),
+      next: z.array(z.string()),
+      since: z.string().optional(),
+    }),
+  ),
+  checks: z.array(
+    z.strictObject({
+      id: z.string(),
+      status: z.enum(['ok', 'findings', 'skipped', 'errored']),
+      durationMs: z.number().int().nonnegative(),
+      error: z.string().nullable(),
+      reason: z.string().optional(),
+    }),
+  ),
+});
+
+async function triageJson(cluster: SimulatedCluster, ...extra: string[]) {
+  const run = await runCaptured(['triage', '--kubeconfig', cluster.kubeconfig, '-o', 'json', ...extra]);
+  // Exactly one JSON document on stdout: JSON.parse fails on a spinner byte or a second document.
+  const document = documentSchema.parse(JSON.parse(run.stdout));
+  return { ...run, document };
+}
+
+describe.each([
+  ['healthy', null, 0],
+  ['api-down', 'SEV1', 3],
+  ['crashloop-after-deploy', 'SEV2', 3],
+  ['oom', 'SEV3', 3],
+] as const)('triage of the %s scenario', (scenario, severity, code) => {
+  let cluster: SimulatedCluster;
+  beforeAll(async () => {
+    cluster = await simulatedCluster(scenario);
+  });
+  afterAll(() => cluster.close());
+
+  it(`classifies ${severity ?? 'healthy'} and exits ${code}`, async () => {
+    const run = await triageJson(cluster);
+    expect(run.document.severity).toBe(severity);
+    expect(run.code).toBe(code);
+    expect(run.document.command).toBe('triage');
+    const kubeChecks = run.document.checks.filter((c) =>
+      ['pod-health', 'resource-usage', 'recent-rollouts', 'error-logs', 'health-exec'].includes(c.id),
+    );
+    expect(kubeChecks.map((c) => c.status)).not.toContain('errored');
+    if (severity) {
+      expect(run.document.responseTime).toBe({ SEV1: '15m', SEV2: '30m', SEV3: '2h' }[severity]);
+      expect(run.document.escalation[0]).toEqual({ after: '0m', to: 'On-Call' });
+      const deciding = run.document.findings.filter((f) => f.severity === severity);
+      expect(deciding.length).toBeGreaterThan(0);
+      for (const f of deciding) expect(run.document.severityReason).toContain(f.code);
+    } else {
+      expect(run.document.severityReason).toBe('all checks ok');
+      expect(run.document.findings.filter((f) => f.severity)).toEqual([]);
+    }
+  });
+});
+
+describe('triage verdicts in detail', () => {
+  it('names the rollout five minutes before the crash loop, and the rollback', async () => {
+    const cluster = await simulatedCluster('crashloop-after-deploy');
+    try {
+      const { document } = await triageJson(cluster);
+      expect(document.severityReason).toMatch(/AEG-1002 2 of 4 pods are failing to run \(CrashLoopBackOff ×2\)/);
+      expect(document.severityReason).toMatch(/AEG-1021 suspect: revision 4 .*deploy api v2\.4\.1/);
+      const suspect = document.findings.find((f) => f.code === 'AEG-1021');
+      expect(suspect?.next).toContain('aegis-ir fix rollback --dry-run');
+      const logs = document.findings.filter((f) => f.code === 'AEG-1030');
+      expect(logs.map((f) => f.summary).join('\n')).toContain('FATAL config: required key AEGIS_AI_PROVIDER_KEY missing');
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('says no ready pod and that the health command fails when the API is down', async () => {
+    const cluster = await simulatedCluster('api-down');
+    try {
+      const { document } = await triageJson(cluster);
+      expect(document.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['AEG-1001', 'AEG-1040']));
+      const health = document.findings.find((f) => f.code === 'AEG-1040');
+      expect(health?.summary).toMatch(/database: unreachable/);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('names the OOMKilled pod while the others serve', async () => {
+    const cluster = await simulatedCluster('oom');
+    try {
+      const { document } = await triageJson(cluster);
+      const oom = document.findings.find((f) => f.code === 'AEG-1004');
+      expect(oom?.resource).toMatch(/^pod\/aegis-api-/);
+      expect(oom?.summary).toMatch(/OOMKilled 10m ago \(2 restart\(s\)\)/);
+      expect(document.findings.some((f) => f.code === 'AEG-1001')).toBe(false);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('respects --fail-on: a SEV2 passes a SEV1 gate and fails a SEV2 gate', async () => {
+    const cluster = await simulatedCluster('crashloop-after-deploy');
+    try {
+      expect((await triageJson(cluster, '--fail-on', 'SEV1')).code).toBe(0);
+      expect((await triageJson(cluster, '--fail-on', 'SEV2')).code).toBe(3);
+      expect((await triageJson(cluster, '--fail-on', 'never')).code).toBe(0);
+    } finally {
+      await cluster.close();
+    }
+  });
+
+  it('prints the verdict, findings, checks and next commands as text', async () => {
+    const cluster = await simulatedCluster('oom');
+    try {
+      const run = await runCaptured(['triage', '--kubeconfig', cluster.kubeconfig]);
+      expect(run.code).toBe(3);
+      expect(run.stdout).toMatch(/^SEV3 {2}Minor degradation — respond within 2h\n/);
+      expect(run.stdout).toContain('escalation: On-Call now → Tech Lead at 30m');
+      expect(run.stdout).toContain('aegis-ir fix memory-limit --factor 1.5 --dry-run');
+      // Not a TTY: no colour codes.
+      expect(run.stdout).not.toMatch(/\u001b\[/);
+    } finally {
+      await cluster.close();
+    }
+  });
+});
+
+describe('triage when it cannot assess', () => {
+  it('exits 4 with one clear line when the cluster port is closed', async () => {
+    const port = await closedPort();
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-closed-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\n` +
+        'contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: abc\ncurrent-context: c\n',
+    );
+    const run = await runCaptured(['triage', '--kubeconfig', kubeconfig, '--timeout', '5s']);
+    expect(run.code).toBe(4);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      `aegis-ir: cannot reach the Kubernetes API at http://127.0.0.1:${port} (connection refused)\n` +
+        '  try: check --kubeconfig and --context, then try: kubectl cluster-info\n',
+    );
+    const json = await runCaptured(['triage', '--kubeconfig', kubeconfig, '-o', 'json']);
+    expect(json.code).toBe(4);
+    const document = JSON.parse(json.stdout) as { severity: unknown; severityReason: string };
+    expect(document.severity).toBeNull();
+    expect(document.severityReason).toMatch(/^unknown: nothing could be assessed/);
+  });
+
+  it('exits 2 naming a bad config key, and loses nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-badcfg-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'namespace: aegis\ntriage:\n  logTail: 50\n');
+    const run = await runCaptured(['triage', '--config', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('unknown key "triage.logTail"');
+    expect(run.stderr).toContain('logTailLines');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('exits 2 for an unknown flag value, naming it', async () => {
+    const run = await runCaptured(['triage', '--fail-on', 'SEV9']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/SEV9/);
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
