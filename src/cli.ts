@@ -50,18 +50,24 @@ export function buildProgram(host: CommandHost): Command {
   for (const make of COMMANDS) {
     const command = make(host);
     program.addCommand(command);
-  }
-  // Subcommands inherit the program's output settings and its exit override.
-  for (const command of program.commands) {
-    command
-      .configureOutput({
-        writeOut: (text) => runtime.stdout.write(text),
-        writeErr: (text) => runtime.stderr.write(text),
-      })
-      .showHelpAfterError(`(run "aegis-ir ${command.name()} --help" for usage)`)
-      .exitOverride();
+    inherit(command, program);
   }
   return program;
+}
+
+/**
+ * Commands are built on their own, so they (and their subcommands) take the program's help, output
+ * and exit settings here: no command may call process.exit or print outside the runtime's streams.
+ */
+function inherit(command: Command, parent: Command): void {
+  command.copyInheritedSettings(parent).showHelpAfterError(`(run "${fullName(command)} --help" for usage)`);
+  for (const child of command.commands) inherit(child, command);
+}
+
+function fullName(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 /**

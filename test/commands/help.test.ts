@@ -21,6 +21,13 @@ describe('--help', () => {
     expect(run.stdout).toMatch(/Examples:\n {2}\$ aegis-ir /);
   });
 
+  it.each([['triage'], ['fix', 'db-connections']])('%s exits 2 on an unknown flag and points at its own help', async (...command) => {
+    const run = await runCaptured([...command, '--bogus']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown option '--bogus'");
+    expect(run.stderr).toContain(`(run "aegis-ir ${command.join(' ')} --help" for usage)`);
+  });
+
   it('exits 2 on an unknown command and suggests the right one', async () => {
     const run = await runCaptured(['triag']);
     expect(run.code).toBe(2);
