@@ -97,7 +97,8 @@ export const configSchema = z.strictObject({
       pool: z
         .strictObject({
           configMap: z.string().min(1).default('aegis-api-config'),
-          key: z.string().min(1).default('DB_POOL_SIZE'),
+          /** A data key (`DB_POOL_SIZE`), or a YAML document in one and the dotted path inside it. */
+          key: z.string().min(1).default('config.yaml#database.pool_max'),
         })
         .prefault({}),
     })

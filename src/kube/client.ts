@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { KubeConfig, V1Status } from '@kubernetes/client-node';
 import { UnreachableError, UsageError } from '../core/errors.js';
 import { describeNetworkCode, networkCode } from '../core/network.js';
-import type { ExecResult, KubePort, KubeTarget, LogOptions } from './port.js';
+import type { AccessCheck, ExecResult, KubePort, KubeTarget, LogOptions, WriteOptions } from './port.js';
 
 /** Largest exec output kept; health commands print a few lines. */
 const EXEC_OUTPUT_LIMIT = 64 * 1024;
@@ -20,6 +20,10 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
   const server = kc.getCurrentCluster()?.server ?? 'unknown server';
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
+  const authorization = kc.makeApiClient(k8s.AuthorizationV1Api);
+  const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+  const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  const dryRunOf = (options: WriteOptions) => (options.dryRun ? 'All' : undefined);
   const metrics = new k8s.Metrics(kc);
   const exec = new k8s.Exec(kc);
   const { namespace } = target;
@@ -71,6 +75,54 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
           throw error;
         }
       }),
+    readConfigMap: (name) =>
+      call(`get configmap/${name}`, () => orNull(core.readNamespacedConfigMap({ name, namespace }))),
+    patchConfigMap: (name, data, options) =>
+      call(`patch configmap/${name}`, () =>
+        core.patchNamespacedConfigMap({ name, namespace, body: { data }, dryRun: dryRunOf(options) }, mergePatch),
+      ),
+    restartDeployment: (name, at, options) =>
+      call(`patch deployment/${name}`, () =>
+        apps.patchNamespacedDeployment(
+          {
+            name,
+            namespace,
+            body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } },
+            dryRun: dryRunOf(options),
+          },
+          mergePatch,
+        ),
+      ),
+    canI: (access: AccessCheck) =>
+      call('create selfsubjectaccessreview', async () => {
+        const review = await authorization.createSelfSubjectAccessReview({
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { namespace, verb: access.verb, resource: access.resource, group: access.group, name: access.name } },
+          },
+        });
+        return review.status?.allowed === true;
+      }),
+    readLease: (name) => call(`get lease/${name}`, () => orNull(coordination.readNamespacedLease({ name, namespace }))),
+    createLease: (lease) =>
+      call('create lease', async () => {
+        try {
+          await coordination.createNamespacedLease({ namespace, body: lease });
+          return true;
+        } catch (error) {
+          if (statusOf(error) === 409) return false;
+          throw error;
+        }
+      }),
+    deleteLease: (name, resourceVersion) =>
+      call(`delete lease/${name}`, async () => {
+        try {
+          await coordination.deleteNamespacedLease({ name, namespace, body: resourceVersion ? { preconditions: { resourceVersion } } : undefined });
+        } catch (error) {
+          if (statusOf(error) !== 404) throw error;
+        }
+      }),
     exec: (pod, container, command) =>
       call(`exec pod/${pod}`, () =>
         new Promise<ExecResult>((resolve, reject) => {
@@ -89,6 +141,16 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
         }),
       ),
   };
+}
+
+/** A read that answers null for 404 Not Found. */
+async function orNull<T>(request: Promise<T>): Promise<T | null> {
+  try {
+    return await request;
+  } catch (error) {
+    if (statusOf(error) === 404) return null;
+    throw error;
+  }
 }
 
 function loadKubeConfig(kc: KubeConfig, target: KubeTarget, env: Record<string, string | undefined>): void {

@@ -1,4 +1,4 @@
-import type { V1Deployment, CoreV1Event, V1Pod, V1ReplicaSet, PodMetric } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, CoreV1Event, V1Lease, V1Pod, V1ReplicaSet, PodMetric } from '@kubernetes/client-node';
 
 /** The result of running a command in a container through the exec API. */
 export interface ExecResult {
@@ -36,6 +36,20 @@ export interface KubePort {
   listEvents(fieldSelector?: string): Promise<CoreV1Event[]>;
   readPodLog(pod: string, options: LogOptions): Promise<string>;
   exec(pod: string, container: string, command: string[]): Promise<ExecResult>;
+  /** The ConfigMap, or null when it does not exist. */
+  readConfigMap(name: string): Promise<V1ConfigMap | null>;
+  /** JSON merge patch of a ConfigMap's data; `dryRun` asks the API server to validate and store nothing. */
+  patchConfigMap(name: string, data: Record<string, string>, options: WriteOptions): Promise<V1ConfigMap>;
+  /** `kubectl rollout restart`: stamps the pod template with `kubectl.kubernetes.io/restartedAt`. */
+  restartDeployment(name: string, at: string, options: WriteOptions): Promise<V1Deployment>;
+  /** SelfSubjectAccessReview: may the current user do `verb` on `resource` (in this namespace)? */
+  canI(access: AccessCheck): Promise<boolean>;
+  /** The Lease, or null when it does not exist. */
+  readLease(name: string): Promise<V1Lease | null>;
+  /** Creates a Lease; false when one of that name already exists (409), which is how a lock is found held. */
+  createLease(lease: V1Lease): Promise<boolean>;
+  /** Deletes a Lease, only if it still has `resourceVersion` when given (so an expired lock is taken over once). */
+  deleteLease(name: string, resourceVersion?: string): Promise<void>;
 }
 
 /** Where to find the cluster: the usual kubectl settings. */
@@ -43,4 +57,17 @@ export interface KubeTarget {
   kubeconfig?: string;
   context?: string;
   namespace: string;
+}
+
+/** Options of a write: server-side dry run (`dryRun=All`) validates it and stores nothing. */
+export interface WriteOptions {
+  dryRun: boolean;
+}
+
+/** The question of a SelfSubjectAccessReview. */
+export interface AccessCheck {
+  verb: string;
+  resource: string;
+  group?: string;
+  name?: string;
 }

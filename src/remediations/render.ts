@@ -48,8 +48,11 @@ export function planText(remediation: Remediation, target: string, plan: Plan, c
   if (plan.table && plan.table.rows.length) lines.push('', ...tableLines(plan.table).map((l) => `  ${l}`));
   if (plan.steps.length) {
     lines.push('', c.bold('Steps'));
+    // With a table of the targets above, each step's description would only repeat its row.
     plan.steps.forEach((step, i) => {
-      lines.push(`  ${i + 1}. ${step.description}`, ...step.action.split('\n').map((l) => c.dim(`       ${l}`)));
+      const [first = '', ...rest] = step.action.split('\n');
+      if (plan.table) lines.push(`  ${i + 1}. ${first}`, ...rest.map((l) => `     ${l}`));
+      else lines.push(`  ${i + 1}. ${step.description}`, ...step.action.split('\n').map((l) => c.dim(`       ${l}`)));
     });
   }
   for (const note of plan.notes) lines.push(c.yellow(`  note: ${note}`));
