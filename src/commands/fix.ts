@@ -47,8 +47,6 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
   }
   return command
     .addHelpText('after', `\n${remediation.description}\n${examples(...remediation.examples)}`)
-    .configureOutput({ writeOut: (text) => host.runtime.stdout.write(text), writeErr: (text) => host.runtime.stderr.write(text) })
-    .exitOverride()
     .action(async (options: Record<string, unknown>, self: Command) => {
       const ctx = host.context(self);
       const report = await runRemediation(ctx, remediation, options, {

@@ -153,6 +153,7 @@ const ENV_KEYS: Record<string, string> = {
   AEGIS_IR_TIMEOUT: 'timeout',
   DATABASE_URL: 'database.url',
   AEGIS_IR_PGBOUNCER_URL: 'database.pgbouncerUrl',
+  AEGIS_IR_IDLE_OLDER_THAN: 'database.idleOlderThan',
   AEGIS_IR_AUDIT_LOG: 'audit.path',
   PROMETHEUS_URL: 'prometheus.url',
   AEGIS_IR_PROMETHEUS_TOKEN: 'prometheus.token',

@@ -136,3 +136,45 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions = {})
     },
   };
 }
+
+/** Drill scenarios that inject a database incident: the server's size and how full the drill makes it. */
+const DATABASE_DRILLS: Record<string, { maxConnections: number; share: number }> = {
+  // 90% of the usable slots held idle by the drill: SEV3 "connections above 80% of the limit".
+  'db-connections': { maxConnections: 40, share: 0.9 },
+};
+
+/** A drill's database: what points aegis-ir and psql at it, and how to end it. */
+export interface DrillDatabase {
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the database incident of a drill scenario, or returns null when the scenario has none. The
+ * idle sessions are held by the drill itself, so `fix db-connections` in another terminal ends real
+ * sessions. The throw-away password goes in `PGPASSWORD` rather than in the URL, so the printed
+ * `export` lines still work after output redaction; the threshold is lowered because the drill's
+ * sessions are seconds old, not ten minutes.
+ */
+export async function startDrillDatabase(scenario: string): Promise<DrillDatabase | null> {
+  const drill = DATABASE_DRILLS[scenario];
+  if (!drill) return null;
+  const server = await startSandboxPostgres({ maxConnections: drill.maxConnections });
+  try {
+    const held = await server.saturate({ share: drill.share });
+    return {
+      env: {
+        DATABASE_URL: `postgres://${server.user}@${server.host}:${server.port}/${server.database}`,
+        PGPASSWORD: server.password,
+        AEGIS_IR_IDLE_OLDER_THAN: '5s',
+      },
+      close: async () => {
+        await Promise.all(held.map((client) => client.end().catch(() => undefined)));
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario, startKubeSimulator, type KubeSimulator, type Scenario } from './kube-simulator/index.js';
+import { startDrillDatabase } from './postgres.js';
 
 export { ScenarioError, listScenarios, loadScenario } from './kube-simulator/index.js';
 
@@ -35,7 +36,9 @@ export async function startSandbox(nameOrPath: string): Promise<Sandbox> {
     const namespace = scenario.document.kubernetes.namespace;
     const kubeconfig = join(dir, 'kubeconfig');
     await kube.writeKubeconfig(kubeconfig, { namespace });
-    return { scenario, dir, kubeconfig, namespace, env: { KUBECONFIG: kubeconfig }, kube, close };
+    const database = await startDrillDatabase(scenario.name);
+    if (database) closers.push(() => database.close());
+    return { scenario, dir, kubeconfig, namespace, env: { KUBECONFIG: kubeconfig, ...database?.env }, kube, close };
   } catch (error) {
     await close();
     throw error;
