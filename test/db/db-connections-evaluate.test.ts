@@ -50,6 +50,14 @@ describe('evaluateDbConnections', () => {
     expect(finding).toMatchObject({ code: 'AEG-2002', severity: 'SEV1' });
     expect(String(finding?.evidence.reservedSlots)).toContain('pg_use_reserved_connections');
   });
+
+  it('is SEV3 when PgBouncer has clients waiting, and says when its admin console cannot be read', () => {
+    const pool = { database: 'aegis', user: 'app', clientsActive: 50, clientsWaiting: 7, serversActive: 20, serversIdle: 0, maxWaitSeconds: 3.5, mode: 'transaction' };
+    const waiting = evaluateDbConnections({ ...evidence([]), pgbouncer: { url: 'postgres://pgbouncer@pgb:6432/pgbouncer', pools: [pool], error: null } }, env);
+    expect(waiting.find((f) => f.code === 'AEG-2007')).toMatchObject({ severity: 'SEV3', resource: 'pgbouncer/aegis' });
+    const down = evaluateDbConnections({ ...evidence([]), pgbouncer: { url: 'postgres://pgb:6432/pgbouncer', pools: null, error: 'connection refused' } }, env);
+    expect(down.find((f) => f.code === 'AEG-2008')?.summary).toContain('connection refused');
+  });
 });
 
 describe('resolveDbTarget', () => {
