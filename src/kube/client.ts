@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { KubeConfig, V1Status } from '@kubernetes/client-node';
 import { UnreachableError, UsageError } from '../core/errors.js';
 import { describeNetworkCode, networkCode } from '../core/network.js';
-import type { AccessCheck, ExecResult, KubePort, KubeTarget, LogOptions, WriteOptions } from './port.js';
+import type { AccessCheck, ExecResult, KubePort, KubeTarget, LogOptions, ObjectPatch, WriteOptions } from './port.js';
 
 /** Largest exec output kept; health commands print a few lines. */
 const EXEC_OUTPUT_LIMIT = 64 * 1024;
@@ -22,6 +22,9 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const authorization = kc.makeApiClient(k8s.AuthorizationV1Api);
   const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+  const autoscaling = kc.makeApiClient(k8s.AutoscalingV2Api);
+  const patchAs = (patch: ObjectPatch) =>
+    k8s.setHeaderOptions('Content-Type', patch.type === 'json' ? k8s.PatchStrategy.JsonPatch : k8s.PatchStrategy.StrategicMergePatch);
   const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   const dryRunOf = (options: WriteOptions) => (options.dryRun ? 'All' : undefined);
   const metrics = new k8s.Metrics(kc);
@@ -123,6 +126,16 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
           if (statusOf(error) !== 404) throw error;
         }
       }),
+    listHorizontalPodAutoscalers: () =>
+      call('list horizontalpodautoscalers', async () => (await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace })).items),
+    patchDeployment: (name, patch, options) =>
+      call(`patch deployment/${name}`, () =>
+        apps.patchNamespacedDeployment({ name, namespace, body: patch.body, dryRun: dryRunOf(options) }, patchAs(patch)),
+      ),
+    patchHorizontalPodAutoscaler: (name, patch, options) =>
+      call(`patch horizontalpodautoscaler/${name}`, () =>
+        autoscaling.patchNamespacedHorizontalPodAutoscaler({ name, namespace, body: patch.body, dryRun: dryRunOf(options) }, patchAs(patch)),
+      ),
     exec: (pod, container, command) =>
       call(`exec pod/${pod}`, () =>
         new Promise<ExecResult>((resolve, reject) => {

@@ -1,4 +1,13 @@
-import type { V1ConfigMap, V1Deployment, CoreV1Event, V1Lease, V1Pod, V1ReplicaSet, PodMetric } from '@kubernetes/client-node';
+import type {
+  V1ConfigMap,
+  V1Deployment,
+  CoreV1Event,
+  V1Lease,
+  V1Pod,
+  V1ReplicaSet,
+  V2HorizontalPodAutoscaler,
+  PodMetric,
+} from '@kubernetes/client-node';
 
 /** The result of running a command in a container through the exec API. */
 export interface ExecResult {
@@ -50,6 +59,12 @@ export interface KubePort {
   createLease(lease: V1Lease): Promise<boolean>;
   /** Deletes a Lease, only if it still has `resourceVersion` when given (so an expired lock is taken over once). */
   deleteLease(name: string, resourceVersion?: string): Promise<void>;
+  /** The namespace's HorizontalPodAutoscalers (autoscaling/v2). */
+  listHorizontalPodAutoscalers(): Promise<V2HorizontalPodAutoscaler[]>;
+  /** Patches a deployment; with `dryRun` the API server returns the result and stores nothing. */
+  patchDeployment(name: string, patch: ObjectPatch, options: WriteOptions): Promise<V1Deployment>;
+  /** Patches a HorizontalPodAutoscaler; with `dryRun` the API server returns the result and stores nothing. */
+  patchHorizontalPodAutoscaler(name: string, patch: ObjectPatch, options: WriteOptions): Promise<V2HorizontalPodAutoscaler>;
 }
 
 /** Where to find the cluster: the usual kubectl settings. */
@@ -71,3 +86,16 @@ export interface AccessCheck {
   group?: string;
   name?: string;
 }
+
+/** One RFC 6902 operation. */
+export interface JsonPatchOperation {
+  op: 'add' | 'replace' | 'remove' | 'test';
+  path: string;
+  value?: unknown;
+}
+
+/**
+ * A change to an object: a strategic merge patch (lists of named items, such as containers, merge by
+ * name) or an RFC 6902 JSON patch (what `kubectl rollout undo` sends to swap a whole pod template).
+ */
+export type ObjectPatch = { type: 'strategic-merge'; body: object } | { type: 'json'; body: JsonPatchOperation[] };

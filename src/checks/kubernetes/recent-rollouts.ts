@@ -1,6 +1,7 @@
-import type { V1ReplicaSet } from '@kubernetes/client-node';
+import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { formatDuration } from '../../core/duration.js';
 import { makeFinding, type Finding } from '../../core/findings.js';
+import type { KubePort } from '../../kube/port.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
 
@@ -37,17 +38,22 @@ export const recentRolloutsCheck = defineCheck<RolloutEvidence>({
     const name = ctx.config.app.deployment;
     const deployment = await kube.readDeployment(name);
     if (!deployment) return { deployment: name, revisions: [] };
-    const selector = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
-      .map(([k, v]) => `${k}=${v}`)
-      .join(',');
-    const uid = deployment.metadata?.uid;
-    const owned = (await kube.listReplicaSets(selector || undefined)).filter((rs) =>
-      rs.metadata?.ownerReferences?.some((o) => o.kind === 'Deployment' && (!uid || o.uid === uid)),
-    );
+    const owned = await ownedReplicaSets(kube, deployment);
     return { deployment: name, revisions: owned.map(revisionOf).sort((a, b) => b.revision - a.revision) };
   },
   evaluate: evaluateRollouts,
 });
+
+/** The ReplicaSets a deployment owns: its revisions, as `kubectl rollout history` finds them. */
+export async function ownedReplicaSets(kube: KubePort, deployment: V1Deployment): Promise<V1ReplicaSet[]> {
+  const selector = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const uid = deployment.metadata?.uid;
+  return (await kube.listReplicaSets(selector || undefined)).filter((rs) =>
+    rs.metadata?.ownerReferences?.some((o) => o.kind === 'Deployment' && (!uid || o.uid === uid)),
+  );
+}
 
 export function revisionOf(rs: V1ReplicaSet): Revision {
   const annotations = rs.metadata?.annotations ?? {};

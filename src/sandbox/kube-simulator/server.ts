@@ -3,6 +3,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Authorizer } from './authorization.js';
+import { startAutoscaler } from './autoscaler.js';
 import { startDeploymentController } from './controller.js';
 import { chooseExecProtocol } from './exec.js';
 import { kubeconfigYaml } from './kubeconfig.js';
@@ -51,6 +52,7 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
   const compiled = compileScenario(scenario.document, store, runtimes, clock());
   const stopController = startDeploymentController({ store, runtimes, clock,
     crashingImages: compiled.crashingImages });
+  const stopAutoscaler = startAutoscaler(store);
   const websockets = new WebSocketServer({
     noServer: true,
     handleProtocols: (offered) => chooseExecProtocol([...offered].join(',')) ?? false,
@@ -74,6 +76,7 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
     writeKubeconfig: (path, o) => writeFile(path, config(o), { mode: 0o600 }),
     close: async () => {
       stopController();
+      stopAutoscaler();
       for (const client of websockets.clients) client.terminate();
       websockets.close();
       server.closeAllConnections();
