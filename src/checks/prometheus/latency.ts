@@ -86,6 +86,8 @@ export function evaluateLatency(evidence: LatencyEvidence, env: EvaluationEnv): 
   ];
 }
 
+/** Latencies keep their precision: `800ms`, `1.4s` (formatDuration would floor to `1s`). */
 function seconds(value: number): string {
-  return value === Infinity ? 'beyond the largest bucket' : formatDuration(value * 1000);
+  if (value === Infinity) return 'beyond the largest bucket';
+  return value < 1 ? `${Math.round(value * 1000)}ms` : `${Number(value.toPrecision(3))}s`;
 }
