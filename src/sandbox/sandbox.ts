@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario, startKubeSimulator, type KubeSimulator, type Scenario } from './kube-simulator/index.js';
 import { startDrillDatabase } from './postgres.js';
+import { startScenarioPrometheus } from './prometheus-simulator/sandbox.js';
 
 export { ScenarioError, listScenarios, loadScenario } from './kube-simulator/index.js';
 
@@ -38,7 +39,10 @@ export async function startSandbox(nameOrPath: string): Promise<Sandbox> {
     await kube.writeKubeconfig(kubeconfig, { namespace });
     const database = await startDrillDatabase(scenario.name);
     if (database) closers.push(() => database.close());
-    return { scenario, dir, kubeconfig, namespace, env: { KUBECONFIG: kubeconfig, ...database?.env }, kube, close };
+    const prometheus = await startScenarioPrometheus(scenario, kube);
+    if (prometheus) closers.push(() => prometheus.close());
+    const env = { KUBECONFIG: kubeconfig, ...database?.env, ...(prometheus ? { PROMETHEUS_URL: prometheus.url } : {}) };
+    return { scenario, dir, kubeconfig, namespace, env, kube, close };
   } catch (error) {
     await close();
     throw error;

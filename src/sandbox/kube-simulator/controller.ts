@@ -105,14 +105,16 @@ function rollout(options: DeploymentControllerOptions, deployment: KubeObject): 
   }
   store.update(DEPLOYMENT, { ...deployment, metadata: { ...deployment.metadata, annotations: {
     ...deployment.metadata.annotations, [REVISION_ANNOTATION]: String(nextRevision) } } });
+  // New pods start before the old ones go, as a rolling update surges: they take their logs, exec
+  // answers and usage from a running pod, and when every pod was old that pod must still exist.
+  scalePods(options, deployment, current, replicas);
+  scalingEvent(options, deployment, `Scaled up replica set ${current.metadata.name} to ${replicas}`);
   for (const old of replicaSets.filter((rs) => rs.metadata.uid !== current.metadata.uid)) {
     const had = ownedBy(store, POD, old).length;
     if (desired(old) !== 0) store.update(REPLICA_SET, { ...old, spec: { ...(old['spec'] as Json), replicas: 0 } });
     scalePods(options, deployment, old, 0);
     if (had > 0) scalingEvent(options, deployment, `Scaled down replica set ${old.metadata.name} to 0 from ${had}`);
   }
-  scalePods(options, deployment, current, replicas);
-  scalingEvent(options, deployment, `Scaled up replica set ${current.metadata.name} to ${replicas}`);
 }
 
 function scale(options: DeploymentControllerOptions, deployment: KubeObject): void {

@@ -1,5 +1,6 @@
 import { SEVERITIES } from '../../../core/severity.js';
 import { z } from 'zod';
+import { prometheusSectionSchema } from '../../prometheus-simulator/schema.js';
 import { parseDuration } from '../../../core/duration.js';
 import { resolveTime } from '../time.js';
 
@@ -233,6 +234,8 @@ export const scenarioSchema = z.strictObject({
   /** What `aegis-ir drill` must conclude; a different verdict means the drill (or aegis-ir) is wrong. */
   expect: z.strictObject({ severity: z.enum(SEVERITIES).nullable() }).optional(),
   kubernetes,
+  /** Request metrics, component health and findings served by the sandbox's Prometheus. */
+  prometheus: prometheusSectionSchema.optional(),
 });
 
 /** A validated scenario document (times still relative; they are resolved at compile time). */
