@@ -2,13 +2,9 @@ import { Option } from 'commander';
 import { isMap, parseDocument } from 'yaml';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
-import { operatorName } from '../core/operator.js';
 import type { KubePort } from '../kube/port.js';
-import { leaseLock } from './lease-lock.js';
+import { LEASE_RIGHTS, deniedRights, lockTarget } from './lease-lock.js';
 import { defineRemediation, type Plan, type PlanStep, type RemediationSession, type StepOutcome } from './remediation.js';
-
-/** How long a lock survives a crashed run before another operator may take it over. */
-const LOCK_TTL_SECONDS = 600;
 
 interface Args {
   to: number;
@@ -114,16 +110,11 @@ class DbPoolSizeSession implements RemediationSession<PoolStep> {
 
   /** The rights (SelfSubjectAccessReview), then a server-side dry run of each write: admission gets its say too. */
   async preflight(plan: Plan<PoolStep>): Promise<string[]> {
-    const needs = [
+    const missing = await deniedRights(this.kube, [
       { verb: 'patch', resource: 'configmaps', name: this.configMap },
       { verb: 'patch', resource: 'deployments', group: 'apps', name: this.deployment },
-      { verb: 'create', resource: 'leases', group: 'coordination.k8s.io' },
-      { verb: 'delete', resource: 'leases', group: 'coordination.k8s.io' },
-    ];
-    const allowed = await Promise.all(needs.map((need) => this.kube.canI(need)));
-    const missing = needs
-      .filter((_, i) => !allowed[i])
-      .map((n) => `not allowed to ${n.verb} ${n.resource}${n.name ? `/${n.name}` : ''} in namespace ${this.kube.namespace}`);
+      ...LEASE_RIGHTS,
+    ]);
     if (missing.length) return missing;
     for (const step of plan.steps) {
       const outcome = await this.write(step, true);
@@ -133,7 +124,7 @@ class DbPoolSizeSession implements RemediationSession<PoolStep> {
   }
 
   lock() {
-    return leaseLock(this.kube, `aegis-ir-fix-db-pool-size-${this.configMap}`.slice(0, 63), operatorName(this.ctx.env), LOCK_TTL_SECONDS, () => this.ctx.clock.now());
+    return lockTarget(this.ctx, this.kube, 'db-pool-size', this.configMap);
   }
 
   applyStep(step: PoolStep): Promise<StepOutcome> {

@@ -125,7 +125,7 @@ async function guarded(
     audit.append('preflight-failed', { missing });
     throw new GuardError(`preflight: ${missing.join('; ')}`, 'run as an operator with these rights; nothing was changed');
   }
-  if (flags.dryRun) return { ...report, reason: 'dry run: nothing was changed' };
+  if (flags.dryRun) return { ...report, reason: 'nothing was changed' };
   if (plan.steps.length === 0) return { ...report, reason: 'nothing to do' };
   if (cap?.exceeded) {
     audit.append('cap-exceeded', { size: plan.size, limit: cap.limit });

@@ -1,6 +1,31 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import type { KubePort } from '../kube/port.js';
+import type { Context } from '../core/context.js';
+import { operatorName } from '../core/operator.js';
+import type { AccessCheck, KubePort } from '../kube/port.js';
 import type { LockAttempt } from './remediation.js';
+
+/** How long a lease protects a run that died without releasing it. */
+const LOCK_TTL_SECONDS = 600;
+
+/** The rights taking and releasing the lease needs; every Kubernetes remediation's preflight asks for them. */
+export const LEASE_RIGHTS: readonly AccessCheck[] = [
+  { verb: 'create', resource: 'leases', group: 'coordination.k8s.io' },
+  { verb: 'delete', resource: 'leases', group: 'coordination.k8s.io' },
+];
+
+/** Locks `target` for this operator with a lease named after the remediation and the target. */
+export function lockTarget(ctx: Context, kube: KubePort, remediation: string, target: string): Promise<LockAttempt> {
+  const name = `aegis-ir-fix-${remediation}-${target}`.slice(0, 63);
+  return leaseLock(kube, name, operatorName(ctx.env), LOCK_TTL_SECONDS, () => ctx.clock.now());
+}
+
+/** SelfSubjectAccessReviews for `needs`; the denied ones, worded for people. Empty when all are allowed. */
+export async function deniedRights(kube: KubePort, needs: readonly AccessCheck[]): Promise<string[]> {
+  const allowed = await Promise.all(needs.map((need) => kube.canI(need)));
+  return needs
+    .filter((_, i) => !allowed[i])
+    .map((n) => `not allowed to ${n.verb} ${n.resource}${n.group ? `.${n.group}` : ''}${n.name ? `/${n.name}` : ''} in namespace ${kube.namespace}`);
+}
 
 /**
  * The per-target lock of Kubernetes remediations: a `coordination.k8s.io` Lease named after the

@@ -5,13 +5,10 @@ import type { Context } from '../core/context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
 import type { Finding } from '../core/findings.js';
-import { operatorName } from '../core/operator.js';
 import type { AccessCheck, KubePort, ObjectPatch } from '../kube/port.js';
-import { leaseLock } from './lease-lock.js';
+import { LEASE_RIGHTS, deniedRights, lockTarget } from './lease-lock.js';
 import type { Plan, PlanStep, RemediationSession, StepOutcome, Verification } from './remediation.js';
 
-/** How long a lock survives a crashed run before another operator may take it over. */
-const LOCK_TTL_SECONDS = 600;
 /** How often the rollout is polled while waiting. */
 const POLL_MS = 500;
 
@@ -118,26 +115,20 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
 
   /** SelfSubjectAccessReviews for every verb the changes need, lock included; the ones denied, for people. */
   private async missing(changes: ObjectChange[]): Promise<string[]> {
-    const needs: AccessCheck[] = [
+    return deniedRights(this.kube, [
       { verb: 'get', resource: 'deployments', group: 'apps' },
-      { verb: 'create', resource: 'leases', group: 'coordination.k8s.io' },
-      { verb: 'delete', resource: 'leases', group: 'coordination.k8s.io' },
+      ...LEASE_RIGHTS,
       ...changes.map((change): AccessCheck => {
         const name = change.current.metadata?.name;
         return change.kind === 'deployment'
           ? { verb: 'patch', resource: 'deployments', group: 'apps', name }
           : { verb: 'patch', resource: 'horizontalpodautoscalers', group: 'autoscaling', name };
       }),
-    ];
-    const allowed = await Promise.all(needs.map((need) => this.kube.canI(need)));
-    return needs
-      .filter((_, i) => !allowed[i])
-      .map((n) => `not allowed to ${n.verb} ${n.resource}${n.group ? `.${n.group}` : ''}${n.name ? `/${n.name}` : ''} in namespace ${this.kube.namespace}`);
+    ]);
   }
 
   lock() {
-    const name = `aegis-ir-fix-${this.remediation.id}-${this.ctx.config.app.deployment}`.slice(0, 63);
-    return leaseLock(this.kube, name, operatorName(this.ctx.env), LOCK_TTL_SECONDS, () => this.ctx.clock.now());
+    return lockTarget(this.ctx, this.kube, this.remediation.id, this.ctx.config.app.deployment);
   }
 
   async applyStep(step: WorkloadStep): Promise<StepOutcome> {
