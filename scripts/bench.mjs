@@ -2,7 +2,8 @@
 // measured in the same run on the same machine, so results compare across machines.
 //
 //   start-up   `aegis-ir --help` against plain `node -e 0`
-//   triage     wall time of `triage` against the slowest single check it ran (1.0 = perfectly parallel)
+//   triage     wall time of `triage` against the slowest single check it ran (1.0 = perfectly parallel),
+//              and the sum of its checks' durations against the slowest (the speed-up of running them together)
 //   memory     peak RSS of `triage` against plain node, on the sandbox
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -62,15 +63,19 @@ try {
   const env = { ...process.env, KUBECONFIG: sandbox.kubeconfig };
   const walls = [];
   const slowest = [];
+  const sums = [];
   for (let i = 0; i < RUNS; i += 1) {
     const started = process.hrtime.bigint();
     const result = spawnSync(process.execPath, [CLI, 'triage', '-o', 'json'], { env, encoding: 'utf8' });
     walls.push(Number(process.hrtime.bigint() - started) / 1e6);
     const document = JSON.parse(result.stdout);
     slowest.push(Math.max(...document.checks.map((c) => c.durationMs)));
+    sums.push(document.checks.reduce((n, c) => n + c.durationMs, 0));
   }
   // Process start-up is not the checks' doing: compare the checks' span with the slowest check.
   report('triage: wall time vs slowest check (+ start-up)', median(walls), median(slowest) + timeCommand([CLI, '--version']), 'ms');
+  // What running the checks one after another would cost, against what running them together did.
+  report('triage: checks run serially vs in parallel', median(sums), median(slowest), 'ms');
   report('memory: triage peak RSS vs plain node', peakRss([CLI, 'triage', '-o', 'json'], env), peakRss(['-e', '0']), 'KiB');
 } finally {
   sandbox.stop();

@@ -4,17 +4,52 @@ import { ExitCode, exitCodeFor, hintFor } from './core/errors.js';
 import { redact } from './core/redact.js';
 import type { Runtime } from './core/runtime.js';
 import { makeHost, type CommandHost } from './commands/host.js';
-import { diagnoseCommand } from './commands/diagnose.js';
-import { fixCommand } from './commands/fix.js';
-import { drillCommand } from './commands/drill.js';
-import { triageCommand } from './commands/triage.js';
-import { runbookCommand } from './commands/runbook.js';
 
-/** Every top-level command, in the order `--help` lists them. */
-const COMMANDS: Array<(host: CommandHost) => Command> = [triageCommand, diagnoseCommand, fixCommand, drillCommand, runbookCommand];
+/** A top-level command: its name and description, and the module that builds it, loaded on demand. */
+interface CommandEntry {
+  name: string;
+  description: string;
+  load(): Promise<(host: CommandHost) => Command>;
+}
 
-/** Builds the commander program for one run. */
-export function buildProgram(host: CommandHost): Command {
+/**
+ * Every top-level command, in the order `--help` lists them. A command's module (and the Kubernetes,
+ * PostgreSQL and Prometheus clients behind it) is imported only when the command line names it, so
+ * `aegis-ir --help` starts at close to plain-node speed.
+ */
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'triage',
+    description: 'Triage steps 1–3: pods, resource use, rollouts, error logs, health and key metrics; classify the SEV',
+    load: async () => (await import('./commands/triage.js')).triageCommand,
+  },
+  {
+    name: 'diagnose',
+    description: "Run the diagnosis of one of the runbook's common issues and classify the SEV",
+    load: async () => (await import('./commands/diagnose.js')).diagnoseCommand,
+  },
+  {
+    name: 'fix',
+    description: 'Apply one of the runbook remediations under guards: plan, confirm, lock, re-validate, audit, verify',
+    load: async () => (await import('./commands/fix.js')).fixCommand,
+  },
+  {
+    name: 'drill',
+    description: 'Game day: start the built-in sandbox with an incident injected and triage it',
+    load: async () => (await import('./commands/drill.js')).drillCommand,
+  },
+  {
+    name: 'runbook',
+    description: 'Show the incident-response runbook: its contents, or one section with its subsections',
+    load: async () => (await import('./commands/runbook.js')).runbookCommand,
+  },
+];
+
+/**
+ * Builds the commander program for one run. Commands named anywhere in `argv` are built for real;
+ * the others only need their name and description, for the command list and suggestions.
+ */
+export async function buildProgram(host: CommandHost, argv: readonly string[]): Promise<Command> {
   const { runtime } = host;
   const program = new Command('aegis-ir')
     .description(
@@ -47,9 +82,9 @@ export function buildProgram(host: CommandHost): Command {
       writeErr: (text) => runtime.stderr.write(text),
     })
     .exitOverride();
-  for (const make of COMMANDS) {
-    const command = make(host);
-    program.addCommand(command);
+  for (const entry of COMMANDS) {
+    const command = argv.includes(entry.name) ? (await entry.load())(host) : new Command(entry.name);
+    program.addCommand(command.description(entry.description));
     inherit(command, program);
   }
   return program;
@@ -80,7 +115,7 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
   const host = makeHost(runtime, (code) => {
     exitCode = code;
   });
-  const program = buildProgram(host);
+  const program = await buildProgram(host, argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

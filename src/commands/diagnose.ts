@@ -1,16 +1,14 @@
 import { Command } from 'commander';
 import { assess } from '../checks/assess.js';
 import { DIAGNOSE_SECTIONS } from '../checks/registry.js';
-import { optionsOf } from '../core/app.js';
 import { UsageError } from '../core/errors.js';
 import { emitReport } from './report-output.js';
-import { examples, type CommandHost } from './host.js';
+import { examples, optionsOf, type CommandHost } from './host.js';
 
 /** `diagnose <section>`: the diagnosis steps of one of the runbook's Common Issues. */
 export function diagnoseCommand(host: CommandHost): Command {
   const names = Object.keys(DIAGNOSE_SECTIONS);
   return new Command('diagnose')
-    .description("Run the diagnosis of one of the runbook's common issues and classify the SEV")
     .argument('<section>', `one of: ${names.join(', ')}`)
     .addHelpText(
       'after',
@@ -25,7 +23,7 @@ export function diagnoseCommand(host: CommandHost): Command {
           'aegis-ir diagnose --help',
         );
       }
-      const ctx = host.context(command);
+      const ctx = await host.context(command);
       const report = await assess(ctx, `diagnose ${section}`, chosen.checks, [...(chosen.correlations ?? [])]);
       host.exit(emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
     });

@@ -1,12 +1,12 @@
 import { Command } from 'commander';
-import { optionsOf, buildContext } from '../core/app.js';
+import { buildContext } from '../core/app.js';
 import type { Context } from '../core/context.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { paint } from '../render/style.js';
 import { SCHEMA_VERSION, reportDocument } from '../render/report.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { emitReport } from './report-output.js';
-import { examples, type CommandHost } from './host.js';
+import { examples, optionsOf, type CommandHost } from './host.js';
 import { triage } from './triage.js';
 
 /** The scenario `aegis-ir drill` (and `npm start`) plays when none is named. */
@@ -19,7 +19,6 @@ export const DEFAULT_SCENARIO = 'crashloop-after-deploy';
  */
 export function drillCommand(host: CommandHost): Command {
   return new Command('drill')
-    .description('Game day: start the built-in sandbox with an incident injected and triage it')
     .argument('[scenario]', `a built-in scenario or a scenario YAML file (default: ${DEFAULT_SCENARIO})`)
     .option('--list', 'list the built-in scenarios')
     .option('--keep', 'leave the sandbox running until Ctrl-C, to try other commands against it')
@@ -33,7 +32,7 @@ export function drillCommand(host: CommandHost): Command {
       ),
     )
     .action(async (name: string | undefined, options: { list?: boolean; keep?: boolean }, command: Command) => {
-      const base = host.context(command);
+      const base = await host.context(command);
       if (options.list) {
         host.exit(await listDrills(base));
         return;

@@ -1,24 +1,22 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { optionsOf } from '../core/app.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { runRemediation } from '../remediations/engine.js';
 import { REMEDIATIONS } from '../remediations/registry.js';
 import type { Remediation } from '../remediations/remediation.js';
 import { fixDocument, fixText, remediationListDocument, remediationListText } from '../remediations/render.js';
-import { examples, type CommandHost } from './host.js';
+import { examples, optionsOf, type CommandHost } from './host.js';
 
 /** `fix <remediation>`: one guarded remediation per subcommand; `fix --list` shows them all with their risk. */
 export function fixCommand(host: CommandHost): Command {
   const fix = new Command('fix')
-    .description('Apply one of the runbook remediations under guards: plan, confirm, lock, re-validate, audit, verify')
     .option('--list', 'list every remediation with its risk')
     .addHelpText(
       'after',
       `\nRemediations:\n${remediationListText(REMEDIATIONS, false)}` +
         examples('aegis-ir fix --list', 'aegis-ir fix db-connections --dry-run', 'aegis-ir fix db-connections --yes -o json'),
     )
-    .action((_options, command: Command) => {
-      const ctx = host.context(command);
+    .action(async (_options, command: Command) => {
+      const ctx = await host.context(command);
       if (!optionsOf(command).list) {
         throw new UsageError('name the remediation to apply', 'aegis-ir fix --list');
       }
@@ -48,7 +46,7 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
   return command
     .addHelpText('after', `\n${remediation.description}\n${examples(...remediation.examples)}`)
     .action(async (options: Record<string, unknown>, self: Command) => {
-      const ctx = host.context(self);
+      const ctx = await host.context(self);
       const report = await runRemediation(ctx, remediation, options, {
         dryRun: Boolean(options.dryRun),
         yes: Boolean(optionsOf(self).yes),

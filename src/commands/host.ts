@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { buildContext, optionsOf } from '../core/app.js';
 import type { Overrides } from '../core/config.js';
 import type { Context } from '../core/context.js';
-import type { Runtime } from '../core/runtime.js';
+import type { GlobalOptions, Runtime } from '../core/runtime.js';
 
 /**
  * What every command module gets from the CLI: the runtime, a way to build its context from the
@@ -10,14 +9,16 @@ import type { Runtime } from '../core/runtime.js';
  */
 export interface CommandHost {
   runtime: Runtime;
-  context(command: Command, extraFlags?: Overrides): Context;
+  /** Loads the configuration (flags > environment > file > defaults) and builds the command's context. */
+  context(command: Command, extraFlags?: Overrides): Promise<Context>;
   exit(code: number): void;
 }
 
 export function makeHost(runtime: Runtime, setExit: (code: number) => void): CommandHost {
   return {
     runtime,
-    context: (command, extraFlags) => buildContext(runtime, optionsOf(command), extraFlags),
+    // Configuration and its validation load with the first command that needs them, not at start-up.
+    context: async (command, extraFlags) => (await import('../core/app.js')).buildContext(runtime, optionsOf(command), extraFlags),
     exit: setExit,
   };
 }
@@ -25,4 +26,9 @@ export function makeHost(runtime: Runtime, setExit: (code: number) => void): Com
 /** Help text listing examples, appended to a command's --help. */
 export function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+/** The options of a commander action, globals included. */
+export function optionsOf(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
 }

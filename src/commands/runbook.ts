@@ -18,7 +18,6 @@ export function loadRunbook(): Runbook {
 /** `runbook [section]`: the runbook's contents, or one section and its subsections, rendered for the terminal. */
 export function runbookCommand(host: CommandHost): Command {
   return new Command('runbook')
-    .description('Show the incident-response runbook: its contents, or one section with its subsections')
     .argument('[section]', 'an anchor id, or a unique start or word of one (triage, db, memory, escalation)')
     .addHelpText(
       'after',
@@ -30,8 +29,8 @@ export function runbookCommand(host: CommandHost): Command {
         'aegis-ir runbook escalation -o json',
       ),
     )
-    .action((query: string | undefined, _options, command: Command) => {
-      const ctx = host.context(command);
+    .action(async (query: string | undefined, _options, command: Command) => {
+      const ctx = await host.context(command);
       const runbook = loadRunbook();
       const json = ctx.config.output === 'json';
       const printJson = (body: Record<string, unknown>): void => {

@@ -3,9 +3,8 @@ import { assess } from '../checks/assess.js';
 import { TRIAGE_CHECKS, TRIAGE_CORRELATIONS } from '../checks/registry.js';
 import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
-import { optionsOf } from '../core/app.js';
 import { emitReport } from './report-output.js';
-import { examples, type CommandHost } from './host.js';
+import { examples, optionsOf, type CommandHost } from './host.js';
 
 /**
  * Runs every triage check concurrently, each under its own deadline, then classifies the SEV and
@@ -17,7 +16,6 @@ export function triage(ctx: Context): Promise<Report> {
 
 export function triageCommand(host: CommandHost): Command {
   return new Command('triage')
-    .description('Triage steps 1–3: pods, resource use, rollouts, error logs and health; classify the SEV')
     .addHelpText(
       'after',
       examples(
@@ -27,7 +25,7 @@ export function triageCommand(host: CommandHost): Command {
       ),
     )
     .action(async (_options, command: Command) => {
-      const ctx = host.context(command);
+      const ctx = await host.context(command);
       host.exit(emitReport(ctx, await triage(ctx), Boolean(optionsOf(command).verbose)));
     });
 }

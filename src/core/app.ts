@@ -1,10 +1,9 @@
-import type { Command } from 'commander';
 import { loadConfig, type Overrides } from './config.js';
 import { once, systemClock, type Context, type Logger, type Progress, type Prompter } from './context.js';
 import { UsageError } from './errors.js';
 import { colorEnabled, type IOStreams, type TextSink } from './io.js';
 import { redact } from './redact.js';
-import type { Runtime } from './runtime.js';
+import type { GlobalOptions, Runtime } from './runtime.js';
 import { createDbPort } from '../db/client.js';
 import { resolveDbTarget } from '../db/target.js';
 import { operatorName } from './operator.js';
@@ -21,15 +20,6 @@ export const GLOBAL_FLAG_KEYS: Record<string, string> = {
   idleOlderThan: 'database.idleOlderThan',
   prometheusUrl: 'prometheus.url',
 };
-
-/** Options commander hands to every action: the globals plus the command's own. */
-export interface GlobalOptions {
-  config?: string;
-  color?: boolean;
-  verbose?: boolean;
-  yes?: boolean;
-  [key: string]: unknown;
-}
 
 /**
  * Builds a command's {@link Context} from the runtime and the parsed flags. Streams are wrapped so
@@ -127,9 +117,4 @@ function spinner(text: string, stream: TextSink, color: boolean): Progress {
       instance?.stop();
     },
   };
-}
-
-/** The options of a commander action, globals included. */
-export function optionsOf(command: Command): GlobalOptions {
-  return command.optsWithGlobals<GlobalOptions>();
 }

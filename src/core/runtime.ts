@@ -22,3 +22,12 @@ export interface Runtime {
   /** Overrides how the Kubernetes port is connected (defaults to `@kubernetes/client-node`). */
   connectKube?: (target: KubeTarget, env: Record<string, string | undefined>) => Promise<KubePort>;
 }
+
+/** Options commander hands to every action: the globals plus the command's own. */
+export interface GlobalOptions {
+  config?: string;
+  color?: boolean;
+  verbose?: boolean;
+  yes?: boolean;
+  [key: string]: unknown;
+}
