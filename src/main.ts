@@ -15,7 +15,9 @@ async function main(): Promise<void> {
     if (interrupts > 1) process.exit(ExitCode.cancelled);
     controller.abort();
   });
+  // A closed terminal or a stop request ends the run the same way, so a drill still cleans up.
   process.on('SIGTERM', () => controller.abort());
+  process.on('SIGHUP', () => controller.abort());
   const code = await runCli(process.argv.slice(2), {
     argv0: 'aegis-ir',
     env: process.env,

@@ -39,7 +39,9 @@ export function classify(command: string, outcomes: CheckOutcome[], extraFinding
       ? `unknown: nothing could be assessed${unknown.length ? `; unreachable: ${unknown.join(', ')}` : ''}`
       : unknown.length
         ? `no finding among the checks that ran; unknown: ${unknown.join(', ')} unreachable`
-        : 'all checks ok';
+        : findings.length
+          ? `no finding implies a severity (${findings.length} informational)`
+          : 'all checks ok';
   }
   return {
     command,

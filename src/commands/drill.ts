@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { buildContext } from '../core/app.js';
+import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { paint } from '../render/style.js';
@@ -85,7 +86,7 @@ async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: bool
   } else {
     ctx.io.stdout.write(`${c.bold(`Drill: ${scenario.name}`)} — ${scenario.document.description}\n\n$ aegis-ir triage\n`);
     emitReport(ctx, report, verbose);
-    ctx.io.stdout.write(`\n${instructions(sandbox, keep)}`);
+    ctx.io.stdout.write(`\n${instructions(sandbox, keep, report)}`);
   }
   if (!matches) {
     ctx.io.stderr.write(
@@ -96,13 +97,17 @@ async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: bool
   return ExitCode.ok;
 }
 
-function instructions(sandbox: Sandbox, keep: boolean): string {
+/** How to explore the sandbox by hand: the environment that points at it, then what triage suggests. */
+function instructions(sandbox: Sandbox, keep: boolean, report: Report): string {
   const exports = Object.entries(sandbox.env).map(([k, v]) => `  export ${k}=${v}`);
+  const next = [...new Set(report.findings.flatMap((f) => f.next))];
   const lines = [
     keep ? 'The sandbox keeps running until Ctrl-C. In another terminal:' : 'Run it again with --keep to explore; then, in another terminal:',
     ...exports,
     `  kubectl get pods -n ${sandbox.namespace}`,
+    ...(sandbox.env.DATABASE_URL ? ['  psql "$DATABASE_URL" -c "SELECT state, count(*) FROM pg_stat_activity GROUP BY 1"'] : []),
     '  aegis-ir triage',
+    ...next.map((command) => `  ${command}`),
     '  aegis-ir runbook triage',
   ];
   return `${lines.join('\n')}\n`;

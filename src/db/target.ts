@@ -1,13 +1,14 @@
 import { userInfo } from 'node:os';
 import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
+import { pgpassPassword } from './pgpass.js';
 
 /** How TLS is used, in libpq's `sslmode` words. */
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
 
 /**
  * Where the database is and who connects, resolved from `--database-url`, `DATABASE_URL`, the config
- * file's `database.url` and the libpq `PG*` variables. The password is kept apart from everything
+ * file's `database.url` and the libpq `PG*` variables, the password also from the libpq password file. The password is kept apart from everything
  * that is shown: {@link DbTarget.display} never contains it.
  */
 export interface DbTarget {
@@ -48,7 +49,8 @@ export function resolveDbTarget(config: Config, env: Record<string, string | und
   if (!SSL_MODES.includes(sslmode)) {
     throw new UsageError(`sslmode ${JSON.stringify(sslmode)} is not one of ${SSL_MODES.join(', ')}`, 'check DATABASE_URL or PGSSLMODE');
   }
-  const password = fromUrl.password || env.PGPASSWORD || undefined;
+  const password =
+    fromUrl.password || env.PGPASSWORD || pgpassPassword({ host, port, database, user }, env) || undefined;
   const shownHost = host.startsWith('/') ? `[${host}]` : host.includes(':') ? `[${host}]` : host;
   return { host, port, user, database, sslmode, password, display: `${user}@${shownHost}:${port}/${database}` };
 }

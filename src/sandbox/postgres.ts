@@ -1,8 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
 
 /** Options of the sandbox database. */
 export interface SandboxPostgresOptions {
@@ -137,11 +139,19 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions = {})
   };
 }
 
-/** Drill scenarios that inject a database incident: the server's size and how full the drill makes it. */
-const DATABASE_DRILLS: Record<string, { maxConnections: number; share: number }> = {
-  // 90% of the usable slots held idle by the drill: SEV3 "connections above 80% of the limit".
-  'db-connections': { maxConnections: 40, share: 0.9 },
-};
+/**
+ * A scenario's `database:` section: the drill starts a real PostgreSQL of this size and fills the
+ * given share of its usable slots with idle sessions held by the drill itself.
+ */
+export const databaseSectionSchema = z.strictObject({
+  maxConnections: z.number().int().min(10).max(1000).default(100),
+  /** Share of the usable connection slots held by idle sessions. */
+  idleShare: z.number().min(0).max(1).default(0),
+  /** The idle threshold the drill's commands use: its sessions are seconds old, not ten minutes. */
+  idleOlderThan: z.string().refine((t) => parseDuration(t) !== undefined, 'a duration such as 5s').default('5s'),
+});
+
+export type DatabaseSection = z.output<typeof databaseSectionSchema>;
 
 /** A drill's database: what points aegis-ir and psql at it, and how to end it. */
 export interface DrillDatabase {
@@ -150,23 +160,22 @@ export interface DrillDatabase {
 }
 
 /**
- * Starts the database incident of a drill scenario, or returns null when the scenario has none. The
- * idle sessions are held by the drill itself, so `fix db-connections` in another terminal ends real
- * sessions. The throw-away password goes in `PGPASSWORD` rather than in the URL, so the printed
- * `export` lines still work after output redaction; the threshold is lowered because the drill's
- * sessions are seconds old, not ten minutes.
+ * Starts the database incident of a drill. The idle sessions are held by the drill itself, so
+ * `fix db-connections` in another terminal ends real sessions. The throw-away password goes in a
+ * libpq password file in `dir` (`PGPASSFILE`), so no printed line carries it and psql, like
+ * aegis-ir, still connects.
  */
-export async function startDrillDatabase(scenario: string): Promise<DrillDatabase | null> {
-  const drill = DATABASE_DRILLS[scenario];
-  if (!drill) return null;
-  const server = await startSandboxPostgres({ maxConnections: drill.maxConnections });
+export async function startDrillDatabase(section: DatabaseSection, dir: string): Promise<DrillDatabase> {
+  const server = await startSandboxPostgres({ maxConnections: section.maxConnections });
   try {
-    const held = await server.saturate({ share: drill.share });
+    const held = section.idleShare > 0 ? await server.saturate({ share: section.idleShare }) : [];
+    const passfile = join(dir, 'pgpass');
+    writeFileSync(passfile, `${server.host}:${server.port}:*:${server.user}:${server.password.replace(/[\\:]/g, '\\$&')}\n`, { mode: 0o600 });
     return {
       env: {
         DATABASE_URL: `postgres://${server.user}@${server.host}:${server.port}/${server.database}`,
-        PGPASSWORD: server.password,
-        AEGIS_IR_IDLE_OLDER_THAN: '5s',
+        PGPASSFILE: passfile,
+        AEGIS_IR_IDLE_OLDER_THAN: section.idleOlderThan,
       },
       close: async () => {
         await Promise.all(held.map((client) => client.end().catch(() => undefined)));

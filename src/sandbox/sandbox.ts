@@ -37,7 +37,7 @@ export async function startSandbox(nameOrPath: string): Promise<Sandbox> {
     const namespace = scenario.document.kubernetes.namespace;
     const kubeconfig = join(dir, 'kubeconfig');
     await kube.writeKubeconfig(kubeconfig, { namespace });
-    const database = await startDrillDatabase(scenario.name);
+    const database = scenario.document.database ? await startDrillDatabase(scenario.document.database, dir) : null;
     if (database) closers.push(() => database.close());
     const prometheus = await startScenarioPrometheus(scenario, kube);
     if (prometheus) closers.push(() => prometheus.close());

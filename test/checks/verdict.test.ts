@@ -43,6 +43,15 @@ describe('classify', () => {
     expect(report).toMatchObject({ severity: null, severityReason: 'all checks ok', responseTime: null, escalation: [] });
   });
 
+  it('says informational findings did not decide anything', () => {
+    const info = makeFinding(F.recentRollout, {
+      check: 'recent-rollouts',
+      params: { deployment: 'aegis-api', revision: 4, cause: 'deploy', ago: '5m' },
+    });
+    const report = classify('triage', [outcome('recent-rollouts', [info])]);
+    expect(report).toMatchObject({ severity: null, severityReason: 'no finding implies a severity (1 informational)' });
+  });
+
   it('never reports healthy when a target was unreachable', () => {
     const report = classify('triage', [
       outcome('a', []),

@@ -1,5 +1,6 @@
 import { SEVERITIES } from '../../../core/severity.js';
 import { z } from 'zod';
+import { databaseSectionSchema } from '../../postgres.js';
 import { prometheusSectionSchema } from '../../prometheus-simulator/schema.js';
 import { parseDuration } from '../../../core/duration.js';
 import { resolveTime } from '../time.js';
@@ -236,6 +237,8 @@ export const scenarioSchema = z.strictObject({
   kubernetes,
   /** Request metrics, component health and findings served by the sandbox's Prometheus. */
   prometheus: prometheusSectionSchema.optional(),
+  /** A real PostgreSQL the drill starts, with the given share of its slots held idle. */
+  database: databaseSectionSchema.optional(),
 });
 
 /** A validated scenario document (times still relative; they are resolved at compile time). */
