@@ -238,7 +238,7 @@ function validate(data: Record<string, unknown>, origin: Map<string, string>): C
   const where = sourceOf(base, origin);
   throw new ConfigError(
     where.startsWith('flag ') ? where.slice('flag '.length) : `${where}: ${base}`,
-    isSecretKey(base) && typeof value === 'string' ? redact(value) : value,
+    shownValue(base, value),
     expectedFrom(issue),
   );
 }
@@ -290,8 +290,11 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
   return undefined;
 }
 
-function isSecretKey(key: string): boolean {
-  return /url|password|token|secret/i.test(key);
+/** A value as an error may show it: URLs without their password, tokens and passwords not at all. */
+function shownValue(key: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (/password|token|secret/i.test(key)) return '<redacted>';
+  return /url/i.test(key) ? redact(value) : value;
 }
 
 function flagFor(key: string): string {

@@ -75,3 +75,13 @@ function catchError(fn: () => unknown): Error {
   }
   throw new Error('expected an error');
 }
+
+describe('secrets in configuration errors', () => {
+  it('never repeats a token, and shows a URL without its password', () => {
+    const file = configFile("prometheus:\n  token: ''\n");
+    expect(catchError(() => loadConfig({ file, env: {}, flags: {} })).message).toMatch(/prometheus\.token: "<redacted>" is not valid/);
+    const urlError = catchError(() => loadConfig({ env: {}, flags: { 'prometheus.url': 'ftp://admin:hunter2@metrics:9090' } }));
+    expect(urlError.message).toMatch(/^--prometheus-url: "ftp:\/\/admin:\*\*\*@metrics:9090" is not valid/);
+    expect(urlError.message).not.toContain('hunter2');
+  });
+});

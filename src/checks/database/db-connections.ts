@@ -76,7 +76,7 @@ export const dbConnectionsCheck = defineCheck<DbConnectionsEvidence>({
 /** Reads the evidence; also what `fix db-connections` runs again to verify. */
 export async function collectDbConnections(ctx: Context): Promise<DbConnectionsEvidence> {
   const port = ctx.db();
-  if (!port) throw new SkipCheck('no database configured (--database-url, DATABASE_URL or PG* variables)');
+  if (!port) throw new SkipCheck('no database configured (pass --database-url, set DATABASE_URL or the PG* variables, or database.url)');
   const { target } = port;
   const pgbouncerUrl = ctx.config.database.pgbouncerUrl;
   const pgbouncer = pgbouncerUrl ? readPgBouncer(ctx, pgbouncerUrl) : Promise.resolve(null);
