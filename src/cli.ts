@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SEVERITIES } from './core/severity.js';
 import { ExitCode, exitCodeFor, hintFor } from './core/errors.js';
-import { redact } from './core/redact.js';
+import { Redactor } from './core/redact.js';
 import type { Runtime } from './core/runtime.js';
 import { makeHost, type CommandHost } from './commands/host.js';
 
@@ -112,7 +112,10 @@ function fullName(command: Command): string {
  */
 export async function runCli(argv: string[], runtime: Runtime): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  const host = makeHost(runtime, (code) => {
+  // One redactor for the run: secrets the context learns (a database password) stay hidden in the
+  // error printed below too.
+  const redactor = runtime.redactor ?? new Redactor();
+  const host = makeHost({ ...runtime, redactor }, (code) => {
     exitCode = code;
   });
   const program = await buildProgram(host, argv);
@@ -127,12 +130,12 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
     const message = error instanceof Error ? error.message : String(error);
     if (code === ExitCode.internal) {
       runtime.stderr.write(
-        redact(`aegis-ir: internal error: ${message}\n${runtime.env.AEGIS_IR_DEBUG ? `${(error as Error).stack}\n` : ''}` +
+        redactor.redact(`aegis-ir: internal error: ${message}\n${runtime.env.AEGIS_IR_DEBUG ? `${(error as Error).stack}\n` : ''}` +
           'This is a bug in aegis-ir; rerun with AEGIS_IR_DEBUG=1 for the stack trace and report it.\n'),
       );
     } else {
       const hint = hintFor(error);
-      runtime.stderr.write(redact(`aegis-ir: ${message}\n${hint ? `  try: ${hint}\n` : ''}`));
+      runtime.stderr.write(redactor.redact(`aegis-ir: ${message}\n${hint ? `  try: ${hint}\n` : ''}`));
     }
     return code;
   }

@@ -2,7 +2,7 @@ import { loadConfig, type Overrides } from './config.js';
 import { once, systemClock, type Context, type Logger, type Progress, type Prompter } from './context.js';
 import { UsageError } from './errors.js';
 import { colorEnabled, type IOStreams, type TextSink } from './io.js';
-import { redact } from './redact.js';
+import { Redactor } from './redact.js';
 import type { GlobalOptions, Runtime } from './runtime.js';
 import { createDbPort } from '../db/client.js';
 import { resolveDbTarget } from '../db/target.js';
@@ -30,11 +30,14 @@ export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlag
   for (const [option, key] of Object.entries(GLOBAL_FLAG_KEYS)) {
     if (options[option] !== undefined) flags[key] = options[option];
   }
+  const redactor = runtime.redactor ?? new Redactor();
+  redactor.add(runtime.env.PGPASSWORD, runtime.env.AEGIS_IR_PROMETHEUS_TOKEN);
   const config = loadConfig({ file: options.config, env: runtime.env, flags });
+  redactor.add(config.prometheus.token);
   const json = config.output === 'json';
   const io: IOStreams = {
-    stdout: redacting(runtime.stdout),
-    stderr: redacting(runtime.stderr),
+    stdout: redacting(runtime.stdout, redactor),
+    stderr: redacting(runtime.stderr, redactor),
     stdinIsTTY: runtime.stdinIsTTY,
     stdoutIsTTY: runtime.stdoutIsTTY,
     stderrIsTTY: runtime.stderrIsTTY,
@@ -55,8 +58,10 @@ export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlag
     kube: once(() =>
       connect({ kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace }, runtime.env),
     ),
+    redact: (text) => redactor.redact(text),
     db: () => {
       const target = resolveDbTarget(config, runtime.env);
+      redactor.add(target?.password);
       return target
         ? createDbPort(target, {
             connectTimeoutMs: config.database.connectTimeout,
@@ -76,8 +81,8 @@ export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlag
   };
 }
 
-function redacting(sink: TextSink): TextSink {
-  return { write: (text: string) => sink.write(redact(text)) };
+function redacting(sink: TextSink, redactor: Redactor): TextSink {
+  return { write: (text: string) => sink.write(redactor.redact(text)) };
 }
 
 function makeLogger(stderr: TextSink, verbose: boolean): Logger {

@@ -44,6 +44,8 @@ export interface Context {
   logger: Logger;
   signal: AbortSignal;
   progress(text: string): Progress;
+  /** Hides every secret this run knows in `text`; the output streams already apply it. */
+  redact(text: string): string;
   /** The Kubernetes API, connected on first use. */
   kube(): Promise<KubePort>;
   /**

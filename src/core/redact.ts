@@ -21,3 +21,31 @@ export function redact(text: string): string {
 export function displayUrl(url: string): string {
   return redact(url);
 }
+
+/** Shortest value treated as a secret to hide literally; shorter ones would mangle ordinary text. */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * The redaction of one run: the patterns above plus the literal secrets this run knows (the database
+ * password, the Prometheus token), wherever they turn up — an echoed URL, a driver's error message —
+ * raw or URL-encoded.
+ */
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  /** Remembers secret values to hide from now on; empty and very short values are ignored. */
+  add(...values: Array<string | null | undefined>): void {
+    for (const value of values) {
+      if (!value || value.length < MIN_SECRET_LENGTH) continue;
+      this.secrets.add(value);
+      this.secrets.add(encodeURIComponent(value));
+    }
+  }
+
+  redact(text: string): string {
+    let out = redact(text);
+    // Longest first, so a secret containing another is hidden whole.
+    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
+    return out;
+  }
+}

@@ -1,6 +1,7 @@
 import type { KubePort, KubeTarget } from '../kube/port.js';
 import type { Clock, Prompter } from './context.js';
 import type { TextSink } from './io.js';
+import type { Redactor } from './redact.js';
 
 /**
  * Everything the CLI takes from the process it runs in. `main.ts` builds the real one from `process`;
@@ -19,6 +20,8 @@ export interface Runtime {
   clock?: Clock;
   /** Prompts bound to the operator's terminal; absent means nobody can answer. */
   prompter?: Prompter;
+  /** This run's redaction; the CLI creates it and every output and audit record passes through it. */
+  redactor?: Redactor;
   /** Overrides how the Kubernetes port is connected (defaults to `@kubernetes/client-node`). */
   connectKube?: (target: KubeTarget, env: Record<string, string | undefined>) => Promise<KubePort>;
 }

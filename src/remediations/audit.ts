@@ -3,7 +3,6 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
-import { redact } from '../core/redact.js';
 
 /** One line of the audit log. `event` is one of plan, lock-held, preflight-failed, cap-exceeded, confirmed, declined, plan-changed, step, outcome, verify, error. */
 export interface AuditRecord {
@@ -27,13 +26,14 @@ export function auditLogPath(ctx: Context): string {
 /**
  * An append-only JSON-lines audit log. Each record is written and fsynced before `append` returns,
  * so a step is on disk before it runs: after a crash the log still says what may have happened.
- * Records pass through `redact()` as a last line of defence; callers never put secrets in them.
+ * Records pass through the run's redaction as a last line of defence; callers never put secrets in them.
  */
 export class AuditLog {
   private constructor(
     readonly path: string,
     private readonly base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target'>,
     private readonly clock: () => Date,
+    private readonly redact: (text: string) => string,
   ) {}
 
   static open(ctx: Context, base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target'>): AuditLog {
@@ -47,14 +47,14 @@ export class AuditLog {
         'set audit.path in the config or AEGIS_IR_AUDIT_LOG to a writable file',
       );
     }
-    return new AuditLog(path, base, () => ctx.clock.now());
+    return new AuditLog(path, base, () => ctx.clock.now(), (text) => ctx.redact(text));
   }
 
   append(event: string, data: Record<string, unknown> = {}): void {
     const record: AuditRecord = { time: this.clock().toISOString(), ...this.base, event, ...data };
     const fd = openSync(this.path, 'a', 0o600);
     try {
-      writeSync(fd, `${redact(JSON.stringify(record))}\n`);
+      writeSync(fd, `${this.redact(JSON.stringify(record))}\n`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -21,6 +21,7 @@ export function testContext(overrides: Partial<Context> = {}): Context & { out: 
     logger: { debug: () => undefined, warn: (m) => err.write(`warning: ${m}\n`) },
     signal: new AbortController().signal,
     progress: () => ({ update: () => undefined, stop: () => undefined }),
+    redact: (text) => text,
     kube: () => Promise.reject(new Error('no cluster in this test')) as Promise<KubePort>,
     db: () => null,
     prometheus: () => Promise.reject(new Error('no Prometheus in this test')) as Promise<PrometheusPort>,
