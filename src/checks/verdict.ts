@@ -33,7 +33,7 @@ export function classify(command: string, outcomes: CheckOutcome[], extraFinding
   const unknown = [...new Set(outcomes.filter((o) => o.unreachable).map((o) => `${o.target} (${o.error})`))];
   const assessedNothing = outcomes.length > 0 && outcomes.every((o) => o.status === 'errored' || o.status === 'skipped');
   const deciding = severity ? findings.filter((f) => f.severity === severity) : [];
-  let severityReason = deciding.map((f) => `${f.code} ${f.summary}`).join('; ');
+  let severityReason = reasonOf(deciding);
   if (!severity) {
     severityReason = assessedNothing
       ? `unknown: nothing could be assessed${unknown.length ? `; unreachable: ${unknown.join(', ')}` : ''}`
@@ -54,6 +54,15 @@ export function classify(command: string, outcomes: CheckOutcome[], extraFinding
     unknown,
     assessedNothing,
   };
+}
+
+/** The deciding findings in one line; several of one code (three pods at their CPU limit) read as one. */
+function reasonOf(deciding: Finding[]): string {
+  const byCode = new Map<string, Finding[]>();
+  for (const f of deciding) byCode.set(f.code, [...(byCode.get(f.code) ?? []), f]);
+  return [...byCode]
+    .map(([code, [first, ...more]]) => `${code} ${first?.summary}${more.length ? ` (and ${more.length} more like it)` : ''}`)
+    .join('; ');
 }
 
 function rankOf(severity: Severity | null): number {

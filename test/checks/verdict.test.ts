@@ -38,6 +38,12 @@ describe('classify', () => {
     expect(report.findings[0]?.code).toBe('AEG-1002');
   });
 
+  it('names several findings of one code once, counting the rest', () => {
+    const other = makeFinding(F.oomKilled, { check: 'pod-health', params: { pod: 'b', container: 'api', ago: '3m', restarts: 1 } });
+    const report = classify('triage', [outcome('pod-health', [oom, other])]);
+    expect(report.severityReason).toBe('AEG-1004 a/api was OOMKilled 10m ago (2 restart(s)) (and 1 more like it)');
+  });
+
   it('is healthy only when every check ran clean', () => {
     const report = classify('triage', [outcome('a', []), outcome('b', [])]);
     expect(report).toMatchObject({ severity: null, severityReason: 'all checks ok', responseTime: null, escalation: [] });

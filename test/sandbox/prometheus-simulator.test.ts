@@ -70,4 +70,15 @@ describe("the sandbox's Prometheus", () => {
     expect((await drill.run('fix', 'scale', '--by', '1', '--yes')).code).toBe(0);
     expect(await metrics()).toEqual([(120 * 0.0004 + 30 * 0.0005) / 150, 0.3]);
   });
+
+  it('plays cpu-saturation to green: the same traffic spread over more pods leaves each below its CPU limit', async () => {
+    const drill = await play('cpu-saturation');
+    const before = JSON.parse((await drill.run('triage', '-o', 'json')).stdout) as { severity: string; findings: Array<{ code: string }> };
+    expect(before.severity).toBe('SEV3');
+    expect(before.findings.filter((f) => f.code === 'AEG-1011')).toHaveLength(3);
+    expect((await drill.run('fix', 'scale', '--by', '3', '--yes')).code).toBe(0);
+    const after = await drill.run('triage', '-o', 'json');
+    expect(JSON.parse(after.stdout)).toMatchObject({ severity: null, severityReason: 'all checks ok' });
+    expect(after.code).toBe(0);
+  });
 });

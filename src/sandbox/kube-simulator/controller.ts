@@ -1,3 +1,4 @@
+import { formatCores, parseQuantity } from '../../kube/quantity.js';
 import { recordEvent } from './events.js';
 import { randomSuffix } from './names.js';
 import { DEPLOYMENT, POD, POD_METRICS, REPLICA_SET, type ResourceType } from './resources.js';
@@ -125,6 +126,7 @@ function scale(options: DeploymentControllerOptions, deployment: KubeObject): vo
     rollout(options, deployment);
     return;
   }
+  const demand = cpuDemand(options, deployment);
   // Old ReplicaSets (a stuck rollout) give up pods first; growth goes to the current one.
   let surplus = replicaSets.reduce((sum, rs) => sum + desired(rs), 0) - desired(deployment);
   const order = [...replicaSets.filter((rs) => rs !== current), current];
@@ -138,6 +140,47 @@ function scale(options: DeploymentControllerOptions, deployment: KubeObject): vo
     scalingEvent(options, deployment, `Scaled ${after > before ? 'up' : 'down'} replica set ${rs.metadata.name} ` +
       `to ${after}${after < before ? ` from ${before}` : ''}`);
   }
+  spreadCpu(options, deployment, demand);
+}
+
+/** CPU the deployment's ready pods use together: the load its traffic puts on it, in cores. */
+function cpuDemand(options: DeploymentControllerOptions, deployment: KubeObject): number {
+  return readyMetrics(options, deployment).reduce(
+    (sum, metrics) => sum + metricsContainers(metrics).reduce((n, c) => n + (parseQuantity(c.usage?.cpu) ?? 0), 0),
+    0,
+  );
+}
+
+/**
+ * Spreads the same traffic over the pods a scale left: each ready pod's main container now uses an
+ * equal share of `demand`. This is what lets scaling out relieve CPU saturation in a drill.
+ */
+function spreadCpu(options: DeploymentControllerOptions, deployment: KubeObject, demand: number): void {
+  const metrics = readyMetrics(options, deployment);
+  if (demand <= 0 || metrics.length === 0) return;
+  const share = formatCores(demand / metrics.length);
+  for (const m of metrics) {
+    const [main, ...rest] = metricsContainers(m);
+    if (main === undefined) continue;
+    options.store.update(POD_METRICS, { ...m, containers: [{ ...main, usage: { ...main.usage, cpu: share } }, ...rest] });
+  }
+}
+
+interface MetricsContainer {
+  name: string;
+  usage?: { cpu?: string; memory?: string };
+}
+
+function metricsContainers(metrics: KubeObject): MetricsContainer[] {
+  return (metrics['containers'] ?? []) as MetricsContainer[];
+}
+
+function readyMetrics(options: DeploymentControllerOptions, deployment: KubeObject): KubeObject[] {
+  const { store } = options;
+  return ownedBy(store, REPLICA_SET, deployment)
+    .flatMap((rs) => ownedBy(store, POD, rs))
+    .filter(isPodReady)
+    .flatMap((pod) => store.get(POD_METRICS, pod.metadata.namespace, pod.metadata.name) ?? []);
 }
 
 function scalingEvent(options: DeploymentControllerOptions, deployment: KubeObject, message: string): void {
