@@ -58,7 +58,7 @@ async function runOne(ctx: Context, check: Check, deadlineMs: number): Promise<C
     ...rest,
   });
   try {
-    const evidence = await withDeadline(check.collect(ctx), deadlineMs, ctx.signal);
+    const evidence = await withDeadline(check.collect(ctx), deadlineMs, check.target, ctx.signal);
     const findings = check.evaluate(evidence, { config: ctx.config, now: ctx.clock.now() });
     return done({ status: findings.length ? 'findings' : 'ok', error: null, reason: null, unreachable: false, hint: null, findings });
   } catch (error) {
@@ -74,9 +74,9 @@ async function runOne(ctx: Context, check: Check, deadlineMs: number): Promise<C
 
 class DeadlineError extends Error {}
 
-function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+function withDeadline<T>(work: Promise<T>, ms: number, target: string, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new DeadlineError(`timed out after ${formatDuration(ms)}`)), ms);
+    const timer = setTimeout(() => reject(new DeadlineError(`timed out after ${formatDuration(ms)} waiting for the ${target}`)), ms);
     const onAbort = () => reject(new CancelledError());
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => {

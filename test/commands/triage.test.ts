@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,13 +152,7 @@ describe('triage verdicts in detail', () => {
 describe('triage when it cannot assess', () => {
   it('exits 4 with one clear line when the cluster port is closed', async () => {
     const port = await closedPort();
-    const dir = mkdtempSync(join(tmpdir(), 'aegis-closed-'));
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\n` +
-        'contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: abc\ncurrent-context: c\n',
-    );
+    const kubeconfig = kubeconfigFor(port);
     const run = await runCaptured(['triage', '--kubeconfig', kubeconfig, '--timeout', '5s']);
     expect(run.code).toBe(4);
     expect(run.stdout).toBe('');
@@ -171,6 +165,23 @@ describe('triage when it cannot assess', () => {
     const document = JSON.parse(json.stdout) as { severity: unknown; severityReason: string };
     expect(document.severity).toBeNull();
     expect(document.severityReason).toMatch(/^unknown: nothing could be assessed/);
+  });
+
+  it('gives up on a cluster that accepts connections but never answers, within --timeout', async () => {
+    // Sockets are held open and never answered, like a firewalled or hung API server.
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const run = await runCaptured(['triage', '--kubeconfig', kubeconfigFor(port), '--timeout', '1s', '-o', 'json']);
+      expect(run.code).toBe(4);
+      const document = JSON.parse(run.stdout) as { checks: Array<{ status: string; error: string }> };
+      expect(document.checks.filter((c) => c.status === 'errored').map((c) => c.error)).toContain('timed out after 1s waiting for the cluster');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
   });
 
   it('exits 2 naming a bad config key, and loses nothing', async () => {
@@ -190,6 +201,17 @@ describe('triage when it cannot assess', () => {
     expect(run.stderr).toMatch(/SEV9/);
   });
 });
+
+/** A kubeconfig for a cluster at 127.0.0.1:port. */
+function kubeconfigFor(port: number): string {
+  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'aegis-kubeconfig-')), 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:${port}\n    insecure-skip-tls-verify: true\n` +
+      'contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: abc\ncurrent-context: c\n',
+  );
+  return kubeconfig;
+}
 
 async function closedPort(): Promise<number> {
   const server = createServer();
