@@ -236,10 +236,16 @@ function validate(data: Record<string, unknown>, origin: Map<string, string>): C
   }
   const value = 'input' in issue ? issue.input : undefined;
   const where = sourceOf(base, origin);
+  const flag = where.startsWith('flag ');
   throw new ConfigError(
-    where.startsWith('flag ') ? where.slice('flag '.length) : `${where}: ${base}`,
+    flag ? where.slice('flag '.length) : `${where}: ${base}`,
     shownValue(base, value),
     expectedFrom(issue),
+    flag
+      ? 'aegis-ir --help lists the flags and their values'
+      : where.startsWith('environment variable ')
+        ? `correct or unset ${where.slice('environment variable '.length)}`
+        : `correct ${base} in ${where}; README "Configuration" documents every key`,
   );
 }
 
@@ -253,6 +259,8 @@ function expectedFrom(issue: z.core.$ZodIssue): string {
       return issue.origin === 'array' ? `at least ${String(issue.minimum)} item(s)` : `at least ${String(issue.minimum)}`;
     case 'too_big':
       return `at most ${String(issue.maximum)}`;
+    case 'invalid_format':
+      return issue.format === 'url' ? 'an http:// or https:// URL such as http://prometheus:9090' : `a value in ${issue.format} format`;
     default:
       return issue.message;
   }

@@ -71,7 +71,10 @@ function parseDbUrl(text: string): UrlParts {
     url = new URL(text);
   } catch {
     // The value may hold a password, so it is not repeated.
-    throw new UsageError('the database URL is not a valid URL', 'expected postgres://user:password@host:5432/database');
+    throw new UsageError(
+      'the database URL is not a valid URL',
+      'expected postgres://USER@HOST:5432/DATABASE, with the password in PGPASSWORD or ~/.pgpass',
+    );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new UsageError(`the database URL has scheme "${url.protocol}"; expected postgres: or postgresql:`);

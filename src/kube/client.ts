@@ -178,6 +178,9 @@ function loadKubeConfig(kc: KubeConfig, target: KubeTarget, env: Record<string, 
     } catch (error) {
       throw new UsageError(`kubeconfig ${path} could not be read: ${(error as Error).message}`, `check it with: kubectl --kubeconfig ${path} config view`);
     }
+    if (kc.getContexts().length === 0) {
+      throw new UsageError(`kubeconfig ${path} defines no context; is it a kubeconfig?`, `check it with: kubectl --kubeconfig ${path} config view`);
+    }
   } else if (env.KUBERNETES_SERVICE_HOST) {
     kc.loadFromCluster();
   } else {
@@ -189,7 +192,7 @@ function loadKubeConfig(kc: KubeConfig, target: KubeTarget, env: Record<string, 
   if (target.context) {
     if (!kc.getContexts().some((c) => c.name === target.context)) {
       throw new UsageError(
-        `context "${target.context}" is not in the kubeconfig; it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`,
+        `context "${target.context}" is not in the kubeconfig; it has: ${kc.getContexts().map((c) => c.name).join(', ')}`,
         'list them with: kubectl config get-contexts',
       );
     }

@@ -220,3 +220,28 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+describe('triage pointed at the wrong thing', () => {
+  it('says a file with no context is probably not a kubeconfig (exit 2)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'aegis-notkube-')), 'notes.txt');
+    writeFileSync(file, 'export FOO=bar\n');
+    const run = await runCaptured(['triage', '--kubeconfig', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`kubeconfig ${file} defines no context; is it a kubeconfig?`);
+  });
+
+  it('names the contexts a kubeconfig has when --context matches none (exit 2)', async () => {
+    const run = await runCaptured(['triage', '--kubeconfig', kubeconfigFor(1), '--context', 'prod']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('context "prod" is not in the kubeconfig; it has: c');
+  });
+
+  it('says where a bad value came from and how to correct it', async () => {
+    const run = await runCaptured(['triage'], { env: { HOME: '/nonexistent', PROMETHEUS_URL: 'prometheus:9090' } });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      'aegis-ir: environment variable PROMETHEUS_URL: prometheus.url: "prometheus:9090" is not valid; expected an http:// or https:// URL such as http://prometheus:9090\n' +
+        '  try: correct or unset PROMETHEUS_URL\n',
+    );
+  });
+});
