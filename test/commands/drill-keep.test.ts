@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCaptured } from '../helpers/cli.js';
@@ -32,3 +34,43 @@ describe('drill --keep, as a person runs it from the built CLI', () => {
     expect(existsSync(kubeconfig)).toBe(false);
   });
 });
+
+describe('Ctrl-C during triage', () => {
+  it.skipIf(!built)('stops at once with exit 130 and prints no report', async () => {
+    // The drill's own triage gives up on the hung command after a second; the triage under test waits.
+    const config = join(mkdtempSync(join(tmpdir(), 'aegis-hung-')), 'config.yaml');
+    writeFileSync(config, 'checkTimeout: 1s\n');
+    const scenario = fileURLToPath(new URL('../fixtures/scenarios/hung-health.yaml', import.meta.url));
+    const drill = spawn(process.execPath, [CLI, 'drill', scenario, '--keep', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    drill.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const drillExited = new Promise<number | null>((resolve) => drill.on('exit', (code) => resolve(code)));
+    try {
+      await until(() => out.includes('Ctrl-C'), 60_000, () => out);
+      const kubeconfig = /export KUBECONFIG=(\S+)/.exec(out)?.[1] as string;
+      const triage = spawn(process.execPath, [CLI, 'triage', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      triage.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      triage.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => triage.on('exit', (code) => resolve(code)));
+      // Give it time to be inside the hung health command, then interrupt.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      triage.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stdout).toBe('');
+      expect(stderr).toContain('aegis-ir: cancelled; nothing was changed');
+    } finally {
+      drill.kill('SIGINT');
+      await drillExited;
+    }
+  });
+});
+
+async function until(condition: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting; output so far:\n${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
