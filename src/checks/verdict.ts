@@ -14,7 +14,7 @@ export interface Report {
   escalation: EscalationStep[];
   findings: Finding[];
   checks: CheckOutcome[];
-  /** Targets that could not be reached, so the verdict may be worse than it says. */
+  /** What could not be assessed (a target unreachable, a check that failed), so the verdict may be worse than it says. */
   unknown: string[];
   /** Nothing could be assessed at all. */
   assessedNothing: boolean;
@@ -23,22 +23,28 @@ export interface Report {
 /**
  * Classifies the incident from every check's findings: the worst severity any finding implies wins
  * and is named as the reason. A check that could not run never lowers the verdict; it is reported
- * as unknown.
+ * as unknown, whether its target was unreachable or the check itself failed.
  */
 export function classify(command: string, outcomes: CheckOutcome[], extraFindings: Finding[] = []): Report {
   const findings = [...outcomes.flatMap((o) => o.findings), ...extraFindings].sort(
     (a, b) => rankOf(a.severity) - rankOf(b.severity),
   );
   const severity = findings.reduce<Severity | null>((worst, f) => worstSeverity(worst, f.severity), null);
-  const unknown = [...new Set(outcomes.filter((o) => o.unreachable).map((o) => `${o.target} (${o.error})`))];
+  const unknown = [
+    ...new Set(
+      outcomes
+        .filter((o) => o.status === 'errored')
+        .map((o) => (o.unreachable ? `${o.target} unreachable (${o.error})` : `${o.id} failed (${o.error})`)),
+    ),
+  ];
   const assessedNothing = outcomes.length > 0 && outcomes.every((o) => o.status === 'errored' || o.status === 'skipped');
   const deciding = severity ? findings.filter((f) => f.severity === severity) : [];
   let severityReason = reasonOf(deciding);
   if (!severity) {
     severityReason = assessedNothing
-      ? `unknown: nothing could be assessed${unknown.length ? `; unreachable: ${unknown.join(', ')}` : ''}`
+      ? `unknown: nothing could be assessed${unknown.length ? `: ${unknown.join(', ')}` : ''}`
       : unknown.length
-        ? `no finding among the checks that ran; unknown: ${unknown.join(', ')} unreachable`
+        ? `no finding among the checks that ran; unknown: ${unknown.join(', ')}`
         : findings.length
           ? `no finding implies a severity (${findings.length} informational)`
           : 'all checks ok';

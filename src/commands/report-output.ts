@@ -6,8 +6,8 @@ import { reportDocument, reportText } from '../render/report.js';
 
 /**
  * Prints a triage/diagnose report in the chosen format and returns the exit code SPEC gives it:
- * 3 when a severity at or above --fail-on was classified, else 4 when a target needed for the
- * verdict was unreachable or nothing could be assessed, else 0.
+ * 3 when a severity at or above --fail-on was classified, else 4 when the verdict is incomplete (a
+ * target unreachable, a check that could not run), else 0.
  */
 export function emitReport(ctx: Context, report: Report, verbose: boolean): number {
   if (report.assessedNothing && ctx.config.output === 'text') {
@@ -24,7 +24,7 @@ export function emitReport(ctx: Context, report: Report, verbose: boolean): numb
   }
   if (meetsFailOn(report.severity, ctx.config.failOn)) return ExitCode.severity;
   if (report.unknown.length || report.assessedNothing) {
-    for (const target of report.unknown) ctx.io.stderr.write(`aegis-ir: verdict incomplete: ${target} unreachable\n`);
+    for (const unknown of report.unknown) ctx.io.stderr.write(`aegis-ir: verdict incomplete: ${unknown}\n`);
     return ExitCode.unreachable;
   }
   return ExitCode.ok;

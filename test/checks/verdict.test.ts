@@ -64,8 +64,14 @@ describe('classify', () => {
       outcome('b', [], { status: 'errored', unreachable: true, error: 'connection refused', target: 'prometheus' }),
     ]);
     expect(report.severity).toBeNull();
-    expect(report.severityReason).toContain('unknown: prometheus (connection refused) unreachable');
+    expect(report.severityReason).toBe('no finding among the checks that ran; unknown: prometheus unreachable (connection refused)');
     expect(report.unknown).toHaveLength(1);
+  });
+
+  it('never reports healthy when a check failed, naming it', () => {
+    const report = classify('triage', [outcome('a', []), outcome('error-rate', [], { status: 'errored', error: 'Prometheus rejected the query' })]);
+    expect(report.severity).toBeNull();
+    expect(report.unknown).toEqual(['error-rate failed (Prometheus rejected the query)']);
   });
 
   it('says so when nothing could be assessed', () => {
