@@ -12,7 +12,7 @@ export interface EvaluationFixture {
   now: Date;
   config?: Record<string, unknown>;
   evidence: unknown;
-  expect: Array<{ code: string; severity: string | null; resource?: string | null; since?: string }>;
+  expect: Array<{ code: string; severity: string | null; resource?: string | null; since?: string; summary?: string; next?: string[] }>;
 }
 
 const ROOT = join(import.meta.dirname, '..', 'fixtures', 'checks');
@@ -31,7 +31,7 @@ export function loadFixtures(check: string): EvaluationFixture[] {
 
 /**
  * Evaluates every fixture of each check and compares the findings with the fixture's `expect`
- * (code and severity; resource and since when the fixture lists them).
+ * (code and severity; resource, since, summary and next when the fixture lists them).
  */
 export function describeEvaluations(checks: readonly Check[]): void {
   describe.each(checks.map((c) => [c.id, c] as const))('%s evaluate', (id, check) => {
@@ -47,6 +47,8 @@ export function describeEvaluations(checks: readonly Check[]): void {
           severity: f.severity,
           ...(fixture.expect.some((e) => 'resource' in e) ? { resource: f.resource } : {}),
           ...(fixture.expect.some((e) => 'since' in e) ? { since: f.since } : {}),
+          ...(fixture.expect.some((e) => 'summary' in e) ? { summary: f.summary } : {}),
+          ...(fixture.expect.some((e) => 'next' in e) ? { next: f.next } : {}),
         })),
       ).toEqual(fixture.expect);
       for (const f of findings) {

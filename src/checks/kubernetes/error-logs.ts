@@ -127,7 +127,7 @@ export function evaluateErrorLogs(evidence: ErrorLogEvidence, _env: EvaluationEn
     findings.push(
       makeFinding(F.errorLogLines, {
         check: 'error-logs',
-        params: { pod, count, read, sample: samples[samples.length - 1] ?? '' },
+        params: { pod, count, read, sample: telling(samples) },
         resource: `pod/${pod}`,
         evidence: { errorLines: count, linesRead: read, samples, previousInstance: logs.some((l) => l.previous && l.errorLines > 0) },
         next: ['aegis-ir diagnose api-errors'],
@@ -136,4 +136,9 @@ export function evaluateErrorLogs(evidence: ErrorLogEvidence, _env: EvaluationEn
     );
   }
   return findings;
+}
+
+/** The sample to quote: the latest ERROR or FATAL line, else the latest line that merely mentions an error. */
+function telling(samples: string[]): string {
+  return samples.findLast((line) => /^(ERROR|FATAL)\b/.test(line)) ?? samples[samples.length - 1] ?? '';
 }

@@ -61,7 +61,8 @@ export function evaluateHealth(evidence: HealthEvidence, _env: EvaluationEnv): F
     check: 'health-exec',
     resource: failed.length === 1 ? `pod/${sample.pod}` : null,
     evidence: { runs: evidence.runs.map((r) => ({ pod: r.pod, exitCode: r.exitCode, output: (r.stdout + r.stderr).trim() })) },
-    next: ['aegis-ir diagnose api-errors'],
+    // A database the app cannot reach is the runbook's "Database Connection Failures".
+    next: ['aegis-ir diagnose api-errors', ...(/database|postgres/i.test(detail) ? ['aegis-ir diagnose db-connections'] : [])],
   };
   return [
     failed.length === evidence.runs.length
