@@ -4,6 +4,7 @@ import { ExitCode, exitCodeFor, hintFor } from './core/errors.js';
 import { Redactor } from './core/redact.js';
 import type { Runtime } from './core/runtime.js';
 import { makeHost, type CommandHost } from './commands/host.js';
+import manifest from '../package.json' with { type: 'json' };
 
 /** A top-level command: its name and description, and the module that builds it, loaded on demand. */
 interface CommandEntry {
@@ -55,7 +56,7 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     .description(
       'Incident response for Cloud Aegis: gather the evidence the runbook asks for, classify the SEV, fix safely.',
     )
-    .version('0.1.0', '--version', 'print the version')
+    .version(manifest.version, '--version', 'print the version')
     .option('--kubeconfig <file>', 'kubeconfig file (env: KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('-n, --namespace <ns>', 'namespace of the Aegis workloads (default: aegis)')

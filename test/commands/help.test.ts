@@ -35,3 +35,12 @@ describe('--help', () => {
     expect(run.stderr).toContain('triage');
   });
 });
+
+describe('--version', () => {
+  it('prints the version of the package, from package.json', async () => {
+    const { version } = (await import('../../package.json', { with: { type: 'json' } })).default;
+    const run = await runCaptured(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${version}\n`);
+  });
+});
