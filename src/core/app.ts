@@ -70,6 +70,24 @@ export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlag
           })
         : null;
     },
+    pgbouncer: () => {
+      const url = config.database.pgbouncerUrl;
+      if (!url) return null;
+      // The URL and the password file only: PGHOST, PGPASSWORD and the like describe the database, not the pooler.
+      const target = resolveDbTarget(
+        { ...config, database: { ...config.database, url } },
+        { PGPASSFILE: runtime.env.PGPASSFILE, HOME: runtime.env.HOME },
+      );
+      redactor.add(target?.password);
+      return target
+        ? createDbPort(target, {
+            connectTimeoutMs: config.database.connectTimeout,
+            statementTimeoutMs: config.database.statementTimeout,
+            pooler: true,
+            applicationName: `aegis-ir/${operatorName(runtime.env)}`,
+          })
+        : null;
+    },
     prometheus: once(async () => {
       const { url, token, requestTimeout } = config.prometheus;
       if (!url) {

@@ -53,6 +53,11 @@ export interface Context {
    * `database.url` or `PG*` location). Sessions open on `connect()` and are closed by whoever opened them.
    */
   db(): DbPort | null;
+  /**
+   * PgBouncer's admin console (`database.pgbouncerUrl`), or null when none is configured. Throws a
+   * usage error when the URL is not one.
+   */
+  pgbouncer(): DbPort | null;
   /** The Prometheus HTTP API, connected on first use; rejects with a usage error when no URL is configured. */
   prometheus(): Promise<PrometheusPort>;
 }

@@ -1,6 +1,4 @@
-import { createDbPort } from './client.js';
-import { resolveDbTarget } from './target.js';
-import type { Config } from '../core/config.js';
+import type { DbPort } from './port.js';
 
 /** One row of PgBouncer's `SHOW POOLS`, with the columns the diagnosis reads. */
 export interface PoolRow {
@@ -16,30 +14,26 @@ export interface PoolRow {
 }
 
 /**
- * Reads `SHOW POOLS` from the PgBouncer admin console named by `database.pgbouncerUrl`. The console
- * speaks only the simple query protocol and refuses unknown startup parameters, hence the pooler mode.
+ * Reads `SHOW POOLS` from a PgBouncer admin console, a port opened in pooler mode (the console
+ * refuses unknown startup parameters such as statement_timeout). The console speaks only the simple
+ * query protocol: the query goes without parameters, which node-postgres sends as a simple query.
  */
-export async function readPgBouncerPools(config: Config, url: string): Promise<PoolRow[]> {
-  const target = resolveDbTarget({ ...config, database: { ...config.database, url } }, {});
-  if (!target) return [];
-  const session = await createDbPort(target, {
-    connectTimeoutMs: config.database.connectTimeout,
-    statementTimeoutMs: config.database.statementTimeout,
-    pooler: true,
-    applicationName: 'aegis-ir',
-  }).connect();
+export async function readPgBouncerPools(port: DbPort): Promise<PoolRow[]> {
+  const session = await port.connect();
   try {
-    const rows = await session.query<Record<string, string | null>>('SHOW POOLS');
-    const num = (value: string | null | undefined) => Number(value ?? 0) || 0;
+    // The console types its counters as integers, which the driver hands over as numbers; older
+    // versions and other poolers may send text.
+    const rows = await session.query<Record<string, string | number | null>>('SHOW POOLS');
+    const num = (value: string | number | null | undefined) => Number(value ?? 0) || 0;
     return rows.map((r) => ({
-      database: r.database ?? '',
-      user: r.user ?? '',
+      database: String(r.database ?? ''),
+      user: String(r.user ?? ''),
       clientsActive: num(r.cl_active),
       clientsWaiting: num(r.cl_waiting),
       serversActive: num(r.sv_active),
       serversIdle: num(r.sv_idle),
       maxWaitSeconds: num(r.maxwait) + num(r.maxwait_us) / 1e6,
-      mode: r.pool_mode ?? '',
+      mode: String(r.pool_mode ?? ''),
     }));
   } finally {
     await session.close();

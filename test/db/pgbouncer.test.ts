@@ -1,11 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolRow } from '../../src/db/pgbouncer.js';
 import { freePort } from '../../src/sandbox/postgres.js';
+import { findBinary } from '../helpers/binary.js';
 import { runCaptured } from '../helpers/cli.js';
 import { startTestPostgres, until, type TestPostgres } from '../helpers/postgres.js';
 
@@ -20,28 +22,8 @@ const ADMIN_USER = 'pgb_admin';
 const ADMIN_PASSWORD = 'admin-Console-Secret-8w2z';
 const WRONG_PASSWORD = 'wrong-Console-Pass-3j7x';
 
-/** The `pgbouncer` binary (PGBOUNCER_BIN, Debian's /usr/sbin/pgbouncer, else PATH), or why there is none. */
-function pgbouncerBinary(): { path: string } | { missing: string } {
-  const explicit = process.env.PGBOUNCER_BIN;
-  const candidates = explicit
-    ? [explicit]
-    : ['/usr/sbin/pgbouncer', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'pgbouncer'))];
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return { path: candidate };
-    } catch {
-      // not here
-    }
-  }
-  return {
-    missing: explicit
-      ? `PGBOUNCER_BIN=${explicit} is not executable`
-      : 'no pgbouncer binary at /usr/sbin/pgbouncer or on PATH (install it with: apt-get install -y --no-install-recommends pgbouncer, or set PGBOUNCER_BIN)',
-  };
-}
-
-const binary = pgbouncerBinary();
+/** Debian's package puts it in /usr/sbin, which is not on every PATH. */
+const binary = findBinary('pgbouncer', 'PGBOUNCER_BIN', 'apt-get install -y --no-install-recommends pgbouncer', ['/usr/sbin/pgbouncer']);
 if ('missing' in binary) console.warn(`skipping the PgBouncer tests: ${binary.missing}`);
 
 interface Bouncer {
@@ -90,7 +72,8 @@ async function startPgBouncer(bin: string, db: TestPostgres): Promise<Bouncer> {
   let command = bin;
   let args = [ini];
   if (asRoot) {
-    const { uid, gid } = userInfo({ username: 'postgres' } as never) as unknown as { uid: number; gid: number };
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
     for (const path of [dir, userlist, ini]) chownSync(path, uid, gid);
     chmodSync(dir, 0o700);
     // setpriv execs PgBouncer itself, so the child's pid is PgBouncer's and stopping it stops PgBouncer.
@@ -134,17 +117,6 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-interface PoolDoc {
-  database: string;
-  user: string;
-  clientsActive: number;
-  clientsWaiting: number;
-  serversActive: number;
-  serversIdle: number;
-  maxWaitSeconds: number;
-  mode: string;
-}
-
 interface DiagnoseDoc {
   severity: string | null;
   findings: Array<{ code: string; severity: string | null; resource: string; summary: string; evidence?: Record<string, unknown> }>;
@@ -183,9 +155,9 @@ describe.skipIf('missing' in binary)('diagnose db-connections through a real PgB
     // A second client of the same pool: its query waits for that server connection.
     const waiter = await bouncerClient({ user: 'app', password: APP_PASSWORD, database: db.database });
     blocked = waiter.query('SELECT 2').catch(() => undefined);
-    const console = await bouncerClient({ user: ADMIN_USER, password: ADMIN_PASSWORD, database: 'pgbouncer' });
+    const adminConsole = await bouncerClient({ user: ADMIN_USER, password: ADMIN_PASSWORD, database: 'pgbouncer' });
     await until(async () => {
-      const { rows } = await console.query<{ database: string; cl_waiting: string | number }>('SHOW POOLS');
+      const { rows } = await adminConsole.query<{ database: string; cl_waiting: string | number }>('SHOW POOLS');
       return rows.some((r) => r.database === db.database && Number(r.cl_waiting) === 1);
     }).catch((error: Error) => {
       throw new Error(`${error.message}; pgbouncer log:\n${bouncer.log()}`);
@@ -206,11 +178,17 @@ describe.skipIf('missing' in binary)('diagnose db-connections through a real PgB
     const waiting = document.findings.find((f) => f.code === 'AEG-2007');
     expect(waiting).toMatchObject({ severity: 'SEV3', resource: `pgbouncer/${db.database}` });
     expect(waiting?.summary).toMatch(new RegExp(`^1 client\\(s\\) wait for a server connection in PgBouncer pool ${db.database}/app \\(longest `));
-    const pool = waiting?.evidence as unknown as PoolDoc;
+    const pool = waiting?.evidence as unknown as PoolRow;
     expect(pool).toMatchObject({ database: db.database, user: 'app', clientsActive: 1, clientsWaiting: 1, serversActive: 1, serversIdle: 0, mode: 'transaction' });
     expect(pool.maxWaitSeconds).toBeGreaterThan(0);
+    // Every pool, waiting or not, is in the evidence beside the server's connection usage.
+    const usage = document.findings.find((f) => f.code === 'AEG-2000');
+    const reported = usage?.evidence?.pgbouncer as { url: string; pools: PoolRow[] } | undefined;
+    expect(reported?.url).toBe(`postgres://${ADMIN_USER}:***@127.0.0.1:${bouncer.port}/pgbouncer`);
+    expect(reported?.pools.find((p) => p.database === db.database && p.user === 'app')).toMatchObject({ clientsWaiting: 1, clientsActive: 1 });
+    expect(reported?.pools.find((p) => p.database === 'pgbouncer')).toMatchObject({ clientsWaiting: 0, mode: 'statement' });
     expect(document.severity).toBe('SEV3');
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(3);
     const printed = run.stdout + run.stderr;
     expect(printed).not.toContain(ADMIN_PASSWORD);
     expect(printed).not.toContain(APP_PASSWORD);
@@ -222,10 +200,29 @@ describe.skipIf('missing' in binary)('diagnose db-connections through a real PgB
     const unavailable = document.findings.find((f) => f.code === 'AEG-2008');
     expect(unavailable?.resource).toBe('pgbouncer');
     expect(unavailable?.summary).toContain(`SHOW POOLS on postgres://${ADMIN_USER}:***@127.0.0.1:${bouncer.port}/pgbouncer failed: `);
-    expect(unavailable?.summary).toMatch(/password authentication failed/);
+    // PgBouncer 1.18 says "SASL authentication failed" (SQLSTATE 08P01); later versions send 28P01, which reads "password authentication failed".
+    expect(unavailable?.summary).toMatch(/authentication failed/);
+    expect(document.findings.find((f) => f.code === 'AEG-2000')?.evidence).not.toHaveProperty('pgbouncer');
     expect(document.findings.find((f) => f.code === 'AEG-2007')).toBeUndefined();
     const printed = run.stdout + run.stderr;
     expect(printed).not.toContain(WRONG_PASSWORD);
     expect(printed).not.toContain(encodeURIComponent(WRONG_PASSWORD));
+  });
+
+  it('takes the console password from the password file when the URL has none', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-ir-pgpass-'));
+    const passfile = join(dir, 'pgpass');
+    writeFileSync(passfile, `127.0.0.1:${bouncer.port}:pgbouncer:${ADMIN_USER}:${ADMIN_PASSWORD}\n`, { mode: 0o600 });
+    try {
+      const run = await runCaptured(['diagnose', 'db-connections', '-o', 'json'], {
+        env: { ...env(`postgres://${ADMIN_USER}@127.0.0.1:${bouncer.port}/pgbouncer`), PGPASSFILE: passfile },
+      });
+      const document = JSON.parse(run.stdout) as DiagnoseDoc;
+      expect(document.findings.find((f) => f.code === 'AEG-2008')).toBeUndefined();
+      expect(document.findings.find((f) => f.code === 'AEG-2007')).toMatchObject({ severity: 'SEV3', resource: `pgbouncer/${db.database}` });
+      expect(run.stdout + run.stderr).not.toContain(ADMIN_PASSWORD);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -24,6 +24,7 @@ export function testContext(overrides: Partial<Context> = {}): Context & { out: 
     redact: (text) => text,
     kube: () => Promise.reject(new Error('no cluster in this test')) as Promise<KubePort>,
     db: () => null,
+    pgbouncer: () => null,
     prometheus: () => Promise.reject(new Error('no Prometheus in this test')) as Promise<PrometheusPort>,
     ...overrides,
     out,

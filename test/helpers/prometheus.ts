@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { findBinary } from './binary.js';
 
 /**
  * A real Prometheus for integration tests: a `prom-client` exporter with known traffic on
@@ -34,21 +35,7 @@ export interface ExportSpec {
 
 /** The path to a `prometheus` binary (PROMETHEUS_BIN, else PATH), or a reason why there is none. */
 export function prometheusBinary(): { path: string } | { missing: string } {
-  const explicit = process.env.PROMETHEUS_BIN;
-  const candidates = explicit ? [explicit] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'prometheus'));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return { path: candidate };
-    } catch {
-      // not here
-    }
-  }
-  return {
-    missing: explicit
-      ? `PROMETHEUS_BIN=${explicit} is not executable`
-      : 'no prometheus binary on PATH (install it with: apt-get install -y prometheus, or set PROMETHEUS_BIN)',
-  };
+  return findBinary('prometheus', 'PROMETHEUS_BIN', 'apt-get install -y prometheus');
 }
 
 /** Serves each spec's metrics at /metrics, advancing the counters every 100 ms. */

@@ -99,7 +99,9 @@ export async function collectDbConnections(ctx: Context): Promise<DbConnectionsE
 
 async function readPgBouncer(ctx: Context, url: string): Promise<DbConnectionsEvidence['pgbouncer']> {
   try {
-    return { url: displayUrl(url), pools: await readPgBouncerPools(ctx.config, url), error: null };
+    const port = ctx.pgbouncer();
+    if (!port) return null;
+    return { url: displayUrl(url), pools: await readPgBouncerPools(port), error: null };
   } catch (error) {
     return { url: displayUrl(url), pools: null, error: (error as Error).message };
   }
@@ -113,13 +115,16 @@ export function evaluateDbConnections(evidence: DbConnectionsEvidence, env: Eval
   const olderThan = formatDuration(thresholdMs);
   const findings: Finding[] = [];
   const advice = adviceFor(evidence);
+  // Every pool PgBouncer reported, waiting or not, so the pooler's view sits beside the server's.
+  const bouncer = evidence.pgbouncer;
+  const pools = bouncer?.pools ? { pgbouncer: { url: bouncer.url, pools: bouncer.pools } } : {};
   if (evidence.refused || !evidence.settings) {
     findings.push(
       makeFinding(F.connectionsRefused, {
         check,
         params: { db: evidence.db, reason: `too many connections (SQLSTATE ${evidence.refused ?? '53300'})` },
         resource,
-        evidence: { sqlstate: evidence.refused, reservedSlots: RESERVED_SLOT_ADVICE, advice },
+        evidence: { sqlstate: evidence.refused, reservedSlots: RESERVED_SLOT_ADVICE, advice, ...pools },
         next: ['aegis-ir diagnose db-connections --database-url postgres://<role-with-reserved-slots>@<host>/<database>'],
       }),
     );
@@ -128,7 +133,7 @@ export function evaluateDbConnections(evidence: DbConnectionsEvidence, env: Eval
   const usage = connectionUsage(evidence.settings, evidence.sessions);
   const percent = Math.round(usage.saturation * 100);
   const states = Object.entries(usage.byState).map(([state, n]) => `${n} ${state}`).join(', ') || 'none';
-  const usageEvidence = { ...usage, saturation: Number(usage.saturation.toFixed(4)), otherBackends: evidence.otherBackends, ownPid: evidence.ownPid };
+  const usageEvidence = { ...usage, saturation: Number(usage.saturation.toFixed(4)), otherBackends: evidence.otherBackends, ownPid: evidence.ownPid, ...pools };
   const idle = evidence.sessions.filter((s) => s.state === 'idle' && (s.inStateSeconds ?? 0) * 1000 > thresholdMs);
   const fixIdle = `aegis-ir fix db-connections --dry-run${thresholdMs === 600_000 ? '' : ` --idle-older-than ${olderThan}`}`;
   if (usage.inUse >= usage.usable) {

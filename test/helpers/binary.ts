@@ -1,0 +1,21 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/**
+ * The path to a server binary the integration tests start: `$<envVar>` when set, else the first of
+ * `places` and then PATH that is executable; or the reason there is none, for the skip message.
+ */
+export function findBinary(name: string, envVar: string, install: string, places: string[] = []): { path: string } | { missing: string } {
+  const explicit = process.env[envVar];
+  const candidates = explicit ? [explicit] : [...places, ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name))];
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return { path: candidate };
+    } catch {
+      // not here
+    }
+  }
+  const where = places.length ? `at ${places.join(', ')} or on PATH` : 'on PATH';
+  return { missing: explicit ? `${envVar}=${explicit} is not executable` : `no ${name} binary ${where} (install it with: ${install}, or set ${envVar})` };
+}
