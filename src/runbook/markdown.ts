@@ -80,8 +80,9 @@ export function parseRunbook(markdown: string): Runbook {
 
 /**
  * The sections a user's `query` names, tried from the most to the least precise: an exact anchor id (or a finding's
- * whole `runbooks/…#id` link); then ids starting with it (`escalation`, `triage`); then a word of an id, or of a
- * command the section names, starting with it (`memory`, `db` for `diagnose db-connections`). The first rule that
+ * whole `runbooks/…#id` link); then ids starting with it (`escalation`, `triage`); then a word of an id starting with
+ * it (`memory`); then the section naming the most commands with a word starting with it (`db` for
+ * `diagnose db-connections` and `fix db-connections`, not a passing mention elsewhere). The first rule that
  * matches decides; where it matches a section and its subsections, the enclosing section is the answer (`triage` is
  * the whole Triage Procedure). More than one result means the query is ambiguous; none, unknown.
  */
@@ -91,7 +92,9 @@ export function matchSections(runbook: Runbook, query: string): RunbookSection[]
   const rules: Array<(s: RunbookSection) => boolean> = [
     (s) => s.id === wanted,
     (s) => s.id.startsWith(wanted),
-    (s) => keywords(s).some((word) => word.startsWith(wanted)),
+    (s) => words(s.id).some((word) => word.startsWith(wanted)),
+    // A section that names a command many times is about it; one that mentions it in passing is not.
+    (s) => relevance(s, wanted) > 0 && relevance(s, wanted) === Math.max(...runbook.sections.map((o) => relevance(o, wanted))),
   ];
   for (const rule of rules) {
     const matches = runbook.sections.filter(rule);
@@ -100,10 +103,17 @@ export function matchSections(runbook: Runbook, query: string): RunbookSection[]
   return [];
 }
 
-/** The words of a section's id and of the commands it names, flags left out. */
-function keywords(section: RunbookSection): string[] {
-  const words = section.commands.flatMap((command) => command.split(/\s+/).filter((w) => !w.startsWith('-')));
-  return [section.id, ...words].flatMap((word) => [word, ...word.split('-')]);
+/** How many words of the commands a section names (flags left out) start with `wanted`. */
+function relevance(section: RunbookSection, wanted: string): number {
+  return section.commands
+    .flatMap((command) => command.split(/\s+/).filter((w) => !w.startsWith('-')))
+    .flatMap(words)
+    .filter((word) => word.startsWith(wanted)).length;
+}
+
+/** A hyphenated word and its parts: `db-connections`, `db`, `connections`. */
+function words(word: string): string[] {
+  return [word, ...word.split('-')];
 }
 
 /** Whether `section` is a subsection (at any depth) of `ancestor`. */
