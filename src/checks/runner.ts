@@ -42,14 +42,19 @@ export interface RunOptions {
 export async function runChecks(ctx: Context, checks: Check[], options: RunOptions): Promise<CheckOutcome[]> {
   const started = Date.now();
   const outcomes = await mapLimited(checks, options.concurrency ?? 8, (check) => {
-    const remaining = options.timeoutMs - (Date.now() - started);
-    return runOne(ctx, check, Math.max(0, Math.min(options.checkTimeoutMs, remaining)));
+    const remaining = Math.max(0, options.timeoutMs - (Date.now() - started));
+    // Say which deadline ended a check: its own, or the run's --timeout.
+    const deadline =
+      remaining < options.checkTimeoutMs
+        ? { ms: remaining, says: `the run's ${formatDuration(options.timeoutMs)} deadline (--timeout) passed` }
+        : { ms: options.checkTimeoutMs, says: `timed out after ${formatDuration(options.checkTimeoutMs)}` };
+    return runOne(ctx, check, deadline);
   });
   if (ctx.signal.aborted) throw new CancelledError();
   return outcomes;
 }
 
-async function runOne(ctx: Context, check: Check, deadlineMs: number): Promise<CheckOutcome> {
+async function runOne(ctx: Context, check: Check, deadline: Deadline): Promise<CheckOutcome> {
   const started = Date.now();
   const base = { id: check.id, title: check.title, target: check.target };
   const done = (rest: Omit<CheckOutcome, 'id' | 'title' | 'target' | 'durationMs'>): CheckOutcome => ({
@@ -58,7 +63,7 @@ async function runOne(ctx: Context, check: Check, deadlineMs: number): Promise<C
     ...rest,
   });
   try {
-    const evidence = await withDeadline(check.collect(ctx), deadlineMs, check.target, ctx.signal);
+    const evidence = await withDeadline(check.collect(ctx), deadline, check.target, ctx.signal);
     const findings = check.evaluate(evidence, { config: ctx.config, now: ctx.clock.now() });
     return done({ status: findings.length ? 'findings' : 'ok', error: null, reason: null, unreachable: false, hint: null, findings });
   } catch (error) {
@@ -74,9 +79,15 @@ async function runOne(ctx: Context, check: Check, deadlineMs: number): Promise<C
 
 class DeadlineError extends Error {}
 
-function withDeadline<T>(work: Promise<T>, ms: number, target: string, signal: AbortSignal): Promise<T> {
+/** When a check must have finished, and how to say that it did not. */
+interface Deadline {
+  ms: number;
+  says: string;
+}
+
+function withDeadline<T>(work: Promise<T>, deadline: Deadline, target: string, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new DeadlineError(`timed out after ${formatDuration(ms)} waiting for the ${target}`)), ms);
+    const timer = setTimeout(() => reject(new DeadlineError(`${deadline.says} while waiting for the ${target}`)), deadline.ms);
     const onAbort = () => reject(new CancelledError());
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => {

@@ -47,7 +47,7 @@ describe('runChecks', () => {
       [check('hangs', () => new Promise(() => undefined)), check('fine', async () => ({}), 1)],
       { checkTimeoutMs: 100, timeoutMs: 5000 },
     );
-    expect(outcomes[0]).toMatchObject({ id: 'hangs', status: 'errored', error: 'timed out after 100ms waiting for the cluster', unreachable: true });
+    expect(outcomes[0]).toMatchObject({ id: 'hangs', status: 'errored', error: 'timed out after 100ms while waiting for the cluster', unreachable: true });
     expect(outcomes[1]).toMatchObject({ id: 'fine', status: 'findings' });
     expect(outcomes[1]?.findings).toHaveLength(1);
   });
@@ -85,6 +85,6 @@ describe('runChecks', () => {
       [check('slow', () => new Promise(() => undefined))],
       { checkTimeoutMs: 10_000, timeoutMs: 50 },
     );
-    expect(outcomes[0]?.error).toBe('timed out after 50ms waiting for the cluster');
+    expect(outcomes[0]?.error).toBe("the run's 50ms deadline (--timeout) passed while waiting for the cluster");
   });
 });

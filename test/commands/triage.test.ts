@@ -177,7 +177,7 @@ describe('triage when it cannot assess', () => {
       const run = await runCaptured(['triage', '--kubeconfig', kubeconfigFor(port), '--timeout', '1s', '-o', 'json']);
       expect(run.code).toBe(4);
       const document = JSON.parse(run.stdout) as { checks: Array<{ status: string; error: string }> };
-      expect(document.checks.filter((c) => c.status === 'errored').map((c) => c.error)).toContain('timed out after 1s waiting for the cluster');
+      expect(document.checks.filter((c) => c.status === 'errored').map((c) => c.error)).toContain("the run's 1s deadline (--timeout) passed while waiting for the cluster");
     } finally {
       for (const socket of sockets) socket.destroy();
       server.close();
