@@ -11,7 +11,14 @@ const NETWORK_CODES: Record<string, string> = {
   CERT_HAS_EXPIRED: 'TLS certificate expired',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed TLS certificate',
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'TLS certificate not trusted',
+  SELF_SIGNED_CERT_IN_CHAIN: 'TLS certificate chain not trusted',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'TLS certificate is for another host',
 };
+
+/** Whether the server was reached but its TLS certificate was refused. */
+export function isTlsCode(code: string): boolean {
+  return NETWORK_CODES[code]?.startsWith('TLS') ?? false;
+}
 
 /** The network error code of `error` or of one of its causes, if it is one; clients wrap socket errors. */
 export function networkCode(error: unknown): string | undefined {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { KubeConfig, V1Status } from '@kubernetes/client-node';
 import { UnreachableError, UsageError } from '../core/errors.js';
-import { describeNetworkCode, networkCode } from '../core/network.js';
+import { describeNetworkCode, isTlsCode, networkCode } from '../core/network.js';
 import type { AccessCheck, ExecResult, KubePort, KubeTarget, LogOptions, ObjectPatch, WriteOptions } from './port.js';
 
 /** Largest exec output kept; health commands print a few lines. */
@@ -218,7 +218,9 @@ async function withKubeErrors<T>(server: string, what: string, request: () => Pr
       throw new UnreachableError(
         'cluster',
         `cannot reach the Kubernetes API at ${server} (${describeNetworkCode(code)})`,
-        'check --kubeconfig and --context, then try: kubectl cluster-info',
+        isTlsCode(code)
+          ? "check the cluster's certificate-authority in the kubeconfig, then try: kubectl cluster-info"
+          : 'check --kubeconfig and --context, then try: kubectl cluster-info',
       );
     }
     if (status !== undefined) {

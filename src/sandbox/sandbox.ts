@@ -32,7 +32,8 @@ export async function startSandbox(nameOrPath: string): Promise<Sandbox> {
     for (const closer of closers.splice(0).reverse()) await closer().catch(() => undefined);
   };
   try {
-    const kube = await startKubeSimulator({ scenario });
+    // Like a real cluster: TLS verified against the kubeconfig's CA, and a bearer token of its own.
+    const kube = await startKubeSimulator({ scenario, tls: true });
     closers.push(() => kube.close());
     const namespace = scenario.document.kubernetes.namespace;
     const kubeconfig = join(dir, 'kubeconfig');

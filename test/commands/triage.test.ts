@@ -1,11 +1,12 @@
 import { createServer, type Socket } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runCaptured } from '../helpers/cli.js';
 import { simulatedCluster, type SimulatedCluster } from '../helpers/simulator.js';
+import { startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 
 /** SPEC's JSON document, checked strictly so a renamed or missing field fails the suite. */
 const documentSchema = z.strictObject({
@@ -222,6 +223,27 @@ async function closedPort(): Promise<number> {
 }
 
 describe('triage pointed at the wrong thing', () => {
+  it('refuses a cluster whose certificate the kubeconfig does not trust (exit 4)', async () => {
+    const sim = await startKubeSimulator({ scenario: 'healthy', tls: true });
+    try {
+      const other = readFileSync(new URL('../fixtures/tls/unrelated-ca.crt', import.meta.url)).toString('base64');
+      const kubeconfig = join(mkdtempSync(join(tmpdir(), 'aegis-tls-')), 'kubeconfig');
+      writeFileSync(kubeconfig, sim.kubeconfigYaml().replace(/certificate-authority-data: .*/, `certificate-authority-data: ${other}`));
+      const run = await runCaptured(['triage', '--kubeconfig', kubeconfig]);
+      expect(run.code).toBe(4);
+      expect(run.stderr).toBe(
+        `aegis-ir: cannot reach the Kubernetes API at ${sim.url} (TLS certificate not trusted)\n` +
+          "  try: check the cluster's certificate-authority in the kubeconfig, then try: kubectl cluster-info\n",
+      );
+      // With the sandbox's own CA the same server is trusted.
+      const trusted = join(mkdtempSync(join(tmpdir(), 'aegis-tls-')), 'kubeconfig');
+      await sim.writeKubeconfig(trusted);
+      expect((await runCaptured(['triage', '--kubeconfig', trusted, '-o', 'json'])).code).toBe(0);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('says a file with no context is probably not a kubeconfig (exit 2)', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'aegis-notkube-')), 'notes.txt');
     writeFileSync(file, 'export FOO=bar\n');

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOYMENT, POD } from '../../src/sandbox/kube-simulator/resources.js';
 import { type Sandbox, kubectlMissing, scenarioWith, startSandbox } from './simulator-helpers.js';
@@ -132,8 +133,8 @@ withKubectl('kubectl against crashloop-after-deploy (the runbook triage steps)',
 
 withKubectl('kubectl against api-down, oom and healthy', () => {
   const sandboxes: Sandbox[] = [];
-  const start = async (scenario: Parameters<typeof startSandbox>[0]): Promise<Sandbox> => {
-    const sandbox = await startSandbox(scenario);
+  const start = async (scenario: Parameters<typeof startSandbox>[0], options: { tls?: boolean } = {}): Promise<Sandbox> => {
+    const sandbox = await startSandbox(scenario, options);
     sandboxes.push(sandbox);
     return sandbox;
   };
@@ -203,6 +204,27 @@ withKubectl('kubectl against api-down, oom and healthy', () => {
     expect(del.code).toBe(1);
     expect(del.stderr).toContain(`pods "${pod}" is forbidden: User "aegis-sandbox" cannot delete resource "pods"`);
     expect(guarded.sim.store.get(POD, 'aegis', pod)).toBeDefined();
+  });
+
+  it('over HTTPS, kubectl verifies the server against the kubeconfig CA and authenticates with its token', async () => {
+    const secured = await start('api-down', { tls: true });
+    expect(secured.sim.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const pods = await secured.kubectl('get', 'pods', '-n', 'aegis');
+    expect(pods.code).toBe(0);
+    expect(rows(pods.stdout).map((r) => r[1])).toEqual(['0/1', '0/1', '0/1']);
+    // Exec upgrades to a WebSocket over TLS.
+    const name = rows(pods.stdout)[0]?.[0] ?? '';
+    const health = await secured.kubectl('exec', '-n', 'aegis', name, '--', './aegis', 'health');
+    expect(health.code).toBe(1);
+    expect(health.stdout).toContain('database: unreachable');
+    const wrongToken = await secured.kubectl('--token', 'not-the-token', 'get', 'pods', '-n', 'aegis');
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toContain('You must be logged in to the server (Unauthorized)');
+    // Trusting another CA than the sandbox's fails verification.
+    const other = fileURLToPath(new URL('../fixtures/tls/unrelated-ca.crt', import.meta.url));
+    const unverified = await secured.kubectl('--certificate-authority', other, 'get', 'pods', '-n', 'aegis');
+    expect(unverified.code).toBe(1);
+    expect(unverified.stderr).toMatch(/certificate signed by unknown authority|x509/);
   });
 
   it('a scenario with a token refuses kubectl, which never sends bearer tokens over plain HTTP', async () => {

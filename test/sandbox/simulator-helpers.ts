@@ -57,8 +57,8 @@ export function runKubectl(kubeconfig: string, home: string, args: string[]): Pr
 }
 
 /** Starts a simulator for a scenario and writes its kubeconfig to a temporary directory. */
-export async function startSandbox(scenario: string | Scenario): Promise<Sandbox> {
-  const sim = await startKubeSimulator({ scenario, clock: fixedClock });
+export async function startSandbox(scenario: string | Scenario, options: { tls?: boolean } = {}): Promise<Sandbox> {
+  const sim = await startKubeSimulator({ scenario, clock: fixedClock, ...options });
   const dir = mkdtempSync(join(tmpdir(), 'aegis-kube-sim-'));
   const kubeconfig = join(dir, 'kubeconfig');
   await sim.writeKubeconfig(kubeconfig);

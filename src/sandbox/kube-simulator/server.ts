@@ -1,6 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { WebSocketServer } from 'ws';
 import { Authorizer } from './authorization.js';
 import { startAutoscaler } from './autoscaler.js';
@@ -22,11 +27,17 @@ export interface KubeSimulatorOptions {
   readonly port?: number;
   /** Source of "now" for scenario times, ages and new objects; defaults to the wall clock. */
   readonly clock?: Clock;
+  /**
+   * Serve HTTPS, as a real API server does, with the bundled certificate for 127.0.0.1 and a bearer token (the
+   * scenario's, else a random one): kubectl only sends tokens over TLS, and clients verify the server against the
+   * CA that the kubeconfig carries.
+   */
+  readonly tls?: boolean;
 }
 
 /** A running simulator. */
 export interface KubeSimulator {
-  /** Base URL, `http://127.0.0.1:<port>`. */
+  /** Base URL, `http://127.0.0.1:<port>` (`https://` with `tls`). */
   readonly url: string;
   /** The scenario it serves. */
   readonly scenario: Scenario;
@@ -41,8 +52,9 @@ export interface KubeSimulator {
 }
 
 /**
- * Starts the Kubernetes API simulator: the scenario compiled into real API objects, served over plain HTTP on
- * 127.0.0.1 with the REST paths, discovery, tables, logs, exec and proxy that kubectl and client libraries use.
+ * Starts the Kubernetes API simulator: the scenario compiled into real API objects, served over HTTP (or HTTPS with
+ * `tls`) on 127.0.0.1 with the REST paths, discovery, tables, logs, exec and proxy that kubectl and client libraries
+ * use.
  */
 export async function startKubeSimulator(options: KubeSimulatorOptions): Promise<KubeSimulator> {
   const scenario = typeof options.scenario === 'string' ? loadScenario(options.scenario) : options.scenario;
@@ -57,17 +69,21 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
     noServer: true,
     handleProtocols: (offered) => chooseExecProtocol([...offered].join(',')) ?? false,
   });
+  const token = compiled.token ?? (options.tls ? randomBytes(24).toString('base64url') : undefined);
   const router = new Router({ store, runtimes, clock, authorizer: new Authorizer(compiled.rbacDeny), websockets,
-    ...(compiled.token === undefined ? {} : { token: compiled.token }) });
-  const server: Server = createServer((request, response) => void router.handle(request, response));
+    ...(token === undefined ? {} : { token }) });
+  const handle = (request: Parameters<Router['handle']>[0], response: Parameters<Router['handle']>[1]) =>
+    void router.handle(request, response);
+  const tls = options.tls ? sandboxTls() : undefined;
+  const server: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
   server.on('upgrade', (request, socket, head) => router.handleUpgrade(request, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const config = (o?: { namespace?: string }): string =>
-    kubeconfigYaml(url, o?.namespace ?? compiled.namespace, compiled.token);
+    kubeconfigYaml(url, o?.namespace ?? compiled.namespace, token, tls?.ca);
   return {
     url,
     scenario,
@@ -83,4 +99,14 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The sandbox's TLS material: a certificate for 127.0.0.1 and localhost signed by a CA made for it alone (its
+ * key was destroyed once the certificate was signed, so nothing else can be trusted through it).
+ */
+function sandboxTls(): { ca: string; cert: string; key: string } {
+  const dir = join(packageRoot(), 'src', 'sandbox', 'kube-simulator', 'tls');
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  return { ca: read('ca.crt'), cert: read('server.crt'), key: read('server.key') };
 }
