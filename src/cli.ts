@@ -3,7 +3,7 @@ import { SEVERITIES } from './core/severity.js';
 import { ExitCode, exitCodeFor, hintFor } from './core/errors.js';
 import { Redactor } from './core/redact.js';
 import type { Runtime } from './core/runtime.js';
-import { makeHost, type CommandHost } from './commands/host.js';
+import { examples, makeHost, type CommandHost } from './commands/host.js';
 import manifest from '../package.json' with { type: 'json' };
 
 /** A top-level command: its name and description, and the module that builds it, loaded on demand. */
@@ -76,6 +76,17 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
     .option('-v, --verbose', 'print debug detail on stderr')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      examples(
+        'aegis-ir drill                               # try it: the built-in sandbox with an incident injected',
+        'aegis-ir triage                              # what is wrong, how bad, who to call, what to run next',
+        'aegis-ir triage -o json --fail-on SEV2       # CI gate',
+        'aegis-ir fix db-connections --dry-run',
+      ) +
+        '\nExit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 severity at or above --fail-on,\n' +
+        '4 verdict incomplete (target unreachable), 5 refused by a guard, 130 cancelled.\n',
+    )
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .configureOutput({

@@ -9,6 +9,8 @@ describe('--help', () => {
     const run = await runCaptured(['--help']);
     expect(run.code).toBe(0);
     for (const [name] of COMMANDS) expect(run.stdout).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
+    expect(run.stdout).toMatch(/Examples:\n {2}\$ aegis-ir drill/);
+    expect(run.stdout).toContain('Exit codes: 0 ok');
   });
 
   it.each(COMMANDS)('%s --help shows its flags, the global flags and an example', async (...command) => {
