@@ -1,8 +1,12 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/core/config.js';
 import { connectPrometheus } from '../../src/prometheus/client.js';
 import { promQueries } from '../../src/prometheus/queries.js';
 import { DEPLOYMENT, HPA, POD, REPLICA_SET } from '../../src/sandbox/kube-simulator/resources.js';
+import { prometheusSectionSchema } from '../../src/sandbox/prometheus-simulator/schema.js';
+import { startPrometheusSimulator } from '../../src/sandbox/prometheus-simulator/server.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { runCaptured } from '../helpers/cli.js';
 
@@ -80,5 +84,29 @@ describe("the sandbox's Prometheus", () => {
     const after = await drill.run('triage', '-o', 'json');
     expect(JSON.parse(after.stdout)).toMatchObject({ severity: null, severityReason: 'all checks ok' });
     expect(after.code).toBe(0);
+  });
+});
+
+describe("the sandbox's Prometheus, on its own", () => {
+  it('survives a client that hangs up in the middle of its request body', async () => {
+    const prometheus = await startPrometheusSimulator({
+      section: prometheusSectionSchema.parse({ routes: [{ route: 'GET /', requestsPerSecond: 1,
+        baseline: { errorRatio: 0, p99: '10ms' } }] }),
+      start: new Date(), clock: () => new Date(),
+      workload: () => ({ image: null, replicas: 1 }), onWorkloadChange: () => () => undefined,
+    });
+    try {
+      const socket = connect(Number(new URL(prometheus.url).port), '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write('POST /api/v1/query HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n' +
+        'Content-Type: application/x-www-form-urlencoded\r\n\r\nquery=');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const answer = await fetch(`${prometheus.url}/api/v1/status/buildinfo`);
+      expect(answer.status).toBe(200);
+    } finally {
+      await prometheus.close();
+    }
   });
 });

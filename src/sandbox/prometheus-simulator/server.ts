@@ -58,7 +58,8 @@ export async function startPrometheusSimulator(options: PrometheusSimulatorOptio
   const evaluate = (promql: string, at: number) => answers.get(promql)?.(section, at, activeAt);
 
   const server = createServer((request, response) => {
-    void readForm(request).then((form) => respond(request, response, form, evaluate, options.clock));
+    // A client that hangs up before its body is read rejects readForm; nobody is left to answer.
+    readForm(request).then((form) => respond(request, response, form, evaluate, options.clock), () => response.destroy());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
