@@ -88,13 +88,30 @@ describe("the sandbox's Prometheus", () => {
 });
 
 describe("the sandbox's Prometheus, on its own", () => {
+  const start = () => startPrometheusSimulator({
+    section: prometheusSectionSchema.parse({ routes: [{ route: 'GET /', requestsPerSecond: 1,
+      baseline: { errorRatio: 0, p99: '10ms' } }] }),
+    start: new Date(), clock: () => new Date(),
+    workload: () => ({ image: null, replicas: 1 }), onWorkloadChange: () => () => undefined,
+  });
+
+  it('refuses a range query of more than 11,000 points per series, as Prometheus does', async () => {
+    const prometheus = await start();
+    try {
+      const range = (end: number) => fetch(`${prometheus.url}/api/v1/query_range?${new URLSearchParams({
+        query: q.errorRatio, start: '0', end: String(end), step: '1s' })}`);
+      const refused = await range(365 * 86_400);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ status: 'error', errorType: 'bad_data',
+        error: expect.stringContaining('exceeded maximum resolution of 11,000 points') });
+      expect((await range(11_000)).status).toBe(200);
+    } finally {
+      await prometheus.close();
+    }
+  });
+
   it('survives a client that hangs up in the middle of its request body', async () => {
-    const prometheus = await startPrometheusSimulator({
-      section: prometheusSectionSchema.parse({ routes: [{ route: 'GET /', requestsPerSecond: 1,
-        baseline: { errorRatio: 0, p99: '10ms' } }] }),
-      start: new Date(), clock: () => new Date(),
-      workload: () => ({ image: null, replicas: 1 }), onWorkloadChange: () => () => undefined,
-    });
+    const prometheus = await start();
     try {
       const socket = connect(Number(new URL(prometheus.url).port), '127.0.0.1');
       await once(socket, 'connect');

@@ -27,6 +27,9 @@ export interface PrometheusSimulator {
   close(): Promise<void>;
 }
 
+/** Prometheus refuses a range query that would return more points than this per series. */
+const MAX_POINTS_PER_SERIES = 11_000;
+
 type Labels = Record<string, string>;
 type Samples = Array<{ labels: Labels; value: number }>;
 
@@ -165,8 +168,13 @@ function respond(
   const start = at('start');
   const end = at('end');
   const step = Math.max(1000, (parseDuration(form.get('step') ?? '') ?? Number(form.get('step')) * 1000) || 30_000);
+  // Prometheus's own limit; without it a wide range at a fine step would be computed point by point in memory.
+  if ((end - start) / step > MAX_POINTS_PER_SERIES) {
+    send(400, { status: 'error', errorType: 'bad_data', error: 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)' });
+    return;
+  }
   const series = new Map<string, { metric: Labels; values: Array<[number, string]> }>();
-  for (let t = start; t <= end && series.size < 1000; t += step) {
+  for (let t = start; t <= end; t += step) {
     for (const sample of evaluate(promql, t) ?? []) {
       const key = JSON.stringify(sample.labels);
       const entry = series.get(key) ?? { metric: sample.labels, values: [] };
