@@ -49,9 +49,10 @@ export interface FixReport {
 
 /**
  * Runs a remediation under every guard of SPEC "Guards on every remediation" (see `remediation.ts`
- * for the order). Guards that refuse throw {@link GuardError} (exit 5) after auditing why; a "no" at
- * the prompt throws {@link CancelledError} (130); no terminal and no `--yes` is a usage error (2),
- * decided before anything is touched.
+ * for the order). Guards that refuse throw {@link GuardError} (exit 5) after auditing why; a "no" or
+ * Ctrl-C at the prompt throws {@link CancelledError} (130); Ctrl-C later stops before the next step
+ * and the report exits 130; no terminal and no `--yes` is a usage error (2), decided before anything
+ * is touched.
  */
 export async function runRemediation(ctx: Context, remediation: Remediation, options: Record<string, unknown>, flags: RunFlags): Promise<FixReport> {
   const args = remediation.parseArgs(options, ctx);
@@ -145,12 +146,16 @@ async function guarded(
   }
   const steps: StepResult[] = [];
   for (const step of plan.steps) {
+    // Ctrl-C (or SIGTERM) stops the run before the next step; a step already running finishes.
+    if (ctx.signal.aborted) break;
     audit.append('step', { description: step.description, action: step.action });
     const outcome = await session.applyStep(step);
     audit.append('outcome', { description: step.description, ...outcome });
     steps.push({ ...step, ...outcome });
     if (outcome.status === 'failed') break;
   }
+  const cancelled = ctx.signal.aborted;
+  if (cancelled) audit.append('cancelled', { stepsRun: steps.length, of: plan.steps.length });
   const verification = await session.verify();
   audit.append('verify', { summary: verification.summary, findings: verification.findings.map((f) => `${f.code} ${f.summary}`) });
   const refused = steps.some((s) => s.status !== 'done') || steps.length < plan.steps.length;
@@ -160,7 +165,8 @@ async function guarded(
     planShown,
     steps,
     verification,
-    exitCode: refused ? ExitCode.guard : ExitCode.ok,
+    reason: cancelled ? `cancelled after ${steps.length} of ${plan.steps.length} step(s)` : null,
+    exitCode: cancelled ? ExitCode.cancelled : refused ? ExitCode.guard : ExitCode.ok,
   };
 }
 
@@ -178,10 +184,13 @@ async function confirm(
     return false;
   }
   ctx.io.stderr.write(planText(remediation, session.target, plan, null, ctx.io.color));
-  const answer = plan.confirmByTyping
-    ? (await ctx.prompter.input(`${session.target} is production. Type "${plan.confirmByTyping}" to apply this plan:`)).trim() ===
-      plan.confirmByTyping
-    : await ctx.prompter.confirm(`Apply this plan to ${session.target}?`);
+  const asked = plan.confirmByTyping
+    ? ctx.prompter.input(`${session.target} is production. Type "${plan.confirmByTyping}" to apply this plan:`).then((typed) => typed.trim() === plan.confirmByTyping)
+    : ctx.prompter.confirm(`Apply this plan to ${session.target}?`);
+  const answer = await asked.catch((error: unknown) => {
+    if (error instanceof CancelledError) audit.append('cancelled', { at: 'confirmation' });
+    throw error;
+  });
   if (!answer) {
     audit.append('declined', {});
     throw new CancelledError();

@@ -12,7 +12,7 @@ import type { Finding } from '../core/findings.js';
  * 4. `--dry-run` stops here, having printed the plan — the plan *is* the dry run;
  * 5. confirmation (`--yes`, or a TTY prompt showing the plan; typing the name of a production target);
  * 6. re-validation: `plan(shown)` is derived again and its `identity` must equal the shown one;
- * 7. `applyStep` for each step, each audited and fsynced before it runs;
+ * 7. `applyStep` for each step, each audited and fsynced before it runs; Ctrl-C stops before the next one;
  * 8. `verify`: the relevant check again, shown with the result.
  */
 

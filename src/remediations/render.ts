@@ -64,7 +64,7 @@ export function fixText(report: FixReport, color: boolean): string {
   const c = paint(color);
   const out: string[] = [];
   if (!report.planShown) out.push(planText(report.remediation, report.target, report.plan, report.cap, color));
-  if (report.reason) out.push(`${c.bold(report.dryRun ? 'Dry run' : 'Not applied')}: ${report.reason}`);
+  if (report.reason) out.push(`${c.bold(report.dryRun ? 'Dry run' : report.applied ? 'Stopped' : 'Not applied')}: ${report.reason}`);
   if (report.steps.length) {
     out.push(c.bold('Applied'));
     for (const step of report.steps) {

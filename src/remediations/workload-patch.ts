@@ -183,7 +183,8 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
         const state = rolloutProgress(await this.kube.readDeployment(name));
         progress.update(`deployment/${name}: ${state.text}`);
         if (reached(this.goal, state.counts)) return { status: 'done', detail: state.text };
-        if (Date.now() >= deadline || this.ctx.signal.aborted) {
+        if (this.ctx.signal.aborted) return { status: 'failed', detail: `stopped waiting (cancelled): ${state.text}` };
+        if (Date.now() >= deadline) {
           return { status: 'failed', detail: `not done after ${formatDuration(this.rolloutTimeoutMs)}: ${state.text}` };
         }
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));

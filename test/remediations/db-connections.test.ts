@@ -44,10 +44,11 @@ afterAll(async () => {
   await db?.stop();
 });
 
-function fix(args: string[], overrides: { prompter?: Prompter } = {}): Promise<CliRun> {
+function fix(args: string[], overrides: { prompter?: Prompter; signal?: AbortSignal } = {}): Promise<CliRun> {
   return runCaptured(['fix', 'db-connections', '--idle-older-than', THRESHOLD, ...args], {
     env,
     ...(overrides.prompter ? { prompter: overrides.prompter, stdinIsTTY: true } : {}),
+    ...(overrides.signal ? { signal: overrides.signal } : {}),
   });
 }
 
@@ -151,6 +152,23 @@ describe('fix db-connections against real PostgreSQL', () => {
     expect(second?.code).toBe(5);
     expect(second?.stderr).toMatch(/lock held by pid \d+ \(aegis-ir\//);
     expect(await db.alivePids()).toEqual(before);
+  });
+
+  it('Ctrl-C as the operator confirms: exit 130, nothing terminated, and the audit log says so', async () => {
+    const before = await db.alivePids();
+    const interrupt = new AbortController();
+    const prompter: Prompter = {
+      confirm: async () => {
+        interrupt.abort();
+        return true;
+      },
+      input: () => Promise.reject(new Error('not asked')),
+    };
+    const run = await fix([], { prompter, signal: interrupt.signal });
+    expect(run.code).toBe(130);
+    expect(await db.alivePids()).toEqual(before);
+    const last = readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string });
+    expect(last.map((l) => l.event).slice(-3)).toEqual(['confirmed', 'cancelled', 'verify']);
   });
 
   it('--yes terminates exactly the old idle sessions; active, younger, other-database and its own survive', async () => {
