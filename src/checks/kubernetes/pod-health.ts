@@ -124,7 +124,8 @@ export function evaluatePodHealth(evidence: PodHealthEvidence, env: EvaluationEn
   }
   const ready = pods.filter((p) => p.ready);
   const desired = replicas?.desired ?? pods.length;
-  if (desired > 0 && ready.length === 0) {
+  // A deployment scaled to zero serves nothing either: no ready pod is the API down, whatever was desired.
+  if (ready.length === 0) {
     findings.push(
       makeFinding(F.noReadyPods, {
         check,
