@@ -75,6 +75,26 @@ describe('REST semantics of the simulator (oom scenario)', () => {
     expect(sim.store.list(POD, 'aegis')).toHaveLength(4);
   });
 
+  it('deletes a collection by selector, and refuses other writes to a collection with 405', async () => {
+    const leases = '/apis/coordination.k8s.io/v1/namespaces/aegis/leases';
+    const json = { 'content-type': 'application/json' };
+    for (const [name, team] of [['a', 'red'], ['b', 'red'], ['c', 'blue']]) {
+      await call(leases, { method: 'POST', headers: json,
+        body: JSON.stringify({ metadata: { name, labels: { team } }, spec: {} }) });
+    }
+    const gone = await call(`${leases}?labelSelector=team%3Dred`, { method: 'DELETE' });
+    expect([gone.status, gone.body['kind'], names(gone)]).toEqual([200, 'LeaseList', ['a', 'b']]);
+    expect(sim.store.list(LEASE, 'aegis').map((l) => l.metadata.name)).toEqual(['c']);
+    const lease = JSON.stringify({ metadata: { name: 'd' }, spec: {} });
+    for (const method of ['PUT', 'PATCH']) {
+      const refused = await call(leases, { method, headers: { 'content-type': 'application/merge-patch+json' }, body: lease });
+      expect([method, refused.status, refused.body['reason']]).toEqual([method, 405, 'MethodNotAllowed']);
+    }
+    const everywhere = await call('/apis/coordination.k8s.io/v1/leases', { method: 'POST', headers: json, body: lease });
+    expect(everywhere.status).toBe(405);
+    expect(sim.store.get(LEASE, 'aegis', 'd')).toBeUndefined();
+  });
+
   it('replaces a deleted pod, as its ReplicaSet would', async () => {
     const victim = sim.store.list(POD, 'aegis')[0]?.metadata.name ?? '';
     const reply = await call(`${pods}/${victim}`, { method: 'DELETE' });

@@ -11,7 +11,7 @@ import { PROTOBUF, decodeProtobufBody } from './protobuf.js';
 import { proxyAnswer } from './proxy.js';
 import { DEPLOYMENT, POD, type ResourceType, apiVersionOf, findResourceType } from './resources.js';
 import type { PodRuntimes } from './runtime.js';
-import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { type Selector, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
   ApiError, type StatusBody, badRequest, invalid, methodNotAllowed, pathNotFound, unauthorized,
 } from './status.js';
@@ -152,6 +152,10 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
 function stripTypeMeta(object: KubeObject): Json {
   const { apiVersion: _apiVersion, kind: _kind, ...rest } = object;
   return rest;
+}
+
+function selectorsOf(query: URLSearchParams): Selector[] {
+  return [parseLabelSelector(query.get('labelSelector')), parseFieldSelector(query.get('fieldSelector'))];
 }
 
 function includeObjectOf(query: URLSearchParams): IncludeObject {
@@ -315,16 +319,23 @@ export class Router {
     if (name === undefined) {
       if (method === 'GET') {
         this.list(request, response, query, target, asTable, watch);
-      } else {
-        const body = await readBody(request) as SubmittedObject;
-        const bodyNamespace = body.metadata?.namespace;
-        if (namespace !== undefined && bodyNamespace !== undefined && bodyNamespace !== namespace) {
-          throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
-        }
-        const submitted = { ...body, metadata: { ...body.metadata, ...(namespace === undefined ? {} : { namespace }) } };
-        validate(type, submitted);
-        send(response, 201, store.create(type, submitted, { dryRun }));
+        return;
       }
+      // Like the apiserver, a namespaced type's all-namespaces path only lists and watches.
+      if (type.namespaced && namespace === undefined) throw methodNotAllowed();
+      if (method === 'DELETE') {
+        this.deleteCollection(response, query, target, dryRun);
+        return;
+      }
+      if (method !== 'POST') throw methodNotAllowed();
+      const body = await readBody(request) as SubmittedObject;
+      const bodyNamespace = body.metadata?.namespace;
+      if (namespace !== undefined && bodyNamespace !== undefined && bodyNamespace !== namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      const submitted = { ...body, metadata: { ...body.metadata, ...(namespace === undefined ? {} : { namespace }) } };
+      validate(type, submitted);
+      send(response, 201, store.create(type, submitted, { dryRun }));
       return;
     }
     switch (subresource) {
@@ -363,11 +374,30 @@ export class Router {
     }
   }
 
+  /** The objects of a collection request that its label and field selectors match. */
+  private selected(query: URLSearchParams, target: ResourceRequest): KubeObject[] {
+    const selectors = selectorsOf(query);
+    return this.context.store.list(target.type, target.namespace).filter((o) => selectors.every((s) => s(o)));
+  }
+
+  /** `deletecollection`: deletes what the selectors match and answers with the list of what was deleted. */
+  private deleteCollection(response: ServerResponse, query: URLSearchParams, target: ResourceRequest,
+    dryRun: boolean): void {
+    const { store } = this.context;
+    const { type } = target;
+    const deleted = this.selected(query, target)
+      // A cascade from an earlier deletion (a Deployment taking its ReplicaSets) may have removed it already.
+      .filter((o) => store.get(type, o.metadata.namespace, o.metadata.name) !== undefined)
+      .map((o) => store.delete(type, o.metadata.namespace, o.metadata.name, { dryRun }));
+    send(response, 200, { kind: `${type.kind}List`, apiVersion: apiVersionOf(type),
+      metadata: { resourceVersion: store.resourceVersion }, items: deleted.map(stripTypeMeta) });
+  }
+
   private list(request: IncomingMessage, response: ServerResponse, query: URLSearchParams, target: ResourceRequest,
     asTable: boolean, watch: boolean): void {
     const { store } = this.context;
-    const selectors = [parseLabelSelector(query.get('labelSelector')), parseFieldSelector(query.get('fieldSelector'))];
     if (watch) {
+      const selectors = selectorsOf(query);
       const timeoutSeconds = intParam(query, 'timeoutSeconds');
       serveWatch(request, response, store, {
         type: target.type, selectors, resourceVersion: query.get('resourceVersion'),
@@ -377,7 +407,7 @@ export class Router {
       });
       return;
     }
-    const all = store.list(target.type, target.namespace).filter((o) => selectors.every((s) => s(o)));
+    const all = this.selected(query, target);
     const limit = intParam(query, 'limit') ?? 0;
     const offset = Number(Buffer.from(query.get('continue') ?? '', 'base64url').toString() || '0');
     const page = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
