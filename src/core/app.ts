@@ -1,4 +1,4 @@
-import { loadConfig, type Overrides } from './config.js';
+import { GLOBAL_FLAG_KEYS, loadConfig, type Overrides } from './config.js';
 import { once, systemClock, type Context, type Logger, type Progress, type Prompter } from './context.js';
 import { UsageError } from './errors.js';
 import { colorEnabled, type IOStreams, type TextSink } from './io.js';
@@ -7,19 +7,6 @@ import type { GlobalOptions, Runtime } from './runtime.js';
 import { createDbPort } from '../db/client.js';
 import { resolveDbTarget } from '../db/target.js';
 import { operatorName } from './operator.js';
-
-/** Global flags (on every command) and the config key each one sets. */
-export const GLOBAL_FLAG_KEYS: Record<string, string> = {
-  namespace: 'namespace',
-  kubeconfig: 'kubeconfig',
-  context: 'context',
-  output: 'output',
-  failOn: 'failOn',
-  timeout: 'timeout',
-  databaseUrl: 'database.url',
-  idleOlderThan: 'database.idleOlderThan',
-  prometheusUrl: 'prometheus.url',
-};
 
 /**
  * Builds a command's {@link Context} from the runtime and the parsed flags. Streams are wrapped so

@@ -143,6 +143,19 @@ export interface ConfigSources {
   flags: Overrides;
 }
 
+/** Global flags (on every command), by commander's option name, and the config key each one sets. */
+export const GLOBAL_FLAG_KEYS: Record<string, string> = {
+  namespace: 'namespace',
+  kubeconfig: 'kubeconfig',
+  context: 'context',
+  output: 'output',
+  failOn: 'failOn',
+  timeout: 'timeout',
+  databaseUrl: 'database.url',
+  idleOlderThan: 'database.idleOlderThan',
+  prometheusUrl: 'prometheus.url',
+};
+
 /** Environment variables that stand for a config key (flag > environment > file > default). */
 const ENV_KEYS: Record<string, string> = {
   AEGIS_IR_NAMESPACE: 'namespace',
@@ -305,8 +318,10 @@ function shownValue(key: string, value: unknown): unknown {
   return /url/i.test(key) ? redact(value) : value;
 }
 
+/** The flag that set `key`, as the operator typed it: `--idle-older-than` for `database.idleOlderThan`. */
 function flagFor(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/\./g, '-')}`;
+  const option = Object.keys(GLOBAL_FLAG_KEYS).find((name) => GLOBAL_FLAG_KEYS[name] === key) ?? key;
+  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/\./g, '-')}`;
 }
 
 function leafKeys(value: Record<string, unknown>, prefix = ''): string[] {

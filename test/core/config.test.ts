@@ -57,6 +57,11 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/^--timeout: "soon" is not valid; expected a duration/);
   });
 
+  it('names the flag as it is typed, not as the config key spells it', () => {
+    const error = catchError(() => loadConfig({ env: {}, flags: { 'database.idleOlderThan': 'soon' } }));
+    expect(error.message).toMatch(/^--idle-older-than: "soon" is not valid; expected a duration/);
+  });
+
   it('refuses a config file that does not exist when one is named', () => {
     expect(() => loadConfig({ file: '/nonexistent/aegis.yaml', env: {}, flags: {} })).toThrow(/cannot read config file/);
   });
