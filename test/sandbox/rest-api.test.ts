@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeSimulator, startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 import { LEASE, POD } from '../../src/sandbox/kube-simulator/resources.js';
-import { fixedClock } from './simulator-helpers.js';
+import { fixedClock, scenarioWith } from './simulator-helpers.js';
 
 interface Reply {
   readonly status: number;
@@ -120,5 +120,19 @@ describe('REST semantics of the simulator (oom scenario)', () => {
     const pod = sim.store.list(POD, 'aegis')[0]?.metadata.name ?? '';
     const wrong = await call(`${pods}/${pod}/log?container=sidecar`);
     expect([wrong.status, wrong.body['message']]).toEqual([400, `container sidecar is not valid for pod ${pod}`]);
+  });
+});
+
+describe('pod proxy', () => {
+  it('forwards the path after /proxy, whatever the namespace is called', async () => {
+    const sim = await startKubeSimulator({ scenario: scenarioWith('healthy', { namespace: 'proxy-lab' }),
+      clock: fixedClock });
+    try {
+      const pod = sim.store.list(POD, 'proxy-lab')[0]?.metadata.name ?? '';
+      const reply = await fetch(`${sim.url}/api/v1/namespaces/proxy-lab/pods/${pod}:8080/proxy/healthz`);
+      expect([reply.status, ((await reply.json()) as { status: string }).status]).toEqual([200, 'ok']);
+    } finally {
+      await sim.close();
+    }
   });
 });

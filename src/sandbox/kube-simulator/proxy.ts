@@ -24,8 +24,7 @@ export function proxyAnswer(pod: KubeObject, runtime: PodRuntime, port: number |
     throw new ApiError(503, 'ServiceUnavailable', `error trying to reach service: dial tcp ${status.podIP ?? ''}:` +
       `${target}: connect: connection refused`);
   }
-  const pathOnly = path.split('?')[0] || '/';
-  const hit = onPort.find((p) => p.path === pathOnly);
+  const hit = onPort.find((p) => p.path === path);
   if (hit === undefined) {
     return { status: 404, contentType: 'text/plain; charset=utf-8', body: Buffer.from('404 page not found\n') };
   }

@@ -39,7 +39,7 @@ interface ResourceRequest {
   readonly subresource?: string;
   /** For pod proxy: the port in `{name}:{port}`. */
   readonly port?: number;
-  /** For pod proxy: the path after `/proxy`, with query. */
+  /** For pod proxy: the path after `/proxy`. */
   readonly proxyPath: string;
 }
 
@@ -76,6 +76,17 @@ function segmentsOf(pathname: string): string[] {
   return pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
 }
 
+/** What follows the first `count` segments of `pathname`; `/` when nothing does. */
+function pathAfter(pathname: string, count: number): string {
+  let at = 0;
+  for (let seen = 0; seen < count; seen += 1) {
+    while (pathname[at] === '/') at += 1;
+    const end = pathname.indexOf('/', at);
+    at = end === -1 ? pathname.length : end;
+  }
+  return pathname.slice(at) || '/';
+}
+
 /** Parses `/api/v1/…` and `/apis/{group}/{version}/…` resource paths; undefined when the path names no resource. */
 function parseResourcePath(pathname: string): ResourceRequest | undefined {
   const segments = segmentsOf(pathname);
@@ -109,9 +120,8 @@ function parseResourcePath(pathname: string): ResourceRequest | undefined {
     name = rawName.slice(0, at);
     port = Number(rawName.slice(at + 1));
   }
-  const marker = `/${subresource ?? ''}`;
-  const afterName = pathname.indexOf(marker, pathname.indexOf(encodeURIComponent(rawName ?? '')));
-  const proxyPath = subresource === 'proxy' ? pathname.slice(afterName + marker.length) || '/' : '';
+  // Everything after `{name}/proxy`, as sent (still percent-encoded, trailing slash kept).
+  const proxyPath = subresource === 'proxy' ? pathAfter(pathname, segments.length - rest.length + 3) : '';
   if (rest.length > 3 && subresource !== 'proxy') return undefined;
   return { type, proxyPath,
     ...(namespace === undefined ? {} : { namespace }),
