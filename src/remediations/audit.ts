@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 
-/** One line of the audit log. `event` is one of plan, lock-held, preflight-failed, cap-exceeded, confirmed, declined, cancelled, plan-changed, step, outcome, verify, error. */
+/** One line of the audit log. `event` is one of plan, lock-held, preflight-failed, cap-exceeded, confirmed, declined, cancelled, plan-changed, step, outcome, verify, lock-release-failed, error. */
 export interface AuditRecord {
   time: string;
   /** Ties the records of one run together. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../core/context.js';
-import { CancelledError, ExitCode, GuardError, UsageError } from '../core/errors.js';
+import { CancelledError, ExitCode, GuardError, UsageError, exitCodeFor } from '../core/errors.js';
 import { operatorName } from '../core/operator.js';
 import { AuditLog } from './audit.js';
 import type { Plan, Remediation, RemediationSession, StepOutcome, Verification } from './remediation.js';
@@ -90,7 +90,7 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
       }
       throw error;
     } finally {
-      await release?.();
+      if (release) await releaseLock(ctx, session, audit, release);
     }
   } finally {
     await session.close();
@@ -156,7 +156,15 @@ async function guarded(
   }
   const cancelled = ctx.signal.aborted;
   if (cancelled) audit.append('cancelled', { stepsRun: steps.length, of: plan.steps.length });
-  const verification = await session.verify();
+  // What was applied is reported even when the check cannot run again; the exit code stays the error's.
+  let verification: Verification;
+  let verifyFailure: number | null = null;
+  try {
+    verification = await session.verify();
+  } catch (error) {
+    verifyFailure = exitCodeFor(error);
+    verification = { summary: `could not verify: ${(error as Error).message}`, findings: [], details: {} };
+  }
   audit.append('verify', { summary: verification.summary, findings: verification.findings.map((f) => `${f.code} ${f.summary}`) });
   const refused = steps.some((s) => s.status !== 'done') || steps.length < plan.steps.length;
   return {
@@ -166,8 +174,21 @@ async function guarded(
     steps,
     verification,
     reason: cancelled ? `cancelled after ${steps.length} of ${plan.steps.length} step(s)` : null,
-    exitCode: cancelled ? ExitCode.cancelled : refused ? ExitCode.guard : ExitCode.ok,
+    exitCode: cancelled ? ExitCode.cancelled : refused ? ExitCode.guard : (verifyFailure ?? ExitCode.ok),
   };
+}
+
+/**
+ * Gives the target's lock back. A failure must not hide the run's result or error: the lock ends by
+ * itself (an advisory lock with the session, a Lease when it expires), so it is a warning.
+ */
+async function releaseLock(ctx: Context, session: RemediationSession, audit: AuditLog, release: () => Promise<void>): Promise<void> {
+  try {
+    await release();
+  } catch (error) {
+    audit.append('lock-release-failed', { error: (error as Error).message });
+    ctx.logger.warn(`could not release the lock on ${session.target}: ${(error as Error).message}`);
+  }
 }
 
 /** Asks the operator, or takes `--yes`; returns whether the plan was shown at the prompt. */

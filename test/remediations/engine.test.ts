@@ -1,0 +1,144 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CancelledError, ExitCode, GuardError, UnreachableError, UsageError } from '../../src/core/errors.js';
+import { runRemediation, type RunFlags } from '../../src/remediations/engine.js';
+import { defineRemediation, type Plan, type RemediationSession } from '../../src/remediations/remediation.js';
+import { testConfig } from '../helpers/config.js';
+import { testContext } from '../helpers/context.js';
+
+/** What the fake session did, in order, so a test can say what must not have happened. */
+type Call = 'open' | 'lock' | 'release' | 'plan' | 'preflight' | 'apply' | 'verify' | 'close';
+
+interface Fake {
+  /** Plan identities, one per call to `plan` (the last repeats). */
+  identities?: unknown[];
+  missing?: string[];
+  size?: number;
+  verify?: () => Promise<never>;
+  release?: () => Promise<never>;
+}
+
+function setup(fake: Fake = {}) {
+  const calls: Call[] = [];
+  const auditLog = join(mkdtempSync(join(tmpdir(), 'aegis-ir-engine-')), 'audit.jsonl');
+  const identities = fake.identities ?? ['same'];
+  let plans = 0;
+  const session: RemediationSession = {
+    target: 'thing/t',
+    async plan(): Promise<Plan> {
+      calls.push('plan');
+      const identity = identities[Math.min(plans, identities.length - 1)];
+      plans += 1;
+      return { summary: 'change t', steps: [{ description: 'change t', action: 'do it' }], identity, size: fake.size ?? 1, notes: [] };
+    },
+    async preflight() {
+      calls.push('preflight');
+      return fake.missing ?? [];
+    },
+    async lock() {
+      calls.push('lock');
+      return {
+        acquired: true as const,
+        release: async () => {
+          calls.push('release');
+          await fake.release?.();
+        },
+      };
+    },
+    async applyStep() {
+      calls.push('apply');
+      return { status: 'done' as const, detail: 'done' };
+    },
+    async verify() {
+      calls.push('verify');
+      if (fake.verify) return fake.verify();
+      return { summary: 'fine', findings: [], details: {} };
+    },
+    async close() {
+      calls.push('close');
+    },
+  };
+  const remediation = defineRemediation({
+    id: 'fake',
+    summary: 'a fake remediation',
+    description: '',
+    risk: 'low',
+    anchor: 'x',
+    options: () => [],
+    examples: [],
+    cap: { unit: 'things', default: 2 },
+    parseArgs: () => ({}),
+    async open() {
+      calls.push('open');
+      return session;
+    },
+  });
+  const ctx = testContext({ config: testConfig({ 'audit.path': auditLog }) });
+  const run = (flags: Partial<RunFlags>) => runRemediation(ctx, remediation, {}, { dryRun: false, yes: true, ...flags });
+  const events = () => readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
+  return { calls, ctx, run, events };
+}
+
+describe('runRemediation guards', () => {
+  it('without a terminal and without --yes refuses before connecting to anything', async () => {
+    const { calls, run } = setup();
+    await expect(run({ yes: false })).rejects.toBeInstanceOf(UsageError);
+    expect(calls).toEqual([]);
+  });
+
+  it('--dry-run plans and preflights, takes no lock and applies nothing', async () => {
+    const { calls, run } = setup();
+    const report = await run({ dryRun: true, yes: false });
+    expect(report).toMatchObject({ applied: false, exitCode: ExitCode.ok, reason: 'nothing was changed' });
+    expect(calls).toEqual(['open', 'plan', 'preflight', 'close']);
+  });
+
+  it('a failed preflight refuses before the prompt, and the lock is released', async () => {
+    const { calls, ctx, run } = setup({ missing: ['no right'] });
+    ctx.io.stdinIsTTY = true;
+    await expect(run({ yes: false })).rejects.toBeInstanceOf(GuardError);
+    expect(calls).toEqual(['open', 'lock', 'plan', 'preflight', 'release', 'close']);
+  });
+
+  it('a plan changed at re-validation is refused with nothing applied', async () => {
+    const { calls, run, events } = setup({ identities: ['shown', 'changed'] });
+    await expect(run({})).rejects.toThrow(/plan changed/);
+    expect(calls).not.toContain('apply');
+    expect(events()).toContain('plan-changed');
+  });
+
+  it('the safety cap refuses without --max and lets --max through', async () => {
+    const over = setup({ size: 3 });
+    await expect(over.run({})).rejects.toThrow(/more than the safety cap of 2/);
+    expect(over.calls).not.toContain('apply');
+    const allowed = setup({ size: 3 });
+    expect((await allowed.run({ max: 3 })).applied).toBe(true);
+  });
+
+  it('"no" at the prompt cancels with nothing applied', async () => {
+    const { calls, ctx, run } = setup();
+    ctx.io.stdinIsTTY = true;
+    ctx.prompter = { confirm: async () => false, input: () => Promise.reject(new Error('not asked')) };
+    await expect(run({ yes: false })).rejects.toBeInstanceOf(CancelledError);
+    expect(calls).not.toContain('apply');
+  });
+
+  it('a check that cannot run again still reports what was applied, with the error’s exit code', async () => {
+    const { calls, run, events } = setup({ verify: () => Promise.reject(new UnreachableError('database', 'cannot reach the database')) });
+    const report = await run({});
+    expect(report).toMatchObject({ applied: true, exitCode: ExitCode.unreachable });
+    expect(report.verification?.summary).toBe('could not verify: cannot reach the database');
+    expect(calls).toEqual(['open', 'lock', 'plan', 'preflight', 'plan', 'apply', 'verify', 'release', 'close']);
+    expect(events()).toContain('verify');
+  });
+
+  it('a lock that cannot be released is a warning, not the run’s result', async () => {
+    const { ctx, run, events } = setup({ release: () => Promise.reject(new Error('lease gone')) });
+    const report = await run({});
+    expect(report).toMatchObject({ applied: true, exitCode: ExitCode.ok });
+    expect(ctx.err.text()).toContain('could not release the lock on thing/t: lease gone');
+    expect(events()).toContain('lock-release-failed');
+  });
+});
