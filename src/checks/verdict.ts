@@ -41,8 +41,10 @@ export function classify(command: string, outcomes: CheckOutcome[], extraFinding
   const deciding = severity ? findings.filter((f) => f.severity === severity) : [];
   let severityReason = reasonOf(deciding);
   if (!severity) {
+    // With nothing errored, every check skipped itself: its reason is what the operator has to fix.
+    const why = unknown.length ? unknown : outcomes.map((o) => `${o.id} skipped: ${o.reason}`);
     severityReason = assessedNothing
-      ? `unknown: nothing could be assessed${unknown.length ? `: ${unknown.join(', ')}` : ''}`
+      ? `unknown: nothing could be assessed: ${why.join(', ')}`
       : unknown.length
         ? `no finding among the checks that ran; unknown: ${unknown.join(', ')}`
         : findings.length

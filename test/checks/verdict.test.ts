@@ -79,6 +79,14 @@ describe('classify', () => {
     expect(report.assessedNothing).toBe(true);
     expect(report.severityReason).toMatch(/^unknown: nothing could be assessed/);
   });
+
+  it('says why when every check skipped itself', () => {
+    const report = classify('diagnose db-connections', [
+      outcome('db-connections', [], { status: 'skipped', reason: 'no database configured' }),
+    ]);
+    expect(report.assessedNothing).toBe(true);
+    expect(report.severityReason).toBe('unknown: nothing could be assessed: db-connections skipped: no database configured');
+  });
 });
 
 describe('nameSuspectRollout', () => {
