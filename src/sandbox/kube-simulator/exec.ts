@@ -114,9 +114,16 @@ export function serveExec(server: WebSocketServer, request: IncomingMessage, soc
   const wants = (stream: string): boolean => exec.query.get(stream) === 'true' || exec.query.get(stream) === '1';
   server.handleUpgrade(request, socket, head, (ws: WebSocket) => {
     const result = run(command, exec.runtime, exec.pod);
+    // A client that leaves (or the simulator closing) ends the command's wait, which would otherwise keep a timer,
+    // and with it the process, alive for the scenario's whole delay.
+    const gone = new AbortController();
+    ws.on('close', () => gone.abort());
+    // A malformed frame from the client must end this session, not (as an unhandled 'error') the process.
+    ws.on('error', () => ws.terminate());
     void (async () => {
       const delay = result.delay === undefined ? 0 : parseDuration(result.delay) ?? 0;
-      if (delay > 0) await sleep(delay);
+      if (delay > 0) await sleep(delay, undefined, { signal: gone.signal }).catch(() => undefined);
+      if (gone.signal.aborted) return;
       if (wants('stdout') && result.stdout !== '') ws.send(frame(STDOUT, result.stdout));
       if (result.stderr !== '') {
         if (tty && wants('stdout')) ws.send(frame(STDOUT, result.stderr));
