@@ -72,8 +72,14 @@ export const dbConnectionsRemediation = defineRemediation<Args>({
       throw new UsageError('no database configured', 'pass --database-url, or set DATABASE_URL or the PG* variables');
     }
     const db = await port.connect();
-    const [version] = await db.query<{ num: number }>("SELECT current_setting('server_version_num')::int AS num");
-    return new DbConnectionsSession(ctx, db, `postgres ${port.target.display}`, args, (version?.num ?? 0) >= 140_000);
+    try {
+      const [version] = await db.query<{ num: number }>("SELECT current_setting('server_version_num')::int AS num");
+      return new DbConnectionsSession(ctx, db, `postgres ${port.target.display}`, args, (version?.num ?? 0) >= 140_000);
+    } catch (error) {
+      // The engine closes only sessions it was given; a slot is precious on a saturated database.
+      await db.close();
+      throw error;
+    }
   },
 });
 
