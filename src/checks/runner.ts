@@ -63,6 +63,8 @@ async function runOne(ctx: Context, check: Check, deadline: Deadline): Promise<C
     ...rest,
   });
   try {
+    // After Ctrl-C no further check may start: it could still exec into a pod or query a database.
+    if (ctx.signal.aborted) throw new CancelledError();
     const evidence = await withDeadline(check.collect(ctx), deadline, check.target, ctx.signal);
     const findings = check.evaluate(evidence, { config: ctx.config, now: ctx.clock.now() });
     return done({ status: findings.length ? 'findings' : 'ok', error: null, reason: null, unreachable: false, hint: null, findings });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SkipCheck, defineCheck, type Check } from '../../src/checks/check.js';
 import { runChecks } from '../../src/checks/runner.js';
-import { UnreachableError, UsageError } from '../../src/core/errors.js';
+import { CancelledError, UnreachableError, UsageError } from '../../src/core/errors.js';
 import { makeFinding } from '../../src/core/findings.js';
 import { KUBERNETES_FINDINGS } from '../../src/checks/kubernetes/findings.js';
 import { testContext } from '../helpers/context.js';
@@ -77,6 +77,27 @@ describe('runChecks', () => {
     await expect(
       runChecks(testContext(), [check('conf', () => Promise.reject(new UsageError('no kubeconfig found')))], options),
     ).rejects.toThrow('no kubeconfig found');
+  });
+
+  it('starts no further check once the run is cancelled', async () => {
+    const controller = new AbortController();
+    let laterStarted = false;
+    const run = runChecks(
+      testContext({ signal: controller.signal }),
+      [
+        check('cancelled-in-flight', () => {
+          controller.abort();
+          return new Promise(() => undefined);
+        }),
+        check('later', async () => {
+          laterStarted = true;
+          return {};
+        }),
+      ],
+      options,
+    );
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(laterStarted).toBe(false);
   });
 
   it('bounds the whole run by the global timeout', async () => {
