@@ -2,6 +2,7 @@ import type { AxiosError, AxiosInstance } from 'axios';
 import { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { UnreachableError } from '../core/errors.js';
+import { describeNetworkCode, networkCode } from '../core/network.js';
 import { displayUrl } from '../core/redact.js';
 import type { Point, PrometheusPort, PrometheusTarget, Sample, Series } from './port.js';
 
@@ -120,10 +121,10 @@ function transportError(error: AxiosError, shown: string, timeoutMs: number): Er
   if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
     return new UnreachableError('prometheus', `Prometheus at ${shown} did not answer within ${formatDuration(timeoutMs)}`);
   }
-  const reason = error.code === 'ECONNREFUSED' ? 'connection refused' : error.code === 'ENOTFOUND' ? 'host not found' : error.message;
+  const code = networkCode(error);
   return new UnreachableError(
     'prometheus',
-    `cannot reach Prometheus at ${shown} (${reason})`,
+    `cannot reach Prometheus at ${shown} (${code ? describeNetworkCode(code) : error.message})`,
     'check --prometheus-url (or PROMETHEUS_URL), then try: curl <url>/-/ready',
   );
 }

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UnreachableError } from '../../src/core/errors.js';
 import { connectPrometheus } from '../../src/prometheus/client.js';
+import { startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 
 /** Answers by path, like a Prometheus that misbehaves in one specific way per prefix. */
 type Route = (request: IncomingMessage, body: string, response: ServerResponse) => void;
@@ -83,6 +84,19 @@ describe('Prometheus client', () => {
     const error = await failure('/grafana');
     expect(error).not.toBeInstanceOf(UnreachableError);
     expect(error.message).toMatch(/is the URL a Prometheus server\?/);
+  });
+
+  it('says when the server is reached but its TLS certificate is not trusted', async () => {
+    // The cluster simulator serves HTTPS with a certificate from the sandbox's own CA, which Node does not trust.
+    const tls = await startKubeSimulator({ scenario: 'healthy', tls: true });
+    try {
+      const untrusted = await connectPrometheus({ url: tls.url, requestTimeoutMs: 1000 });
+      const error = await untrusted.query('up', new Date()).then(() => undefined, (e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(UnreachableError);
+      expect(error?.message).toBe(`cannot reach Prometheus at ${tls.url} (TLS certificate not trusted)`);
+    } finally {
+      await tls.close();
+    }
   });
 
   it('reports a refused connection', async () => {
