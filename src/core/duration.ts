@@ -1,5 +1,3 @@
-import { ConfigError } from './errors.js';
-
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
@@ -16,13 +14,6 @@ export function parseDuration(text: string): number | undefined {
     total += Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS];
   }
   return total;
-}
-
-/** Like {@link parseDuration} but throws a {@link ConfigError} naming `key` when the text is not a duration. */
-export function requireDuration(key: string, text: string): number {
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new ConfigError(key, text, 'a duration such as 30s, 10m or 1h');
-  return ms;
 }
 
 /** Formats milliseconds compactly for people: `45s`, `12m`, `3h20m`, `2d4h`. */

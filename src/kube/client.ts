@@ -58,8 +58,6 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
           throw error;
         }
       }),
-    listEvents: (fieldSelector) =>
-      call('list events', async () => (await core.listNamespacedEvent({ namespace, fieldSelector })).items),
     readPodLog: (pod: string, options: LogOptions) =>
       call(`logs pod/${pod}`, async () => {
         try {

@@ -1,7 +1,6 @@
 import type {
   V1ConfigMap,
   V1Deployment,
-  CoreV1Event,
   V1Lease,
   V1Pod,
   V1ReplicaSet,
@@ -42,7 +41,6 @@ export interface KubePort {
   listReplicaSets(labelSelector?: string): Promise<V1ReplicaSet[]>;
   /** Pod metrics from metrics.k8s.io, or null when the cluster serves no metrics API. */
   listPodMetrics(): Promise<PodMetric[] | null>;
-  listEvents(fieldSelector?: string): Promise<CoreV1Event[]>;
   readPodLog(pod: string, options: LogOptions): Promise<string>;
   exec(pod: string, container: string, command: string[]): Promise<ExecResult>;
   /** The ConfigMap, or null when it does not exist. */

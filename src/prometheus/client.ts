@@ -22,7 +22,6 @@ export const apiResponseSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('success'), data, warnings: z.array(z.string()).optional() }),
   z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() }),
 ]);
-export type ApiResponse = z.infer<typeof apiResponseSchema>;
 type QueryData = z.infer<typeof data>;
 
 /**

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration, requireDuration } from '../../src/core/duration.js';
-import { ConfigError } from '../../src/core/errors.js';
+import { formatDuration, parseDuration } from '../../src/core/duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -17,11 +16,6 @@ describe('parseDuration', () => {
 
   it.each(['', '10', 'ten minutes', '10x', '-5m', 'm'])('rejects %j', (text) => {
     expect(parseDuration(text)).toBeUndefined();
-  });
-
-  it('names the key when a required duration is malformed', () => {
-    expect(() => requireDuration('--idle-older-than', '10 minutes')).toThrow(ConfigError);
-    expect(() => requireDuration('--idle-older-than', '10 minutes')).toThrow(/--idle-older-than: "10 minutes".*30s, 10m or 1h/);
   });
 });
 
