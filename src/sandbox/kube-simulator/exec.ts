@@ -9,7 +9,7 @@ import type { KubeObject } from './store.js';
 import { parseDuration } from '../../core/duration.js';
 
 /** The remotecommand subprotocols served, newest first: both carry a Status document on the error channel. */
-export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
+const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
 
 const STDOUT = 1;
 const STDERR = 2;

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 
 /** The names the sandbox uses in the kubeconfig it hands out. */
-export const SANDBOX_CONTEXT = 'aegis-sandbox';
+const SANDBOX_CONTEXT = 'aegis-sandbox';
 
 /**
  * A kubeconfig for the simulator: cluster, context and user all named `aegis-sandbox`, the given default namespace,

@@ -32,7 +32,7 @@ export interface PodRuntime {
 }
 
 /** A pod runtime with nothing in it, for pods created through the API. */
-export const EMPTY_RUNTIME: PodRuntime = { logs: new Map(), exec: {}, proxy: [], usage: new Map() };
+const EMPTY_RUNTIME: PodRuntime = { logs: new Map(), exec: {}, proxy: [], usage: new Map() };
 
 /** Pod runtimes keyed by namespace and pod name. */
 export class PodRuntimes {

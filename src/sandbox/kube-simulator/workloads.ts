@@ -14,7 +14,7 @@ import { rfc3339 } from './time.js';
 
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
-export const TEMPLATE_HASH_LABEL = 'pod-template-hash';
+const TEMPLATE_HASH_LABEL = 'pod-template-hash';
 
 /** A `v1.ContainerState` document: exactly one of running, waiting, terminated. */
 export type ContainerState = Record<string, Record<string, unknown>>;
@@ -51,7 +51,7 @@ export function templateOf(workload: KubeObject): Json {
 }
 
 /** A template with the `pod-template-hash` label removed, for comparing a ReplicaSet's template to a Deployment's. */
-export function withoutTemplateHash(template: Json): Json {
+function withoutTemplateHash(template: Json): Json {
   const copy = structuredClone(template);
   const labels = (copy['metadata'] as Json | undefined)?.['labels'] as Record<string, string> | undefined;
   if (labels !== undefined) delete labels[TEMPLATE_HASH_LABEL];
@@ -63,7 +63,7 @@ export function withoutTemplateHash(template: Json): Json {
  * back by kubectl (rollout undo) carries `creationTimestamp: null` and `resources: {}` that the stored one lacks; the
  * apiserver's typed decoding makes those equal, and so must every comparison here.
  */
-export function canonical(value: unknown): unknown {
+function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value === null || typeof value !== 'object') return value;
   const entries = Object.entries(value).map(([k, v]) => [k, canonical(v)] as const).filter(([, v]) =>
@@ -87,7 +87,7 @@ export function revisionOf(replicaSet: KubeObject): number {
 }
 
 /** An owner reference pointing at `owner` as its controller. */
-export function controllerRef(owner: KubeObject): OwnerReference {
+function controllerRef(owner: KubeObject): OwnerReference {
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid,
     controller: true, blockOwnerDeletion: true };
 }

@@ -23,7 +23,7 @@ export class ScenarioError extends Error {
 }
 
 /** The directory of the built-in scenarios. */
-export function scenarioDirectory(): string {
+function scenarioDirectory(): string {
   return join(packageRoot(), 'src', 'sandbox', 'scenarios');
 }
 
