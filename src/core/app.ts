@@ -5,7 +5,7 @@ import { colorEnabled, type IOStreams, type TextSink } from './io.js';
 import { Redactor } from './redact.js';
 import type { GlobalOptions, Runtime } from './runtime.js';
 import { createDbPort } from '../db/client.js';
-import { resolveDbTarget } from '../db/target.js';
+import { resolveDbTarget, type DbTarget } from '../db/target.js';
 import { operatorName } from './operator.js';
 
 /**
@@ -32,6 +32,18 @@ export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlag
   };
   const stderrColor = colorEnabled({ flag: options.color, env: runtime.env, isTTY: runtime.stderrIsTTY });
   const logger = makeLogger(io.stderr, Boolean(options.verbose));
+  /** A session factory for `target` (null when none is configured); its password is hidden from then on. */
+  const dbPort = (target: DbTarget | null, pooler: boolean) => {
+    redactor.add(target?.password);
+    return target
+      ? createDbPort(target, {
+          connectTimeoutMs: config.database.connectTimeout,
+          statementTimeoutMs: config.database.statementTimeout,
+          pooler,
+          applicationName: `aegis-ir/${operatorName(runtime.env)}`,
+        })
+      : null;
+  };
   const connect = runtime.connectKube ?? (async (target, env) => (await import('../kube/client.js')).connectKube(target, env));
   return {
     config,
@@ -46,17 +58,7 @@ export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlag
       connect({ kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace }, runtime.env),
     ),
     redact: (text) => redactor.redact(text),
-    db: () => {
-      const target = resolveDbTarget(config, runtime.env);
-      redactor.add(target?.password);
-      return target
-        ? createDbPort(target, {
-            connectTimeoutMs: config.database.connectTimeout,
-            statementTimeoutMs: config.database.statementTimeout,
-            applicationName: `aegis-ir/${operatorName(runtime.env)}`,
-          })
-        : null;
-    },
+    db: () => dbPort(resolveDbTarget(config, runtime.env), false),
     pgbouncer: () => {
       const url = config.database.pgbouncerUrl;
       if (!url) return null;
@@ -65,15 +67,7 @@ export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlag
         { ...config, database: { ...config.database, url } },
         { PGPASSFILE: runtime.env.PGPASSFILE, HOME: runtime.env.HOME },
       );
-      redactor.add(target?.password);
-      return target
-        ? createDbPort(target, {
-            connectTimeoutMs: config.database.connectTimeout,
-            statementTimeoutMs: config.database.statementTimeout,
-            pooler: true,
-            applicationName: `aegis-ir/${operatorName(runtime.env)}`,
-          })
-        : null;
+      return dbPort(target, true);
     },
     prometheus: once(async () => {
       const { url, token, requestTimeout } = config.prometheus;
