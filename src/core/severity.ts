@@ -1,6 +1,6 @@
 /**
- * The runbook's Incident Classification and Escalation Matrix as data, and the classifier that turns
- * findings into a verdict. The verdict always names the finding(s) that decided it.
+ * The runbook's Incident Classification and Escalation Matrix as data, and how severities compare.
+ * The classifier that turns findings into a verdict is `classify` in checks/verdict.ts.
  */
 
 /** SEV1 is the worst; SEV4 the mildest. */
