@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeSimulator, startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
-import { LEASE, POD } from '../../src/sandbox/kube-simulator/resources.js';
+import { DEPLOYMENT, LEASE, POD } from '../../src/sandbox/kube-simulator/resources.js';
 import { fixedClock, scenarioWith } from './simulator-helpers.js';
 
 interface Reply {
@@ -64,6 +64,11 @@ describe('REST semantics of the simulator (oom scenario)', () => {
     const lease = JSON.stringify({ metadata: { name: 'drill' }, spec: { holderIdentity: 'bob' } });
     expect((await call(`${leases}?dryRun=All`, { method: 'POST', headers: json, body: lease })).status).toBe(201);
     expect(sim.store.get(LEASE, 'aegis', 'drill')).toBeUndefined();
+    const bare = await call('/apis/apps/v1/namespaces/aegis/deployments', { method: 'POST', headers: json,
+      body: JSON.stringify({ metadata: { name: 'bare' }, spec: { selector: { matchLabels: { app: 'bare' } } } }) });
+    expect([bare.status, bare.body['message']]).toEqual([422,
+      'Deployment.apps "bare" is invalid: spec.template.spec.containers: Required value']);
+    expect(sim.store.get(DEPLOYMENT, 'aegis', 'bare')).toBeUndefined();
     const deployment = '/apis/apps/v1/namespaces/aegis/deployments/aegis-api';
     const merge = { 'content-type': 'application/merge-patch+json' };
     const dry = await call(`${deployment}?dryRun=All`, { method: 'PATCH', headers: merge,

@@ -186,6 +186,11 @@ function boolParam(query: URLSearchParams, key: string): boolean {
   return raw === 'true' || raw === '1';
 }
 
+function hasContainers(podSpec: Json | undefined): boolean {
+  const containers = podSpec?.['containers'];
+  return Array.isArray(containers) && containers.length > 0;
+}
+
 /** Field-level checks the apiserver makes on every write, with its 422 wording. */
 function validate(type: ResourceType, object: SubmittedObject): void {
   const meta = object.metadata ?? {};
@@ -206,8 +211,13 @@ function validate(type: ResourceType, object: SubmittedObject): void {
         'equal to 0' });
     }
     if (spec?.['selector'] === undefined) causes.push({ field: 'spec.selector', message: 'Required value' });
+    // Without containers the deployment controller would have no pod to start.
+    const template = spec?.['template'] as { spec?: Json } | undefined;
+    if (!hasContainers(template?.spec)) {
+      causes.push({ field: 'spec.template.spec.containers', message: 'Required value' });
+    }
   }
-  if (type === POD && !Array.isArray(spec?.['containers'])) {
+  if (type === POD && !hasContainers(spec)) {
     causes.push({ field: 'spec.containers', message: 'Required value' });
   }
   if (causes.length > 0) throw invalid(type, name, causes);
