@@ -3,6 +3,7 @@ import { mapLimited } from '../../core/concurrency.js';
 import type { ExecResult } from '../../kube/port.js';
 import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
+import { isPodReady } from './pod-health.js';
 
 /** Output kept per run in the evidence. */
 const OUTPUT_CHARS = 2000;
@@ -33,9 +34,8 @@ export const healthExecCheck = defineCheck<HealthEvidence>({
     const pods = await kube.listPods(selector);
     const containerOf = (p: (typeof pods)[number]) => ctx.config.app.container ?? p.spec?.containers?.[0]?.name ?? '';
     const running = pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
-    const isReady = (p: (typeof pods)[number]) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     // Ready pods first: they are what serves traffic. Unready but running pods still say why.
-    const candidates = [...running.filter(isReady), ...running.filter((p) => !isReady(p))].filter((p) =>
+    const candidates = [...running.filter(isPodReady), ...running.filter((p) => !isPodReady(p))].filter((p) =>
       p.status?.containerStatuses?.some((c) => c.name === containerOf(p) && c.state?.running),
     );
     const [first, ...rest] = candidates;

@@ -48,11 +48,16 @@ export function podState(pod: V1Pod): PodState {
   return {
     name: pod.metadata?.name ?? '',
     phase: pod.status?.phase ?? 'Unknown',
-    ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    ready: isPodReady(pod),
     terminating: Boolean(pod.metadata?.deletionTimestamp),
     startTime: isoOf(pod.status?.startTime),
     containers: statuses.map(containerState),
   };
+}
+
+/** Whether the pod's Ready condition is True: it is in its Service's endpoints and serves traffic. */
+export function isPodReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 function containerState(status: V1ContainerStatus): ContainerState {
