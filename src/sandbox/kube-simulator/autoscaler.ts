@@ -1,5 +1,6 @@
 import { DEPLOYMENT, HPA } from './resources.js';
 import type { ObjectStore, StoreEvent } from './store.js';
+import { specReplicas } from './workloads.js';
 
 type Json = Record<string, unknown>;
 
@@ -23,7 +24,7 @@ function react(store: ObjectStore, event: StoreEvent): void {
   const namespace = event.object.metadata.namespace;
   const deployment = store.get(DEPLOYMENT, namespace, String(target['name']));
   if (deployment === undefined) return;
-  const replicas = Number(((deployment['spec'] ?? {}) as Json)['replicas'] ?? 1);
+  const replicas = specReplicas(deployment);
   const min = Number(spec['minReplicas'] ?? 1);
   const max = Number(spec['maxReplicas'] ?? replicas);
   const bounded = Math.min(Math.max(replicas, min), max);

@@ -7,7 +7,8 @@ import type { KubeObject, ObjectStore, StoreEvent } from './store.js';
 import { type Clock, rfc3339 } from './time.js';
 import {
   CHANGE_CAUSE_ANNOTATION, type ContainerPlan, NODE_NAMES, REVISION_ANNOTATION, createPod, createReplicaSet,
-  isControlledBy, isPodReady, refreshWorkloadStatus, revisionOf, sameTemplate, templateOf, templatesEqual,
+  isControlledBy, isPodReady, refreshWorkloadStatus, revisionOf, sameTemplate, specReplicas, templateOf,
+  templatesEqual,
 } from './workloads.js';
 
 /** What the deployment controller needs. */
@@ -60,7 +61,7 @@ function react(options: DeploymentControllerOptions, event: StoreEvent): void {
     const previous = event.previous;
     if (previous === undefined || !templatesEqual(templateOf(previous), templateOf(deployment))) {
       rollout(options, deployment);
-    } else if (desired(previous) !== desired(deployment)) {
+    } else if (specReplicas(previous) !== specReplicas(deployment)) {
       scale(options, deployment);
     }
   } else if (event.resource === POD && event.type === 'DELETED') {
@@ -70,15 +71,11 @@ function react(options: DeploymentControllerOptions, event: StoreEvent): void {
     const deploymentName = rs?.metadata.ownerReferences?.find((r) => r.kind === 'Deployment')?.name;
     const deployment = deploymentName === undefined ? undefined : store.get(DEPLOYMENT, namespace, deploymentName);
     if (rs === undefined || deployment === undefined) return;
-    scalePods(options, deployment, rs, desired(rs));
+    scalePods(options, deployment, rs, specReplicas(rs));
   } else {
     return;
   }
   refreshWorkloadStatus(store, namespace, clock());
-}
-
-function desired(workload: KubeObject): number {
-  return Number((workload['spec'] as Json | undefined)?.['replicas'] ?? 1);
 }
 
 function ownedBy(store: ObjectStore, type: ResourceType, owner: KubeObject): KubeObject[] {
@@ -91,7 +88,7 @@ function rollout(options: DeploymentControllerOptions, deployment: KubeObject): 
   const nextRevision = Math.max(0, ...replicaSets.map(revisionOf)) + 1;
   const copied = Object.fromEntries(Object.entries(deployment.metadata.annotations ?? {})
     .filter(([k]) => !NOT_COPIED.has(k)));
-  const replicas = desired(deployment);
+  const replicas = specReplicas(deployment);
   const existing = replicaSets.find((rs) => sameTemplate(rs, deployment));
   let current: KubeObject;
   if (existing === undefined) {
@@ -112,7 +109,7 @@ function rollout(options: DeploymentControllerOptions, deployment: KubeObject): 
   scalingEvent(options, deployment, `Scaled up replica set ${current.metadata.name} to ${replicas}`);
   for (const old of replicaSets.filter((rs) => rs.metadata.uid !== current.metadata.uid)) {
     const had = ownedBy(store, POD, old).length;
-    if (desired(old) !== 0) store.update(REPLICA_SET, { ...old, spec: { ...(old['spec'] as Json), replicas: 0 } });
+    if (specReplicas(old) !== 0) store.update(REPLICA_SET, { ...old, spec: { ...(old['spec'] as Json), replicas: 0 } });
     scalePods(options, deployment, old, 0);
     if (had > 0) scalingEvent(options, deployment, `Scaled down replica set ${old.metadata.name} to 0 from ${had}`);
   }
@@ -128,10 +125,10 @@ function scale(options: DeploymentControllerOptions, deployment: KubeObject): vo
   }
   const demand = cpuDemand(options, deployment);
   // Old ReplicaSets (a stuck rollout) give up pods first; growth goes to the current one.
-  let surplus = replicaSets.reduce((sum, rs) => sum + desired(rs), 0) - desired(deployment);
+  let surplus = replicaSets.reduce((sum, rs) => sum + specReplicas(rs), 0) - specReplicas(deployment);
   const order = [...replicaSets.filter((rs) => rs !== current), current];
   for (const rs of order) {
-    const before = desired(rs);
+    const before = specReplicas(rs);
     const after = rs === current ? Math.max(0, before - surplus) : Math.max(0, before - Math.max(0, surplus));
     surplus -= before - after;
     if (after === before) continue;

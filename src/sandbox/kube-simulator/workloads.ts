@@ -97,7 +97,8 @@ export function isControlledBy(object: KubeObject, owner: KubeObject): boolean {
   return object.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === owner.metadata.uid) ?? false;
 }
 
-function specReplicas(workload: KubeObject): number {
+/** `spec.replicas` of a Deployment or ReplicaSet, 1 when unset as the apiserver defaults it. */
+export function specReplicas(workload: KubeObject): number {
   return Number((workload['spec'] as Json | undefined)?.['replicas'] ?? 1);
 }
 
