@@ -122,9 +122,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
       steps: targets.map((t) => ({
         session: t,
         description: `terminate pid ${t.pid} (${t.user ?? '?'}/${t.application || '-'} from ${t.client ?? '?'}, ${t.state} for ${formatDuration(t.idleSeconds * 1000)})`,
-        action:
-          `SELECT pg_terminate_backend(${t.pid}) FROM pg_stat_activity WHERE pid = ${t.pid}\n` +
-          `  AND backend_start = '${t.backendStart}' AND state_change = '${t.stateChange}' AND state = '${t.state}'`,
+        action: terminateStatement(this.terminateWaits).replace(/\$(\d)/g, (_, n: string) => sqlLiteral(this.terminateParams(t)[Number(n) - 1])),
       })),
       table: {
         columns: ['pid', 'user', 'application', 'client', 'state', 'idle for'],
@@ -189,19 +187,8 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
   }
 
   async applyStep(step: TerminateStep): Promise<StepOutcome> {
-    const t = step.session;
-    const terminate = this.terminateWaits ? 'pg_terminate_backend(pid, $5)' : 'pg_terminate_backend(pid)';
-    const params: unknown[] = [t.pid, t.backendStart, t.stateChange, t.state];
-    if (this.terminateWaits) params.push(TERMINATE_WAIT_MS);
     try {
-      // One statement checks and terminates, so the session is terminated only while it is still the
-      // one in the plan: same pid and backend_start (not a reused pid), same state_change (no query since).
-      const [row] = await this.db.query<{ terminated: boolean }>(
-        `SELECT ${terminate} AS terminated FROM pg_stat_activity
-          WHERE pid = $1 AND backend_start = $2::timestamptz AND state_change = $3::timestamptz AND state = $4
-            AND datname = current_database()`,
-        params,
-      );
+      const [row] = await this.db.query<{ terminated: boolean }>(terminateStatement(this.terminateWaits), this.terminateParams(step.session));
       if (!row) return { status: 'skipped', detail: 'changed since the plan (ran a query, ended or pid reused); left alone' };
       return row.terminated
         ? { status: 'done', detail: 'terminated' }
@@ -227,6 +214,10 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     return this.db.close();
   }
 
+  private terminateParams(t: Target): unknown[] {
+    return [t.pid, t.backendStart, t.stateChange, t.state, ...(this.terminateWaits ? [TERMINATE_WAIT_MS] : [])];
+  }
+
   private async serverNow(): Promise<string> {
     const [row] = await this.db.query<{ now: string }>('SELECT now()::text AS now');
     return row?.now ?? '';
@@ -242,4 +233,20 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
       ? [`role "${row.user}" sees the state of its own sessions only (no pg_read_all_stats); other roles' idle sessions are not in this plan`]
       : [];
   }
+}
+
+/**
+ * What `applyStep` runs for one planned session, and (with its parameters inlined) what the plan
+ * shows. One statement checks and terminates, so the session is terminated only while it is still the
+ * one in the plan: same pid and backend_start (not a reused pid), same state_change (no query since).
+ */
+function terminateStatement(waits: boolean): string {
+  return (
+    `SELECT pg_terminate_backend(pid${waits ? ', $5' : ''}) AS terminated FROM pg_stat_activity WHERE pid = $1\n` +
+    '  AND backend_start = $2::timestamptz AND state_change = $3::timestamptz AND state = $4 AND datname = current_database()'
+  );
+}
+
+function sqlLiteral(value: unknown): string {
+  return typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`;
 }

@@ -92,8 +92,12 @@ describe('fix db-connections against real PostgreSQL', () => {
     const run = await fix(['--dry-run', '-o', 'json']);
     expect(run.code).toBe(0);
     expect(targetPids(run)).toEqual(pids(held.oldIdle));
-    const document = JSON.parse(run.stdout) as { applied: boolean; command: string; schemaVersion: number };
+    const document = JSON.parse(run.stdout) as { applied: boolean; command: string; schemaVersion: number; plan: { targets: Array<{ pid: number }>; steps: Array<{ action: string }> } };
     expect(document).toMatchObject({ schemaVersion: 1, command: 'fix db-connections', applied: false });
+    // The statement apply runs, values inlined: it is guarded to the target database too.
+    expect(document.plan.steps[0]?.action).toMatch(
+      new RegExp(`^SELECT pg_terminate_backend\\(pid, 5000\\) AS terminated FROM pg_stat_activity WHERE pid = ${document.plan.targets[0]?.pid}\n.*AND state = 'idle' AND datname = current_database\\(\\)$`),
+    );
     expect(await db.alivePids()).toEqual(before);
   });
 
