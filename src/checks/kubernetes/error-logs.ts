@@ -59,6 +59,7 @@ export interface LogRead {
 /**
  * Reads the last `tailLines` of each app pod's log, and of the previous instance of a container
  * that restarted and is not running (its crash is in there), a few pods at a time, bounded in bytes.
+ * Pods whose container has not started yet are passed over: there is nothing to read.
  */
 export async function readAppLogs(ctx: Context, tailLines: number): Promise<LogRead[]> {
   const kube = await ctx.kube();
@@ -66,8 +67,11 @@ export async function readAppLogs(ctx: Context, tailLines: number): Promise<LogR
   const targets = pods.flatMap((pod) => {
     const name = pod.metadata?.name ?? '';
     const container = ctx.config.app.container ?? pod.spec?.containers?.[0]?.name;
-    const restarted = (pod.status?.containerStatuses ?? []).some((c) => c.name === container && c.restartCount > 0);
-    const running = (pod.status?.containerStatuses ?? []).some((c) => c.name === container && c.state?.running);
+    const status = pod.status?.containerStatuses?.find((c) => c.name === container);
+    const restarted = (status?.restartCount ?? 0) > 0;
+    const running = Boolean(status?.state?.running);
+    // A container that never started (ContainerCreating, ImagePullBackOff) has no log: the API answers 400.
+    if (!restarted && !running && !status?.state?.terminated) return [];
     const reads = [{ pod: name, container, previous: false }];
     if (restarted && !running) reads.push({ pod: name, container, previous: true });
     return reads;
