@@ -6,6 +6,7 @@ import type { PodRuntime } from './runtime.js';
 import type { ScenarioExecResult } from './scenario/schema.js';
 import { ApiError, badRequest } from './status.js';
 import type { KubeObject } from './store.js';
+import { requestedContainer } from './workloads.js';
 import { parseDuration } from '../../core/duration.js';
 
 /** The remotecommand subprotocols served, newest first: both carry a Status document on the error channel. */
@@ -32,18 +33,7 @@ export function execContainer(pod: KubeObject, requested: string | null): string
   if (phase === 'Succeeded' || phase === 'Failed') {
     throw badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
   }
-  const containers = ((pod['spec'] as { containers?: { name: string }[] }).containers ?? []).map((c) => c.name);
-  let container = requested ?? '';
-  if (container === '') {
-    if (containers.length !== 1) {
-      throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: ` +
-        `[${containers.join(' ')}]`);
-    }
-    container = containers[0] ?? '';
-  }
-  if (!containers.includes(container)) {
-    throw badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
-  }
+  const container = requestedContainer(pod, requested);
   const statuses = ((pod['status'] as { containerStatuses?: { name: string; state?: { running?: unknown } }[] })
     .containerStatuses ?? []);
   if (statuses.find((s) => s.name === container)?.state?.running === undefined) {

@@ -2,6 +2,7 @@ import type { LogSource, PodRuntime } from './runtime.js';
 import { badRequest } from './status.js';
 import type { KubeObject } from './store.js';
 import { rfc3339Nano } from './time.js';
+import { requestedContainer } from './workloads.js';
 
 /** The query parameters of `GET …/pods/{name}/log` the simulator honours. */
 export interface LogQuery {
@@ -31,16 +32,7 @@ interface ContainerStatusLike {
  */
 export function selectLogSources(pod: KubeObject, runtime: PodRuntime, query: LogQuery): readonly LogSource[] {
   const name = pod.metadata.name;
-  const spec = pod['spec'] as { containers?: { name: string }[] } | undefined;
-  const containers = (spec?.containers ?? []).map((c) => c.name);
-  let container = query.container;
-  if (container === undefined || container === '') {
-    if (containers.length !== 1) {
-      throw badRequest(`a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`);
-    }
-    container = containers[0] ?? '';
-  }
-  if (!containers.includes(container)) throw badRequest(`container ${container} is not valid for pod ${name}`);
+  const container = requestedContainer(pod, query.container);
   const statuses = ((pod['status'] as { containerStatuses?: ContainerStatusLike[] } | undefined)
     ?.containerStatuses ?? []);
   const status = statuses.find((s) => s.name === container);

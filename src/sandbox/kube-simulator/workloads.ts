@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { podTemplateHash } from './names.js';
 import { DEPLOYMENT, POD, POD_METRICS, REPLICA_SET } from './resources.js';
 import type { ContainerUsage } from './runtime.js';
+import { badRequest } from './status.js';
 import type { KubeObject, ObjectStore, OwnerReference } from './store.js';
 import { rfc3339 } from './time.js';
 
@@ -237,6 +238,26 @@ function backOff(restarts: number): string {
   const seconds = Math.min(300, 10 * 2 ** Math.max(0, restarts - 1));
   const minutes = Math.floor(seconds / 60);
   return minutes === 0 ? `${seconds}s` : `${minutes}m${seconds % 60}s`;
+}
+
+/**
+ * The container a log or exec request is for: the one it names, or the pod's only one. A 400 worded as the apiserver
+ * words it when a pod of several containers gets no name, or the name is none of the pod's.
+ */
+export function requestedContainer(pod: KubeObject, requested: string | null | undefined): string {
+  const specified = ((pod['spec'] as Json | undefined)?.['containers'] ?? []) as { name: string }[];
+  const containers = specified.map((c) => c.name);
+  if (requested === undefined || requested === null || requested === '') {
+    if (containers.length !== 1) {
+      throw badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: ` +
+        `[${containers.join(' ')}]`);
+    }
+    return containers[0] ?? '';
+  }
+  if (!containers.includes(requested)) {
+    throw badRequest(`container ${requested} is not valid for pod ${pod.metadata.name}`);
+  }
+  return requested;
 }
 
 /** True when the pod's Ready condition is True. */
