@@ -3,6 +3,7 @@ import { isMap, parseDocument } from 'yaml';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import type { KubePort } from '../kube/port.js';
+import { positiveWhole } from './arguments.js';
 import { LEASE_RIGHTS, deniedRights, lockTarget } from './lease-lock.js';
 import { defineRemediation, type Plan, type PlanStep, type RemediationSession, type StepOutcome } from './remediation.js';
 
@@ -41,11 +42,7 @@ export const dbPoolSizeRemediation = defineRemediation<Args>({
   cap: { unit: 'connections per pod', default: 100 },
   options: () => [new Option('--to <n>', 'the new pool size (connections per pod)').makeOptionMandatory()],
   examples: ['aegis-ir fix db-pool-size --to 30 --dry-run', 'aegis-ir fix db-pool-size --to 30 --yes'],
-  parseArgs(options) {
-    const to = Number(options.to);
-    if (!Number.isInteger(to) || to < 1) throw new UsageError(`--to ${String(options.to)} is not valid; expected a whole number ≥ 1`);
-    return { to };
-  },
+  parseArgs: (options) => ({ to: positiveWhole('--to', options.to) }),
   async open(ctx, args) {
     const kube = await ctx.kube();
     return new DbPoolSizeSession(ctx, kube, args);
