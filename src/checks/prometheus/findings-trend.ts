@@ -35,11 +35,13 @@ export const findingsTrendCheck = defineCheck<FindingsTrendEvidence>({
 });
 
 export function evaluateFindingsTrend(evidence: FindingsTrendEvidence, _env: EvaluationEnv): Finding[] {
-  const first = evidence.trend[0];
-  const last = evidence.trend[evidence.trend.length - 1];
+  // NaN (an instance reporting no number) compares with nothing; the change is read between real values.
+  const known = evidence.trend.filter((p) => !Number.isNaN(p.value));
+  const first = known[0];
+  const last = known[known.length - 1];
   if (!first || !last || first === last) return [];
   const change = last.value - first.value;
-  if (change === 0 || Math.abs(change) < SHARP_CHANGE * Math.max(first.value, 1)) return [];
+  if (Math.abs(change) < SHARP_CHANGE * Math.max(first.value, 1)) return [];
   return [
     makeFinding(F.findingsTrend, {
       check: 'findings-trend',
@@ -50,7 +52,7 @@ export function evaluateFindingsTrend(evidence: FindingsTrendEvidence, _env: Eva
         to: last.value,
         window: formatDuration(evidence.windowMs),
       },
-      evidence: { from: first, to: last, peak: Math.max(...evidence.trend.map((p) => p.value)) },
+      evidence: { from: first, to: last, peak: Math.max(...known.map((p) => p.value)) },
     }),
   ];
 }
