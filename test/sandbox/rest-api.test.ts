@@ -128,6 +128,31 @@ describe('REST semantics of the simulator (oom scenario)', () => {
   });
 });
 
+describe('watches', () => {
+  it('drops a watcher that stops reading instead of buffering for it without bound', async () => {
+    const sim = await startKubeSimulator({ scenario: 'healthy', clock: fixedClock });
+    try {
+      const configmaps = `${sim.url}/api/v1/namespaces/aegis/configmaps`;
+      const watch = await fetch(`${configmaps}?watch=true&resourceVersion=${sim.store.resourceVersion}`);
+      const json = { 'content-type': 'application/json' };
+      await fetch(configmaps, { method: 'POST', headers: json, body: JSON.stringify({ metadata: { name: 'big' } }) });
+      // 40 MB of events that nobody reads: more than the sockets hold and than a watcher may leave unread.
+      for (let i = 0; i < 320; i += 1) {
+        await fetch(`${configmaps}/big`, { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' },
+          body: JSON.stringify({ data: { blob: String(i).padEnd(128 * 1024, '.') } }) });
+      }
+      const reader = watch.body?.getReader();
+      const ended = (async () => {
+        for (;;) if ((await reader?.read())?.done !== false) return 'ended';
+      })().catch(() => 'ended');
+      const timeout = new Promise((resolve) => setTimeout(() => resolve('still open'), 5000));
+      expect(await Promise.race([ended, timeout])).toBe('ended');
+    } finally {
+      await sim.close();
+    }
+  }, 20_000);
+});
+
 describe('pod proxy', () => {
   it('forwards the path after /proxy, whatever the namespace is called', async () => {
     const sim = await startKubeSimulator({ scenario: scenarioWith('healthy', { namespace: 'proxy-lab' }),

@@ -338,7 +338,7 @@ export class Router {
     const { store } = this.context;
     if (name === undefined) {
       if (method === 'GET') {
-        this.list(request, response, query, target, asTable, watch);
+        this.list(response, query, target, asTable, watch);
         return;
       }
       // Like the apiserver, a namespaced type's all-namespaces path only lists and watches.
@@ -413,13 +413,13 @@ export class Router {
       metadata: { resourceVersion: store.resourceVersion }, items: deleted.map(stripTypeMeta) });
   }
 
-  private list(request: IncomingMessage, response: ServerResponse, query: URLSearchParams, target: ResourceRequest,
-    asTable: boolean, watch: boolean): void {
+  private list(response: ServerResponse, query: URLSearchParams, target: ResourceRequest, asTable: boolean,
+    watch: boolean): void {
     const { store } = this.context;
     if (watch) {
       const selectors = selectorsOf(query);
       const timeoutSeconds = intParam(query, 'timeoutSeconds');
-      serveWatch(request, response, store, {
+      serveWatch(response, store, {
         type: target.type, selectors, resourceVersion: query.get('resourceVersion'),
         render: (o) => (asTable ? this.table(target.type, [o], query) : o),
         ...(target.namespace === undefined ? {} : { namespace: target.namespace }),

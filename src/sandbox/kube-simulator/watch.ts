@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { ResourceType } from './resources.js';
 import type { Selector } from './selectors.js';
 import type { KubeObject, ObjectStore } from './store.js';
@@ -16,18 +16,25 @@ export interface WatchRequest {
 }
 
 /**
- * Streams watch events (`{"type":…,"object":…}` per line) until the client goes away or `timeoutSeconds` passes.
+ * Unread bytes a watcher may leave behind before it is dropped, as the apiserver drops a watcher that stops reading
+ * rather than hold its events without bound; clients watch again.
+ */
+const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Streams watch events (`{"type":…,"object":…}` per line) until the client goes away, stops reading, or
+ * `timeoutSeconds` passes.
  * The store keeps no history, so a watch from an older resourceVersion sees changes from now on: enough for
  * `kubectl rollout status`, `kubectl get -w` and informers, which list first.
  */
-export function serveWatch(request: IncomingMessage, response: ServerResponse, store: ObjectStore,
-  watch: WatchRequest): void {
+export function serveWatch(response: ServerResponse, store: ObjectStore, watch: WatchRequest): void {
   response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   response.flushHeaders();
   const matches = (o: KubeObject): boolean =>
     (watch.namespace === undefined || o.metadata.namespace === watch.namespace) && watch.selectors.every((s) => s(o));
   const send = (type: string, object: KubeObject): void => {
-    response.write(`${JSON.stringify({ type, object: watch.render(object) })}\n`);
+    if (response.writableLength > MAX_UNREAD_BYTES) response.destroy();
+    else response.write(`${JSON.stringify({ type, object: watch.render(object) })}\n`);
   };
   if (watch.resourceVersion === null || watch.resourceVersion === '0' || watch.resourceVersion === '') {
     for (const object of store.list(watch.type, watch.namespace)) if (matches(object)) send('ADDED', object);
@@ -41,6 +48,6 @@ export function serveWatch(request: IncomingMessage, response: ServerResponse, s
     unsubscribe();
     if (timer !== undefined) clearTimeout(timer);
   };
-  request.on('close', stop);
-  response.on('finish', stop);
+  // Emitted however the watch ends: timeout, client gone, or dropped above.
+  response.on('close', stop);
 }
