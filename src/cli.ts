@@ -130,8 +130,9 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
   const host = makeHost({ ...runtime, redactor }, (code) => {
     exitCode = code;
   });
-  const program = await buildProgram(host, argv);
   try {
+    // Inside the try: a command module that fails to load is reported like any other internal error.
+    const program = await buildProgram(host, argv);
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (error) {
