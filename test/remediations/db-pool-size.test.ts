@@ -60,9 +60,15 @@ describe('fix db-pool-size against the Kubernetes simulator', () => {
 
   it('preflight: without the right to patch the configmap, exit 5 before any prompt', async () => {
     const { env } = await start({ rbac: { deny: [{ verb: 'patch', resource: 'configmaps', group: '', subresource: '' }] } });
-    const run = await runCaptured(['fix', 'db-pool-size', '--to', '40', '--yes'], { env });
+    let asked = false;
+    const prompter = {
+      confirm: async () => (asked = true),
+      input: async () => ((asked = true), ''),
+    };
+    const run = await runCaptured(['fix', 'db-pool-size', '--to', '40'], { env, prompter, stdinIsTTY: true });
     expect(run.code).toBe(5);
     expect(run.stderr).toContain('not allowed to patch configmaps/aegis-api-config');
+    expect(asked).toBe(false);
   });
 
   it('the safety cap refuses an absurd pool size unless --max allows it', async () => {
