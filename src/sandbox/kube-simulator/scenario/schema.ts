@@ -7,8 +7,8 @@ import { resolveTime } from '../time.js';
 
 /*
  * The scenario file format. Every object is strict so that a misspelt key is reported rather than silently ignored,
- * and the document is one object of sections (`kubernetes` today) so that later sections (Prometheus series,
- * PostgreSQL state, status pages) can be added beside it without changing what exists.
+ * and the document is one object of sections (`kubernetes`, `prometheus`, `database`) so that a new service can be
+ * added beside the others without changing what exists.
  */
 
 const EPOCH = new Date(0);
