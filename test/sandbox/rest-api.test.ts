@@ -128,6 +128,31 @@ describe('REST semantics of the simulator (oom scenario)', () => {
   });
 });
 
+describe('paged lists', () => {
+  it('continue after the last object served, even when an earlier one was deleted meanwhile', async () => {
+    const sim = await startKubeSimulator({ scenario: 'healthy', clock: fixedClock });
+    try {
+      const leases = `${sim.url}/apis/coordination.k8s.io/v1/namespaces/aegis/leases`;
+      const page = async (query: string) => await (await fetch(`${leases}?${query}`)).json() as
+        { metadata: { continue?: string; remainingItemCount?: number }; items: { metadata: { name: string } }[] };
+      for (const name of ['l1', 'l2', 'l3', 'l4', 'l5']) {
+        await fetch(leases, { method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ metadata: { name }, spec: {} }) });
+      }
+      const first = await page('limit=2');
+      expect([first.items.map((i) => i.metadata.name), first.metadata.remainingItemCount]).toEqual([['l1', 'l2'], 3]);
+      await fetch(`${leases}/l1`, { method: 'DELETE' });
+      const second = await page(`limit=2&continue=${first.metadata.continue ?? ''}`);
+      expect(second.items.map((i) => i.metadata.name)).toEqual(['l3', 'l4']);
+      const third = await page(`limit=2&continue=${second.metadata.continue ?? ''}`);
+      expect([third.items.map((i) => i.metadata.name), third.metadata.continue]).toEqual([['l5'], undefined]);
+      expect((await fetch(`${leases}?limit=2&continue=bm9wZQ`)).status).toBe(400);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('watches', () => {
   it('drops a watcher that stops reading instead of buffering for it without bound', async () => {
     const sim = await startKubeSimulator({ scenario: 'healthy', clock: fixedClock });

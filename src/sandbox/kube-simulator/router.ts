@@ -164,6 +164,11 @@ function stripTypeMeta(object: KubeObject): Json {
   return rest;
 }
 
+/** Where an object sorts in a list (`namespace/name`, `/name` for cluster-scoped objects), as the store orders it. */
+function listKey(object: KubeObject): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+}
+
 function selectorsOf(query: URLSearchParams): Selector[] {
   return [parseLabelSelector(query.get('labelSelector')), parseFieldSelector(query.get('fieldSelector'))];
 }
@@ -427,14 +432,20 @@ export class Router {
       });
       return;
     }
-    const all = this.selected(query, target);
+    // A page continues after the key of the last object served, as the apiserver's does, so objects deleted or
+    // created meanwhile neither shift the next page nor repeat an object.
+    const token = query.get('continue') ?? '';
+    const after = token === '' ? undefined : Buffer.from(token, 'base64url').toString();
+    if (after !== undefined && !after.includes('/')) throw badRequest('continue key is not valid: unrecognized token');
+    const remaining = after === undefined ? this.selected(query, target)
+      : this.selected(query, target).filter((o) => listKey(o) > after);
     const limit = intParam(query, 'limit') ?? 0;
-    const offset = Number(Buffer.from(query.get('continue') ?? '', 'base64url').toString() || '0');
-    const page = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
-    const more = limit > 0 && offset + limit < all.length;
+    const page = limit > 0 ? remaining.slice(0, limit) : remaining;
+    const last = page.at(-1);
+    const more = last !== undefined && page.length < remaining.length;
     const metadata: Json = { resourceVersion: store.resourceVersion,
-      ...(more ? { continue: Buffer.from(String(offset + limit)).toString('base64url'),
-        remainingItemCount: all.length - offset - limit } : {}) };
+      ...(more ? { continue: Buffer.from(listKey(last)).toString('base64url'),
+        remainingItemCount: remaining.length - page.length } : {}) };
     send(response, 200, asTable
       ? toTable(target.type, page, this.context.clock(), includeObjectOf(query), metadata)
       : { kind: `${target.type.kind}List`, apiVersion: apiVersionOf(target.type), metadata,
