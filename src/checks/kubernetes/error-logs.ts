@@ -67,11 +67,15 @@ export async function readAppLogs(ctx: Context, tailLines: number): Promise<LogR
   const targets = pods.flatMap((pod) => {
     const name = pod.metadata?.name ?? '';
     const container = ctx.config.app.container ?? pod.spec?.containers?.[0]?.name;
-    const status = pod.status?.containerStatuses?.find((c) => c.name === container);
+    const statuses = pod.status?.containerStatuses ?? [];
+    const status = statuses.find((c) => c.name === container);
     const restarted = (status?.restartCount ?? 0) > 0;
     const running = Boolean(status?.state?.running);
-    // A container that never started (ContainerCreating, ImagePullBackOff) has no log: the API answers 400.
-    if (!restarted && !running && !status?.state?.terminated) return [];
+    // A container that never started (ContainerCreating, ImagePullBackOff, a pod not scheduled yet) has
+    // no log: the API answers 400. A name no status carries is still asked for, so a wrong
+    // app.container is reported rather than passed over.
+    const notStarted = status ? !restarted && !running && !status.state?.terminated : statuses.length === 0;
+    if (notStarted) return [];
     const reads = [{ pod: name, container, previous: false }];
     if (restarted && !running) reads.push({ pod: name, container, previous: true });
     return reads;

@@ -2,6 +2,7 @@ import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { readAppLogs } from '../../../src/checks/kubernetes/error-logs.js';
 import type { KubePort, LogOptions } from '../../../src/kube/port.js';
+import { testConfig } from '../../helpers/config.js';
 import { testContext } from '../../helpers/context.js';
 
 function pod(name: string, status: Partial<V1ContainerStatus> | null): V1Pod {
@@ -26,6 +27,18 @@ function cluster(pods: V1Pod[]): KubePort {
 }
 
 describe('readAppLogs', () => {
+  it('still asks for a container no status names, so a wrong app.container is reported', async () => {
+    const misnamed = pod('misnamed', { state: { running: {} } });
+    const kube = {
+      listPods: async () => [misnamed],
+      readPodLog: async (_pod: string, options: LogOptions) => {
+        throw new Error(`Kubernetes API logs pod/misnamed failed with 400: container ${options.container} is not valid for pod misnamed`);
+      },
+    } as unknown as KubePort;
+    const ctx = testContext({ kube: async () => kube, config: testConfig({ 'app.container': 'api' }) });
+    await expect(readAppLogs(ctx, 100)).rejects.toThrow('container api is not valid for pod misnamed');
+  });
+
   it('reads running pods, the crash of a restarted one, and passes over pods not started yet', async () => {
     const kube = cluster([
       pod('running', { state: { running: {} } }),
