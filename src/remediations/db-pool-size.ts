@@ -121,7 +121,7 @@ class DbPoolSizeSession implements RemediationSession<PoolStep> {
   }
 
   lock() {
-    return lockTarget(this.ctx, this.kube, 'db-pool-size', this.configMap);
+    return lockTarget(this.ctx, this.kube, 'configmap', this.configMap);
   }
 
   applyStep(step: PoolStep): Promise<StepOutcome> {

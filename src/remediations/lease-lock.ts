@@ -13,9 +13,13 @@ export const LEASE_RIGHTS: readonly AccessCheck[] = [
   { verb: 'delete', resource: 'leases', group: 'coordination.k8s.io' },
 ];
 
-/** Locks `target` for this operator with a lease named after the remediation and the target. */
-export function lockTarget(ctx: Context, kube: KubePort, remediation: string, target: string): Promise<LockAttempt> {
-  const name = `aegis-ir-fix-${remediation}-${target}`.slice(0, 63);
+/**
+ * Locks an object for this operator with a lease named after the object alone, not the remediation:
+ * two remediations of the same deployment (a rollback and a scale) exclude each other too.
+ */
+export function lockTarget(ctx: Context, kube: KubePort, kind: 'deployment' | 'configmap', object: string): Promise<LockAttempt> {
+  // A Lease's name is a DNS label here: at most 63 characters, ending in a letter or digit.
+  const name = `aegis-ir-fix-${kind}-${object}`.slice(0, 63).replace(/[^a-z0-9]+$/, '');
   return leaseLock(kube, name, operatorName(ctx.env), LOCK_TTL_SECONDS, () => ctx.clock.now());
 }
 
@@ -29,7 +33,7 @@ export async function deniedRights(kube: KubePort, needs: readonly AccessCheck[]
 
 /**
  * The per-target lock of Kubernetes remediations: a `coordination.k8s.io` Lease named after the
- * remediation and its target. Creating it is the atomic test-and-set (409 means held); a lease left
+ * target. Creating it is the atomic test-and-set (409 means held); a lease left
  * behind by a crashed run is taken over once it has outlived `leaseDurationSeconds`.
  */
 export async function leaseLock(kube: KubePort, name: string, holder: string, ttlSeconds: number, now: () => Date): Promise<LockAttempt> {

@@ -54,7 +54,6 @@ export const memoryLimitRemediation = defineRemediation<MemoryLimitArgs>({
   async open(ctx, args) {
     const kube = await ctx.kube();
     const remediation = {
-      id: 'memory-limit',
       plan: (_k: KubePort, d: V1Deployment) => Promise.resolve(planMemoryLimit(d, args)),
       verifyWith: [podHealthCheck, resourceUsageCheck],
     };

@@ -47,7 +47,7 @@ export const rollbackRemediation = defineRemediation<Args>({
   },
   async open(ctx, args) {
     const kube = await ctx.kube();
-    const remediation = { id: 'rollback', plan: (k: KubePort, d: V1Deployment) => planRollback(k, d, args.toRevision), verifyWith: [podHealthCheck] };
+    const remediation = { plan: (k: KubePort, d: V1Deployment) => planRollback(k, d, args.toRevision), verifyWith: [podHealthCheck] };
     return new WorkloadPatchSession(ctx, kube, remediation, args.rolloutTimeoutMs);
   },
 });

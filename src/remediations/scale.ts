@@ -46,7 +46,7 @@ export const scaleRemediation = defineRemediation<Args>({
   },
   async open(ctx, args) {
     const kube = await ctx.kube();
-    const remediation = { id: 'scale', plan: (k: KubePort, d: V1Deployment) => planScale(k, d, args), verifyWith: [podHealthCheck, resourceUsageCheck] };
+    const remediation = { plan: (k: KubePort, d: V1Deployment) => planScale(k, d, args), verifyWith: [podHealthCheck, resourceUsageCheck] };
     return new WorkloadPatchSession(ctx, kube, remediation, args.rolloutTimeoutMs);
   },
 });

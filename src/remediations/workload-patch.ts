@@ -34,7 +34,6 @@ export interface WorkloadPlan {
 
 /** What a workload remediation plugs into the session: how it plans and which checks verify it. */
 export interface WorkloadRemediation {
-  id: string;
   plan(kube: KubePort, deployment: V1Deployment): Promise<WorkloadPlan>;
   /** The checks run again after apply; their findings are the verification. */
   verifyWith: readonly Check[];
@@ -128,7 +127,7 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
   }
 
   lock() {
-    return lockTarget(this.ctx, this.kube, this.remediation.id, this.ctx.config.app.deployment);
+    return lockTarget(this.ctx, this.kube, 'deployment', this.ctx.config.app.deployment);
   }
 
   async applyStep(step: WorkloadStep): Promise<StepOutcome> {

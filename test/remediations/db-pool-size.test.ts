@@ -51,7 +51,7 @@ describe('fix db-pool-size against the Kubernetes simulator', () => {
 
   it('a lease held by another operator refuses with exit 5 naming them', async () => {
     const { env } = await start({
-      leases: [{ name: 'aegis-ir-fix-db-pool-size-aegis-api-config', holder: 'alice@laptop', acquiredAt: new Date().toISOString(), durationSeconds: 600 }],
+      leases: [{ name: 'aegis-ir-fix-configmap-aegis-api-config', holder: 'alice@laptop', acquiredAt: new Date().toISOString(), durationSeconds: 600 }],
     } as Partial<Scenario['document']['kubernetes']>);
     const run = await runCaptured(['fix', 'db-pool-size', '--to', '40', '--yes'], { env });
     expect(run.code).toBe(5);

@@ -120,6 +120,16 @@ describe('fix scale', () => {
     expect(sandbox.deployment().spec).toMatchObject({ replicas: 4 });
   });
 
+  it('is refused while another operator holds the deployment for a different remediation', async () => {
+    const lease = { name: 'aegis-ir-fix-deployment-aegis-api', holder: 'alice@laptop', acquiredAt: new Date().toISOString(), durationSeconds: 600 };
+    const sandbox = await start(scenarioWith('oom', { leases: [lease] }));
+    const before = sandbox.snapshot();
+    const run = await sandbox.fix('scale', '--by', '1', '--yes');
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('lock held by alice@laptop');
+    expect(sandbox.snapshot()).toEqual(before);
+  });
+
   it('refuses above the safety cap unless --max allows it', async () => {
     const sandbox = await start('oom');
     const before = sandbox.snapshot();
