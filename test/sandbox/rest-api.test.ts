@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeSimulator, startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 import { DEPLOYMENT, LEASE, POD } from '../../src/sandbox/kube-simulator/resources.js';
@@ -176,6 +178,26 @@ describe('watches', () => {
       await sim.close();
     }
   }, 20_000);
+});
+
+describe('exec upgrades', () => {
+  it('a client resetting the connection while it is refused does not take the simulator down', async () => {
+    const sim = await startKubeSimulator({ scenario: 'healthy', clock: fixedClock });
+    try {
+      for (let i = 0; i < 20; i += 1) {
+        const socket = connect(Number(new URL(sim.url).port), '127.0.0.1');
+        await once(socket, 'connect');
+        socket.write('GET /api/v1/namespaces/aegis/pods/nope/exec?command=true HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+          'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+        socket.resetAndDestroy();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await fetch(`${sim.url}/version`)).status).toBe(200);
+    } finally {
+      await sim.close();
+    }
+  });
 });
 
 describe('pod proxy', () => {

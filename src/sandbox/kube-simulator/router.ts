@@ -253,6 +253,9 @@ export class Router {
 
   /** Answers an HTTP upgrade: exec over WebSocket, or a Status refusal on the raw socket. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // The HTTP server stops listening for errors on a socket it hands over; a client resetting it (while being
+    // refused, say) would otherwise be an uncaught error that ends the process.
+    socket.on('error', () => socket.destroy());
     try {
       const url = new URL(request.url ?? '/', 'http://127.0.0.1');
       this.authenticate(request, url.pathname);
