@@ -54,7 +54,10 @@ export class AuditLog {
     const record: AuditRecord = { time: this.clock().toISOString(), ...this.base, event, ...data };
     const fd = openSync(this.path, 'a', 0o600);
     try {
-      writeSync(fd, `${this.redact(JSON.stringify(record))}\n`);
+      // Each string is redacted before it is JSON-escaped: a secret with a quote or a backslash in it
+      // would no longer match once escaped.
+      const line = JSON.stringify(record, (_key, value: unknown) => (typeof value === 'string' ? this.redact(value) : value));
+      writeSync(fd, `${line}\n`);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

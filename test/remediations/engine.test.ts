@@ -134,6 +134,16 @@ describe('runRemediation guards', () => {
     expect(events()).toContain('verify');
   });
 
+  it('the audit log hides a secret even where JSON would escape it', async () => {
+    const secret = 'pa"ss\\word-9';
+    const { ctx, run } = setup({ release: () => Promise.reject(new Error(`lost connection for ${secret}`)) });
+    ctx.redact = (text) => text.split(secret).join('***');
+    await run({});
+    const log = readFileSync(String(ctx.config.audit.path), 'utf8');
+    expect(log).toContain('lost connection for ***');
+    expect(log).not.toContain('pa\\"ss');
+  });
+
   it('a lock that cannot be released is a warning, not the run’s result', async () => {
     const { ctx, run, events } = setup({ release: () => Promise.reject(new Error('lease gone')) });
     const report = await run({});
