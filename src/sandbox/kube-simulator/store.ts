@@ -189,14 +189,20 @@ export class ObjectStore {
     this.pending.push(event);
     if (this.delivering) return;
     this.delivering = true;
-    try {
-      for (let next = this.pending.shift(); next !== undefined; next = this.pending.shift()) {
-        for (const listener of [...this.listeners]) listener(next);
+    let failure: { error: unknown } | undefined;
+    for (let next = this.pending.shift(); next !== undefined; next = this.pending.shift()) {
+      for (const listener of [...this.listeners]) {
+        // The change is committed: one listener failing must not keep the others (watches) from seeing it or
+        // the changes queued behind it. The writer still learns of the failure.
+        try {
+          listener(next);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
-    } finally {
-      this.delivering = false;
-      this.pending.length = 0;
     }
+    this.delivering = false;
+    if (failure !== undefined) throw failure.error;
   }
 
   private generateName(type: ResourceType, meta: Partial<ObjectMeta>): string {
