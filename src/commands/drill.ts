@@ -40,11 +40,13 @@ export function drillCommand(host: CommandHost): Command {
       }
       const sandbox = await start(name ?? DEFAULT_SCENARIO);
       try {
-        const env = { ...host.runtime.env, ...sandbox.env };
-        const ctx = buildContext({ ...host.runtime, env }, optionsOf(command), {
+        // The sandbox is the only target: the operator's own cluster, database and Prometheus settings
+        // (flags or environment) must not point the drill's triage elsewhere.
+        const { kubeconfig, context, namespace, databaseUrl, prometheusUrl, ...globals } = optionsOf(command);
+        const env = { ...withoutTargets(host.runtime.env), ...sandbox.env };
+        const ctx = buildContext({ ...host.runtime, env }, globals, {
           kubeconfig: sandbox.kubeconfig,
           namespace: sandbox.namespace,
-          context: undefined,
         });
         host.exit(await play(ctx, sandbox, Boolean(options.keep), Boolean(optionsOf(command).verbose)));
         if (options.keep) await untilCancelled(ctx.signal);
@@ -52,6 +54,13 @@ export function drillCommand(host: CommandHost): Command {
         await sandbox.close();
       }
     });
+}
+
+/** Environment variables that name a cluster, database or Prometheus (libpq's PG* variables included). */
+const TARGET_VARIABLES = /^(KUBECONFIG|DATABASE_URL|PG[A-Z]+|PROMETHEUS_URL|AEGIS_IR_(CONTEXT|NAMESPACE|PGBOUNCER_URL|PROMETHEUS_TOKEN))$/;
+
+function withoutTargets(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !TARGET_VARIABLES.test(name)));
 }
 
 /** The sandbox (simulators, embedded servers) is loaded only by the command that needs it. */

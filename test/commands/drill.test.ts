@@ -37,6 +37,17 @@ describe('drill', () => {
     expect(run.stdout).toMatch(/export KUBECONFIG=\S+kubeconfig/);
   });
 
+  it("plays against the sandbox whatever the operator's own cluster and database settings say", async () => {
+    const run = await runCaptured(['drill', 'oom', '-o', 'json', '-n', 'production', '--context', 'prod'], {
+      env: { HOME: '/nonexistent', AEGIS_IR_CONTEXT: 'prod', DATABASE_URL: 'postgres://app@127.0.0.1:1/aegis', PGHOST: '127.0.0.1' },
+    });
+    expect(run.stderr).toBe('');
+    const document = JSON.parse(run.stdout) as { passed: boolean; triage: { severity: string | null } };
+    expect(document.triage.severity).toBe('SEV3');
+    expect(document.passed).toBe(true);
+    expect(run.code).toBe(0);
+  });
+
   it('exits 2 on an unknown scenario, listing the built-in ones', async () => {
     const run = await runCaptured(['drill', 'meteor-strike']);
     expect(run.code).toBe(2);
