@@ -1,9 +1,9 @@
 import type { DbSession } from './port.js';
 
 /**
- * Reads of `pg_stat_activity` and the connection settings, shared by `diagnose db-connections`, the
- * triage check and `fix db-connections`. Each statement runs in its own transaction, so each sees a
- * fresh statistics snapshot.
+ * Reads of `pg_stat_activity` and the connection settings for the db-connections check (`diagnose`,
+ * `triage`, and `fix db-connections` when it verifies). Each statement runs in its own transaction,
+ * so each sees a fresh statistics snapshot.
  */
 
 /** The connection-limit settings, as `SHOW` prints them; `reservedConnections` is null before PostgreSQL 16. */
@@ -43,7 +43,7 @@ export async function readSettings(db: DbSession): Promise<ConnectionSettings> {
   };
 }
 
-/** One client session as the diagnosis and the plan show it. */
+/** One client session as the diagnosis shows it. */
 export interface SessionRow {
   pid: number;
   database: string | null;
@@ -52,46 +52,33 @@ export interface SessionRow {
   client: string | null;
   /** `active`, `idle`, `idle in transaction`, `idle in transaction (aborted)`, … (null for the tool's view of other roles without pg_read_all_stats). */
   state: string | null;
-  /** Exact server timestamps as text: they round-trip through `::timestamptz` without losing microseconds. */
-  backendStart: string;
-  stateChange: string | null;
-  xactStart: string | null;
   /** Seconds since `state_change`, as of the statement's `now()`. */
   inStateSeconds: number | null;
-  /** Seconds since `xact_start`. */
-  xactSeconds: number | null;
-  waitEventType: string | null;
-  waitEvent: string | null;
   blockedBy: number[];
-  query: string | null;
 }
 
+// No query text: it can hold a literal password (ALTER ROLE … PASSWORD), and nothing shows it.
 const SESSION_COLUMNS = `
   a.pid, a.datname AS database, a.usename AS "user", COALESCE(a.application_name, '') AS application,
-  COALESCE(host(a.client_addr), CASE WHEN a.client_port = -1 THEN 'local' END) AS client,
-  a.state, a.backend_start::text AS "backendStart", a.state_change::text AS "stateChange",
-  a.xact_start::text AS "xactStart",
+  COALESCE(host(a.client_addr), CASE WHEN a.client_port = -1 THEN 'local' END) AS client, a.state,
   EXTRACT(EPOCH FROM (now() - a.state_change))::float8 AS "inStateSeconds",
-  EXTRACT(EPOCH FROM (now() - a.xact_start))::float8 AS "xactSeconds",
-  a.wait_event_type AS "waitEventType", a.wait_event AS "waitEvent",
-  pg_blocking_pids(a.pid) AS "blockedBy", left(a.query, 200) AS query`;
+  pg_blocking_pids(a.pid) AS "blockedBy"`;
 
 /**
  * Every client backend on the server (all databases), the tool's own session included since it holds
- * a slot too. Background
- * workers, autovacuum and WAL senders have slots of their own and do not count against
- * `max_connections`, which is why the runbook's bare `count(*)` over-counts.
+ * a slot too. Background workers, autovacuum and WAL senders have slots of their own and do not count
+ * against `max_connections`, which is why the runbook's bare `count(*)` over-counts.
  */
-export async function readClientSessions(db: DbSession): Promise<{ now: string; sessions: SessionRow[]; otherBackends: number }> {
+export async function readClientSessions(db: DbSession): Promise<{ sessions: SessionRow[]; otherBackends: number }> {
   const [sessions, [meta]] = await Promise.all([
     db.query<SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM pg_stat_activity a
         WHERE a.backend_type = 'client backend'
         ORDER BY a.state_change NULLS LAST, a.pid`,
     ),
-    db.query<{ now: string; other: number }>(
-      `SELECT now()::text AS now, count(*) FILTER (WHERE backend_type <> 'client backend')::int AS other FROM pg_stat_activity`,
+    db.query<{ other: number }>(
+      `SELECT count(*) FILTER (WHERE backend_type <> 'client backend')::int AS other FROM pg_stat_activity`,
     ),
   ]);
-  return { now: meta?.now ?? '', sessions, otherBackends: meta?.other ?? 0 };
+  return { sessions, otherBackends: meta?.other ?? 0 };
 }

@@ -8,9 +8,7 @@ const env = { config: testConfig(), now: new Date('2026-11-26T12:00:00Z') };
 
 function session(pid: number, state: string, inStateSeconds: number, extra: Partial<SessionRow> = {}): SessionRow {
   return {
-    pid, database: 'aegis', user: 'app', application: 'aegis-api', client: '10.0.0.7', state,
-    backendStart: '2026-11-26 10:00:00+00', stateChange: '2026-11-26 11:00:00+00', xactStart: null,
-    inStateSeconds, xactSeconds: null, waitEventType: null, waitEvent: null, blockedBy: [], query: null, ...extra,
+    pid, database: 'aegis', user: 'app', application: 'aegis-api', client: '10.0.0.7', state, inStateSeconds, blockedBy: [], ...extra,
   };
 }
 
