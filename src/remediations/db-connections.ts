@@ -192,7 +192,11 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
       if (!row) return { status: 'skipped', detail: 'changed since the plan (ran a query, ended or pid reused); left alone' };
       return row.terminated
         ? { status: 'done', detail: 'terminated' }
-        : { status: 'failed', detail: `signalled, but it had not exited after ${formatDuration(TERMINATE_WAIT_MS)}` };
+        : {
+            status: 'failed',
+            // Before PostgreSQL 14 there is no wait: false means the signal itself could not be sent.
+            detail: this.terminateWaits ? `signalled, but it had not exited after ${formatDuration(TERMINATE_WAIT_MS)}` : 'the server could not signal it',
+          };
     } catch (error) {
       return { status: 'failed', detail: (error as Error).message };
     }
