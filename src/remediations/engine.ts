@@ -136,7 +136,11 @@ async function guarded(
     );
   }
   const planShown = await confirm(ctx, remediation, session, plan, audit, flags);
-  const again = await session.plan(plan);
+  // A target that is gone now (a UsageError when planning afresh) is a changed plan too.
+  const again = await session.plan(plan).catch((error: unknown) => {
+    if (!(error instanceof UsageError)) throw error;
+    return { summary: error.message, identity: null };
+  });
   if (JSON.stringify(again.identity) !== JSON.stringify(plan.identity)) {
     audit.append('plan-changed', { shown: plan.identity, now: again.identity });
     throw new GuardError(

@@ -12,7 +12,7 @@ import { testContext } from '../helpers/context.js';
 type Call = 'open' | 'lock' | 'release' | 'plan' | 'preflight' | 'apply' | 'verify' | 'close';
 
 interface Fake {
-  /** Plan identities, one per call to `plan` (the last repeats). */
+  /** Plan identities, one per call to `plan` (the last repeats); an Error is thrown instead. */
   identities?: unknown[];
   missing?: string[];
   size?: number;
@@ -31,6 +31,7 @@ function setup(fake: Fake = {}) {
       calls.push('plan');
       const identity = identities[Math.min(plans, identities.length - 1)];
       plans += 1;
+      if (identity instanceof Error) throw identity;
       return { summary: 'change t', steps: [{ description: 'change t', action: 'do it' }], identity, size: fake.size ?? 1, notes: [] };
     },
     async preflight() {
@@ -105,6 +106,15 @@ describe('runRemediation guards', () => {
   it('a plan changed at re-validation is refused with nothing applied', async () => {
     const { calls, run, events } = setup({ identities: ['shown', 'changed'] });
     await expect(run({})).rejects.toThrow(/plan changed/);
+    expect(calls).not.toContain('apply');
+    expect(events()).toContain('plan-changed');
+  });
+
+  it('a target gone at re-validation is a changed plan: exit 5, nothing applied', async () => {
+    const { calls, run, events } = setup({ identities: ['shown', new UsageError('configmap/x does not exist in namespace aegis')] });
+    const refusal = run({});
+    await expect(refusal).rejects.toBeInstanceOf(GuardError);
+    await expect(refusal).rejects.toThrow('the plan changed since it was shown (configmap/x does not exist in namespace aegis)');
     expect(calls).not.toContain('apply');
     expect(events()).toContain('plan-changed');
   });
