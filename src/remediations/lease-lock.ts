@@ -45,7 +45,7 @@ export async function leaseLock(kube: KubePort, name: string, holder: string, tt
     spec: { holderIdentity: holder, leaseDurationSeconds: ttlSeconds, acquireTime: at, renewTime: at },
   };
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    if (await kube.createLease(lease)) return { acquired: true, release: () => kube.deleteLease(name) };
+    if (await kube.createLease(lease)) return { acquired: true, release: () => releaseLease(kube, name, holder, at) };
     const existing = await kube.readLease(name);
     if (!existing) continue;
     const since = existing.spec?.renewTime ?? existing.spec?.acquireTime;
@@ -58,4 +58,18 @@ export async function leaseLock(kube: KubePort, name: string, holder: string, tt
     await kube.deleteLease(name, existing.metadata?.resourceVersion);
   }
   return { acquired: false, holder: `another operator (lease ${kube.namespace}/${name} changed while it was being taken)` };
+}
+
+/**
+ * Deletes the lease only while it is still the one this run created: once it has expired (a long
+ * prompt or rollout) another operator may have taken it over, and deleting theirs would let a third in.
+ */
+async function releaseLease(kube: KubePort, name: string, holder: string, acquired: Date): Promise<void> {
+  const current = await kube.readLease(name);
+  if (!current) return;
+  const acquireTime = current.spec?.acquireTime;
+  if (current.spec?.holderIdentity !== holder || acquireTime === undefined || new Date(acquireTime).getTime() !== acquired.getTime()) {
+    throw new Error(`it expired and was taken over by ${current.spec?.holderIdentity ?? 'another operator'}; their lease is left alone`);
+  }
+  await kube.deleteLease(name, current.metadata?.resourceVersion);
 }
