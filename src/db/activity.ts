@@ -57,10 +57,13 @@ export interface SessionRow {
   blockedBy: number[];
 }
 
+/** Where a session of `pg_stat_activity a` connects from: its address, `local` over a Unix socket, else null. */
+export const SESSION_CLIENT_SQL = `COALESCE(host(a.client_addr), CASE WHEN a.client_port = -1 THEN 'local' END)`;
+
 // No query text: it can hold a literal password (ALTER ROLE … PASSWORD), and nothing shows it.
 const SESSION_COLUMNS = `
   a.pid, a.datname AS database, a.usename AS "user", COALESCE(a.application_name, '') AS application,
-  COALESCE(host(a.client_addr), CASE WHEN a.client_port = -1 THEN 'local' END) AS client, a.state,
+  ${SESSION_CLIENT_SQL} AS client, a.state,
   EXTRACT(EPOCH FROM (now() - a.state_change))::float8 AS "inStateSeconds",
   pg_blocking_pids(a.pid) AS "blockedBy"`;
 

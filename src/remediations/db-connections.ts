@@ -3,6 +3,7 @@ import { collectDbConnections, connectionUsage, evaluateDbConnections } from '..
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
+import { SESSION_CLIENT_SQL } from '../db/activity.js';
 import type { DbSession } from '../db/port.js';
 import { defineRemediation, type Plan, type PlanStep, type RemediationSession, type StepOutcome } from './remediation.js';
 
@@ -98,8 +99,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     const asOf = (shown?.identity as { asOf: string } | undefined)?.asOf ?? (await this.serverNow());
     const targets = await this.db.query<Target>(
       `SELECT a.pid, a.usename AS "user", COALESCE(a.application_name, '') AS application,
-              COALESCE(host(a.client_addr), CASE WHEN a.client_port = -1 THEN 'local' END) AS client,
-              a.state, a.backend_start::text AS "backendStart", a.state_change::text AS "stateChange",
+              ${SESSION_CLIENT_SQL} AS client, a.state, a.backend_start::text AS "backendStart", a.state_change::text AS "stateChange",
               EXTRACT(EPOCH FROM ($1::timestamptz - a.state_change))::float8 AS "idleSeconds",
               r.rolsuper AS superuser
          FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid
@@ -172,7 +172,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     }
     const [holder] = await this.db.query<{ pid: number; application: string; user: string; client: string | null; since: string }>(
       `SELECT l.pid, COALESCE(a.application_name, '') AS application, a.usename AS "user",
-              COALESCE(host(a.client_addr), 'local') AS client, a.backend_start::text AS since
+              ${SESSION_CLIENT_SQL} AS client, a.backend_start::text AS since
          FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 2
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
@@ -181,7 +181,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     return {
       acquired: false as const,
       holder: holder
-        ? `pid ${holder.pid} (${holder.application || 'unknown application'}, role ${holder.user} from ${holder.client}, connected since ${holder.since})`
+        ? `pid ${holder.pid} (${holder.application || 'unknown application'}, role ${holder.user} from ${holder.client ?? '?'}, connected since ${holder.since})`
         : 'a session that has just released it; try again',
     };
   }
