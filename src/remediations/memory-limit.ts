@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { KubePort } from '../kube/port.js';
 import { formatBytes, parseQuantity } from '../kube/quantity.js';
 import { defineRemediation } from './remediation.js';
-import { WorkloadPatchSession, rolloutTimeoutOf, rolloutTimeoutOption, type WorkloadPlan } from './workload-patch.js';
+import { WorkloadPatchSession, objectIdentity, rolloutTimeoutOf, rolloutTimeoutOption, type WorkloadPlan } from './workload-patch.js';
 
 const MIB = 1024 ** 2;
 
@@ -98,7 +98,7 @@ export function planMemoryLimit(deployment: V1Deployment, args: MemoryLimitArgs)
       },
     ],
     goal: { kind: 'rollout' },
-    identity: { resourceVersion: deployment.metadata?.resourceVersion ?? null, container: container.name, limit: quantity },
+    identity: { deployment: objectIdentity(deployment, deployment.spec?.template), container: container.name, limit: quantity },
     size: next / MIB,
     notes: [
       `every pod of deployment/${name} is replaced by the rollout`,

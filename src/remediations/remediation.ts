@@ -41,8 +41,8 @@ export interface Plan<S extends PlanStep = PlanStep> {
   table?: PlanTable;
   /**
    * What re-validation compares: the plan derived again at apply must have an equal identity (compared
-   * as JSON), or nothing is applied. Holds what makes a target the same target (pid and start time, a
-   * resourceVersion), not what merely ages (durations).
+   * as JSON), or nothing is applied. Holds what makes a target the same target (pid and start time, an
+   * object's uid and the spec the plan rests on), not what merely ages or churns (durations, status).
    */
   identity: unknown;
   /** The quantity the safety cap limits, e.g. sessions to terminate or pods to restart. */

@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { JsonPatchOperation, KubePort } from '../kube/port.js';
 import { positiveWhole } from './arguments.js';
 import { defineRemediation } from './remediation.js';
-import { WorkloadPatchSession, rolloutTimeoutOf, rolloutTimeoutOption, type WorkloadPlan } from './workload-patch.js';
+import { WorkloadPatchSession, objectIdentity, rolloutTimeoutOf, rolloutTimeoutOption, type WorkloadPlan } from './workload-patch.js';
 
 interface Args {
   toRevision: number | null;
@@ -71,7 +71,7 @@ export async function planRollback(kube: KubePort, deployment: V1Deployment, toR
   const describe = (r: { revision: number; changeCause: string | null; image: string }) => `revision ${r.revision} (${r.changeCause ?? r.image})`;
   const from = current ? describe(current) : `revision ${currentNumber}`;
   const template = templateWithoutHash(target.rs.spec?.template ?? {});
-  const identity = { resourceVersion: deployment.metadata?.resourceVersion ?? null, from: currentNumber, to: target.revision, replicaSet: target.replicaSet };
+  const identity = { deployment: objectIdentity(deployment, deployment.spec?.template), from: currentNumber, to: target.revision, replicaSet: target.replicaSet };
   if (JSON.stringify(template) === JSON.stringify(templateWithoutHash(deployment.spec?.template ?? {}))) {
     return { summary: `deployment/${name} already runs the template of ${describe(target)}: nothing to do`, changes: [], goal: { kind: 'rollout' }, identity, size: 0, notes: [] };
   }

@@ -6,7 +6,7 @@ import { UsageError } from '../core/errors.js';
 import type { KubePort } from '../kube/port.js';
 import { positiveWhole } from './arguments.js';
 import { defineRemediation } from './remediation.js';
-import { WorkloadPatchSession, rolloutTimeoutOf, rolloutTimeoutOption, type WorkloadPlan } from './workload-patch.js';
+import { WorkloadPatchSession, objectIdentity, rolloutTimeoutOf, rolloutTimeoutOption, type WorkloadPlan } from './workload-patch.js';
 
 type Args = { replicas: number | null; by: number | null; rolloutTimeoutMs: number };
 
@@ -60,7 +60,7 @@ export async function planScale(kube: KubePort, deployment: V1Deployment, args: 
   );
   const goal = { kind: 'replicas', replicas: target } as const;
   if (hpa) return planHpa(hpa, name, current, target, deployment);
-  const identity = { resourceVersion: deployment.metadata?.resourceVersion ?? null, target };
+  const identity = { deployment: objectIdentity(deployment, deployment.spec?.replicas), target };
   if (target === current) {
     return { summary: `deployment/${name} already runs ${current} replicas: nothing to do`, changes: [], goal, identity, size: target, notes: [] };
   }
@@ -79,7 +79,8 @@ function planHpa(hpa: V2HorizontalPodAutoscaler, deployment: string, current: nu
   const min = hpa.spec?.minReplicas ?? 1;
   const max = hpa.spec?.maxReplicas ?? target;
   const goal = { kind: 'replicas', replicas: target } as const;
-  const identity = { resourceVersion: object.metadata?.resourceVersion ?? null, hpaResourceVersion: hpa.metadata?.resourceVersion ?? null, target };
+  // The HPA scales the deployment itself, so its replicas may move; the target (from them with --by) says when that matters.
+  const identity = { deployment: objectIdentity(object, null), hpa: objectIdentity(hpa, hpa.spec), target };
   if (target <= min) {
     return { summary: `horizontalpodautoscaler/${hpaName} already keeps at least ${min} replicas of deployment/${deployment}: nothing to do`, changes: [], goal, identity, size: target, notes: [] };
   }

@@ -26,7 +26,7 @@ export interface WorkloadPlan {
   /** Empty when there is nothing to do. */
   changes: ObjectChange[];
   goal: RolloutGoal;
-  /** What re-validation compares (resourceVersions, the revision rolled back to). */
+  /** What re-validation compares ({@link objectIdentity} of what is changed, the revision rolled back to). */
   identity: unknown;
   size: number;
   notes: string[];
@@ -41,6 +41,15 @@ export interface WorkloadRemediation {
 
 interface WorkloadStep extends PlanStep {
   change: ObjectChange | null;
+}
+
+/**
+ * What re-validation compares of a Kubernetes object: the same object (uid) with the same `spec` part
+ * the plan was derived from. Not its resourceVersion, which every status write bumps (an HPA's at each
+ * sync, a deployment's whenever a pod turns ready or not): on a live cluster the plan would never hold.
+ */
+export function objectIdentity(object: { metadata?: { uid?: string } }, specPart: unknown): unknown {
+  return { uid: object.metadata?.uid ?? null, spec: specPart ?? null };
 }
 
 /** `--rollout-timeout`, shared by every remediation that changes the deployment. */

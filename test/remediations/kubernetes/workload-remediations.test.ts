@@ -120,6 +120,49 @@ describe('fix scale', () => {
     expect(sandbox.deployment().spec).toMatchObject({ replicas: 4 });
   });
 
+  it('a status update while the operator confirms is no change of plan', async () => {
+    const sandbox = await start('oom');
+    const store = sim?.store;
+    const statusUpdates = () => {
+      // The HPA controller writes status every sync, and a deployment's status follows its pods.
+      for (const type of [HPA, DEPLOYMENT]) {
+        const object = store?.require(type, 'aegis', 'aegis-api') as KubeObject & { status?: Record<string, unknown> };
+        store?.update(type, { ...object, status: { ...object.status, conditions: [] } });
+      }
+    };
+    // aegis is a production namespace: the operator types its name.
+    const prompter = {
+      confirm: () => Promise.reject(new Error('not asked')),
+      input: async () => (statusUpdates(), 'aegis'),
+    };
+    const run = await runCaptured(['fix', 'scale', '--by', '1', '--kubeconfig', join(dir, 'kubeconfig'), '-o', 'json'], {
+      env: { HOME: dir },
+      prompter,
+      stdinIsTTY: true,
+    });
+    expect(run.stderr).not.toContain('plan changed');
+    expect(run.code).toBe(0);
+    expect(sandbox.hpa().spec).toMatchObject({ minReplicas: 4 });
+  });
+
+  it('a spec change while the operator confirms is refused with exit 5, nothing applied', async () => {
+    await start('oom');
+    const store = sim?.store;
+    const input = async () => {
+      const hpa = store?.require(HPA, 'aegis', 'aegis-api') as KubeObject & { spec: Record<string, unknown> };
+      store?.update(HPA, { ...hpa, spec: { ...hpa.spec, maxReplicas: 9 } });
+      return 'aegis';
+    };
+    const run = await runCaptured(['fix', 'scale', '--by', '1', '--kubeconfig', join(dir, 'kubeconfig')], {
+      env: { HOME: dir },
+      prompter: { confirm: () => Promise.reject(new Error('not asked')), input },
+      stdinIsTTY: true,
+    });
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('plan changed');
+    expect(store?.require(HPA, 'aegis', 'aegis-api').spec).toMatchObject({ minReplicas: 3, maxReplicas: 9 });
+  });
+
   it('is refused while another operator holds the deployment for a different remediation', async () => {
     const lease = { name: 'aegis-ir-fix-deployment-aegis-api', holder: 'alice@laptop', acquiredAt: new Date().toISOString(), durationSeconds: 600 };
     const sandbox = await start(scenarioWith('oom', { leases: [lease] }));
