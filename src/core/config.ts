@@ -16,6 +16,15 @@ const duration = z.string().transform((text, ctx) => {
   }
   return ms;
 });
+/** A deadline: zero would fail every check before it starts. */
+const deadline = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.issues.push({ code: 'custom', message: 'a duration above zero such as 30s, 10m or 1h', input: text });
+    return z.NEVER;
+  }
+  return ms;
+});
 const ratio = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
 
@@ -29,8 +38,8 @@ export const configSchema = z.strictObject({
   context: z.string().min(1).optional(),
   output: z.enum(['text', 'json']).default('text'),
   failOn: z.enum([...SEVERITIES, 'never']).default('SEV4'),
-  timeout: duration.prefault('30s'),
-  checkTimeout: duration.prefault('10s'),
+  timeout: deadline.prefault('30s'),
+  checkTimeout: deadline.prefault('10s'),
   app: z
     .strictObject({
       deployment: z.string().min(1).default('aegis-api'),
@@ -244,7 +253,7 @@ function validate(data: Record<string, unknown>, origin: Map<string, string>): C
     const key = [base, issue.keys[0]].filter(Boolean).join('.');
     throw new UsageError(
       `${sourceOf(key, origin)}: unknown key "${key}"; expected one of: ${knownKeys(base).join(', ')}`,
-      'aegis-ir --help lists the settings; README "Configuration" documents them',
+      'README "Configuration" documents every key',
     );
   }
   const value = 'input' in issue ? issue.input : undefined;

@@ -37,8 +37,10 @@ export class Redactor {
   add(...values: Array<string | null | undefined>): void {
     for (const value of values) {
       if (!value || value.length < MIN_SECRET_LENGTH) continue;
+      // As written, as in a URL, and as inside a JSON string (where quotes and backslashes are escaped).
       this.secrets.add(value);
       this.secrets.add(encodeURIComponent(value));
+      this.secrets.add(JSON.stringify(value).slice(1, -1));
     }
   }
 

@@ -62,6 +62,12 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/^--idle-older-than: "soon" is not valid; expected a duration/);
   });
 
+  it('refuses a zero deadline, which would fail every check before it starts', () => {
+    expect(catchError(() => loadConfig({ env: {}, flags: { timeout: '0s' } })).message).toMatch(
+      /^--timeout: "0s" is not valid; expected a duration above zero/,
+    );
+  });
+
   it('refuses a config file that does not exist when one is named', () => {
     expect(() => loadConfig({ file: '/nonexistent/aegis.yaml', env: {}, flags: {} })).toThrow(/cannot read config file/);
   });

@@ -25,6 +25,12 @@ describe('Redactor', () => {
     expect(redactor.redact('url user:pa%3Ass%2Fword@db')).not.toContain('pa%3Ass%2Fword');
   });
 
+  it('hides a secret inside JSON output, where its quotes and backslashes are escaped', () => {
+    const redactor = new Redactor();
+    redactor.add('p"a\\ss');
+    expect(redactor.redact(JSON.stringify({ error: 'password p"a\\ss rejected' }))).toBe('{"error":"password *** rejected"}');
+  });
+
   it('ignores values too short to be told from ordinary text', () => {
     const redactor = new Redactor();
     redactor.add('ab');
