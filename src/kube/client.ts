@@ -116,6 +116,16 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
           throw error;
         }
       }),
+    replaceLease: (lease) =>
+      call(`replace lease/${lease.metadata?.name}`, async () => {
+        try {
+          await coordination.replaceNamespacedLease({ name: lease.metadata?.name ?? '', namespace, body: lease });
+          return true;
+        } catch (error) {
+          if (statusOf(error) === 409 || statusOf(error) === 404) return false;
+          throw error;
+        }
+      }),
     deleteLease: (name, resourceVersion) =>
       call(`delete lease/${name}`, async () => {
         try {

@@ -55,6 +55,8 @@ export interface KubePort {
   readLease(name: string): Promise<V1Lease | null>;
   /** Creates a Lease; false when one of that name already exists (409), which is how a lock is found held. */
   createLease(lease: V1Lease): Promise<boolean>;
+  /** Replaces a Lease; false when it changed since it was read (409) or is gone (404). */
+  replaceLease(lease: V1Lease): Promise<boolean>;
   /** Deletes a Lease, only if it still has `resourceVersion` when given (so an expired lock is taken over once). */
   deleteLease(name: string, resourceVersion?: string): Promise<void>;
   /** The namespace's HorizontalPodAutoscalers (autoscaling/v2). */

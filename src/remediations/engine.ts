@@ -71,6 +71,7 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
       target: session.target,
     });
     let release: (() => Promise<void>) | undefined;
+    let renew: (() => Promise<string | null>) | undefined;
     if (!flags.dryRun) {
       const lock = await session.lock();
       if (!lock.acquired) {
@@ -81,9 +82,10 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
         );
       }
       release = lock.release;
+      renew = lock.renew;
     }
     try {
-      return await guarded(ctx, remediation, session, audit, flags);
+      return await guarded(ctx, remediation, session, audit, flags, renew);
     } catch (error) {
       if (!(error instanceof GuardError || error instanceof CancelledError)) {
         audit.append('error', { error: (error as Error).message });
@@ -103,6 +105,7 @@ async function guarded(
   session: RemediationSession,
   audit: AuditLog,
   flags: RunFlags,
+  renew?: () => Promise<string | null>,
 ): Promise<FixReport> {
   const plan = await session.plan();
   const cap = capState(ctx, remediation, plan, flags.max);
@@ -146,6 +149,15 @@ async function guarded(
     throw new GuardError(
       `the plan changed since it was shown (${again.summary}); nothing was applied`,
       `review the new plan: aegis-ir fix ${remediation.id} --dry-run`,
+    );
+  }
+  // A lock that expired while the operator read the plan may be someone else's now.
+  const holder = renew ? await renew() : null;
+  if (holder) {
+    audit.append('lock-lost', { holder });
+    throw new GuardError(
+      `the lock on ${session.target} expired while the plan was shown and is now held by ${holder}; nothing was applied`,
+      'ask them, then run the fix again',
     );
   }
   const steps: StepResult[] = [];

@@ -10,6 +10,7 @@ const LOCK_TTL_SECONDS = 600;
 /** The rights taking and releasing the lease needs; every Kubernetes remediation's preflight asks for them. */
 export const LEASE_RIGHTS: readonly AccessCheck[] = [
   { verb: 'create', resource: 'leases', group: 'coordination.k8s.io' },
+  { verb: 'update', resource: 'leases', group: 'coordination.k8s.io' },
   { verb: 'delete', resource: 'leases', group: 'coordination.k8s.io' },
 ];
 
@@ -45,7 +46,13 @@ export async function leaseLock(kube: KubePort, name: string, holder: string, tt
     spec: { holderIdentity: holder, leaseDurationSeconds: ttlSeconds, acquireTime: at, renewTime: at },
   };
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    if (await kube.createLease(lease)) return { acquired: true, release: () => releaseLease(kube, name, holder, at) };
+    if (await kube.createLease(lease)) {
+      return {
+        acquired: true,
+        release: () => releaseLease(kube, name, holder, at),
+        renew: () => renewLease(kube, name, holder, at, now),
+      };
+    }
     const existing = await kube.readLease(name);
     if (!existing) continue;
     const since = existing.spec?.renewTime ?? existing.spec?.acquireTime;
@@ -61,14 +68,29 @@ export async function leaseLock(kube: KubePort, name: string, holder: string, tt
 }
 
 /**
+ * Moves the lease's renewTime to now while it is still the one this run created; returns who holds it
+ * otherwise. The replace carries the resourceVersion read, so a takeover in between is seen, not undone.
+ */
+async function renewLease(kube: KubePort, name: string, holder: string, acquired: Date, now: () => Date): Promise<string | null> {
+  const current = await kube.readLease(name);
+  if (!current || !isOurs(current, holder, acquired)) return current?.spec?.holderIdentity ?? 'nobody (the lease is gone)';
+  const renewed = await kube.replaceLease({ ...current, spec: { ...current.spec, renewTime: now() } });
+  return renewed ? null : 'another operator (the lease changed while it was renewed)';
+}
+
+function isOurs(lease: V1Lease, holder: string, acquired: Date): boolean {
+  const acquireTime = lease.spec?.acquireTime;
+  return lease.spec?.holderIdentity === holder && acquireTime !== undefined && new Date(acquireTime).getTime() === acquired.getTime();
+}
+
+/**
  * Deletes the lease only while it is still the one this run created: once it has expired (a long
  * prompt or rollout) another operator may have taken it over, and deleting theirs would let a third in.
  */
 async function releaseLease(kube: KubePort, name: string, holder: string, acquired: Date): Promise<void> {
   const current = await kube.readLease(name);
   if (!current) return;
-  const acquireTime = current.spec?.acquireTime;
-  if (current.spec?.holderIdentity !== holder || acquireTime === undefined || new Date(acquireTime).getTime() !== acquired.getTime()) {
+  if (!isOurs(current, holder, acquired)) {
     throw new Error(`it expired and was taken over by ${current.spec?.holderIdentity ?? 'another operator'}; their lease is left alone`);
   }
   await kube.deleteLease(name, current.metadata?.resourceVersion);

@@ -72,7 +72,17 @@ export interface Verification {
 }
 
 /** The result of trying to take a target's lock; `holder` names who has it (operator, since when). */
-export type LockAttempt = { acquired: true; release(): Promise<void> } | { acquired: false; holder: string };
+export type LockAttempt =
+  | {
+      acquired: true;
+      release(): Promise<void>;
+      /**
+       * Extends a lock that can expire (a Lease) just before anything is applied: null while it is still this
+       * run's, else who holds it now. Locks that last as long as their session (an advisory lock) have none.
+       */
+      renew?(): Promise<string | null>;
+    }
+  | { acquired: false; holder: string };
 
 /**
  * A remediation bound to its target for one run: connections open, arguments parsed. Everything it

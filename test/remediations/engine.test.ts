@@ -18,6 +18,8 @@ interface Fake {
   size?: number;
   verify?: () => Promise<never>;
   release?: () => Promise<never>;
+  /** Who holds the lock when it is renewed before applying (null: still this run's). */
+  renewedHolder?: string | null;
 }
 
 function setup(fake: Fake = {}) {
@@ -46,6 +48,7 @@ function setup(fake: Fake = {}) {
           calls.push('release');
           await fake.release?.();
         },
+        ...(fake.renewedHolder === undefined ? {} : { renew: async () => fake.renewedHolder ?? null }),
       };
     },
     async applyStep() {
@@ -117,6 +120,20 @@ describe('runRemediation guards', () => {
     await expect(refusal).rejects.toThrow('the plan changed since it was shown (configmap/x does not exist in namespace aegis)');
     expect(calls).not.toContain('apply');
     expect(events()).toContain('plan-changed');
+  });
+
+  it('a lock that expired at the prompt and was taken over refuses with exit 5, nothing applied', async () => {
+    const { calls, run, events } = setup({ renewedHolder: 'bob@laptop' });
+    const refusal = run({});
+    await expect(refusal).rejects.toBeInstanceOf(GuardError);
+    await expect(refusal).rejects.toThrow('the lock on thing/t expired while the plan was shown and is now held by bob@laptop');
+    expect(calls).not.toContain('apply');
+    expect(events()).toContain('lock-lost');
+  });
+
+  it('a lock renewed before applying lets the steps run', async () => {
+    const { run } = setup({ renewedHolder: null });
+    expect((await run({})).applied).toBe(true);
   });
 
   it('the safety cap refuses without --max and lets --max through', async () => {

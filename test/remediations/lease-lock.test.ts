@@ -1,5 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { V1Lease } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { connectKube } from '../../src/kube/client.js';
+import { startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 import type { KubePort } from '../../src/kube/port.js';
 import { leaseLock } from '../../src/remediations/lease-lock.js';
 
@@ -45,5 +50,33 @@ describe('leaseLock', () => {
     if (!alice.acquired) throw new Error('alice should hold the lease');
     await expect(alice.release()).rejects.toThrow('taken over by bob@desk');
     expect(leases.get('l')?.spec?.holderIdentity).toBe('bob@desk');
+  });
+});
+
+describe('leaseLock against the Kubernetes simulator', () => {
+  it('renews its own lease before applying, and names who took over an expired one', async () => {
+    const sim = await startKubeSimulator({ scenario: 'healthy', tls: true });
+    const kubeconfig = join(mkdtempSync(join(tmpdir(), 'aegis-lease-')), 'kubeconfig');
+    await sim.writeKubeconfig(kubeconfig);
+    try {
+      const kube = await connectKube({ kubeconfig, namespace: 'aegis' }, {});
+      const t0 = new Date('2026-11-26T12:00:00Z');
+      let now = t0;
+      const alice = await leaseLock(kube, 'renewed', 'alice@laptop', 600, () => now);
+      if (!alice.acquired || !alice.renew) throw new Error('alice should hold a renewable lease');
+      now = new Date(t0.getTime() + 90_000);
+      expect(await alice.renew()).toBeNull();
+      const renewed = await kube.readLease('renewed');
+      expect(new Date(renewed?.spec?.renewTime ?? 0).toISOString()).toBe(now.toISOString());
+
+      const carol = await leaseLock(kube, 'expired', 'carol@laptop', 1, () => t0);
+      const dave = await leaseLock(kube, 'expired', 'dave@desk', 600, () => new Date(t0.getTime() + 5_000));
+      expect(dave.acquired).toBe(true);
+      if (!carol.acquired || !carol.renew) throw new Error('carol should hold a renewable lease');
+      expect(await carol.renew()).toBe('dave@desk');
+      expect((await kube.readLease('expired'))?.spec?.holderIdentity).toBe('dave@desk');
+    } finally {
+      await sim.close();
+    }
   });
 });
