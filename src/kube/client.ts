@@ -130,8 +130,11 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
       call(`delete lease/${name}`, async () => {
         try {
           await coordination.deleteNamespacedLease({ name, namespace, body: resourceVersion ? { preconditions: { resourceVersion } } : undefined });
+          return true;
         } catch (error) {
-          if (statusOf(error) !== 404) throw error;
+          if (statusOf(error) === 404) return true;
+          if (statusOf(error) === 409) return false;
+          throw error;
         }
       }),
     listHorizontalPodAutoscalers: () =>

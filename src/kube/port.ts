@@ -57,8 +57,11 @@ export interface KubePort {
   createLease(lease: V1Lease): Promise<boolean>;
   /** Replaces a Lease; false when it changed since it was read (409) or is gone (404). */
   replaceLease(lease: V1Lease): Promise<boolean>;
-  /** Deletes a Lease, only if it still has `resourceVersion` when given (so an expired lock is taken over once). */
-  deleteLease(name: string, resourceVersion?: string): Promise<void>;
+  /**
+   * Deletes a Lease, only if it still has `resourceVersion` when given (so an expired lock is taken over once):
+   * false when that precondition failed (409), true when it is gone.
+   */
+  deleteLease(name: string, resourceVersion?: string): Promise<boolean>;
   /** The namespace's HorizontalPodAutoscalers (autoscaling/v2). */
   listHorizontalPodAutoscalers(): Promise<V2HorizontalPodAutoscaler[]>;
   /** Patches a deployment; with `dryRun` the API server returns the result and stores nothing. */

@@ -62,6 +62,7 @@ export async function leaseLock(kube: KubePort, name: string, holder: string, tt
       const when = since ? ` since ${new Date(since).toISOString()}` : '';
       return { acquired: false, holder: `${existing.spec?.holderIdentity ?? 'unknown'} (lease ${kube.namespace}/${name}${when})` };
     }
+    // Another operator may take it over first: then the precondition fails and the loop reads who did.
     await kube.deleteLease(name, existing.metadata?.resourceVersion);
   }
   return { acquired: false, holder: `another operator (lease ${kube.namespace}/${name} changed while it was being taken)` };
@@ -93,5 +94,7 @@ async function releaseLease(kube: KubePort, name: string, holder: string, acquir
   if (!isOurs(current, holder, acquired)) {
     throw new Error(`it expired and was taken over by ${current.spec?.holderIdentity ?? 'another operator'}; their lease is left alone`);
   }
-  await kube.deleteLease(name, current.metadata?.resourceVersion);
+  if (!(await kube.deleteLease(name, current.metadata?.resourceVersion))) {
+    throw new Error('it changed while it was being released; it is left alone');
+  }
 }

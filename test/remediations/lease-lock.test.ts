@@ -23,8 +23,9 @@ function leaseStore() {
       return true;
     },
     deleteLease: async (name: string, resourceVersion?: string) => {
-      if (resourceVersion && leases.get(name)?.metadata?.resourceVersion !== resourceVersion) throw new Error('409 conflict');
+      if (resourceVersion && leases.get(name)?.metadata?.resourceVersion !== resourceVersion) return false;
       leases.delete(name);
+      return true;
     },
   } as unknown as KubePort;
   return { kube, leases };
@@ -75,6 +76,15 @@ describe('leaseLock against the Kubernetes simulator', () => {
       if (!carol.acquired || !carol.renew) throw new Error('carol should hold a renewable lease');
       expect(await carol.renew()).toBe('dave@desk');
       expect((await kube.readLease('expired'))?.spec?.holderIdentity).toBe('dave@desk');
+
+      // Two operators taking over the same expired lease at once: one gets it, the other is told who did.
+      await leaseLock(kube, 'raced', 'erin@laptop', 1, () => t0);
+      const later = () => new Date(t0.getTime() + 5_000);
+      const attempts = await Promise.all(['frank@a', 'grace@b', 'heidi@c'].map((who) => leaseLock(kube, 'raced', who, 600, later)));
+      expect(attempts.filter((a) => a.acquired)).toHaveLength(1);
+      const winner = (await kube.readLease('raced'))?.spec?.holderIdentity;
+      for (const lost of attempts.filter((a) => !a.acquired)) expect(lost).toMatchObject({ holder: expect.stringMatching(/@|another operator/) });
+      expect(['frank@a', 'grace@b', 'heidi@c']).toContain(winner);
     } finally {
       await sim.close();
     }
