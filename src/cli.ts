@@ -133,7 +133,8 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
   try {
     // Inside the try: a command module that fails to load is reported like any other internal error.
     const program = await buildProgram(host, argv);
-    await program.parseAsync(argv, { from: 'user' });
+    // Plain `aegis-ir` is a request for help, as with kubectl and gh: on stdout, exit 0.
+    await program.parseAsync(argv.length ? argv : ['--help'], { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

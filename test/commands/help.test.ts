@@ -30,6 +30,13 @@ describe('--help', () => {
     expect(run.stderr).toContain(`(run "aegis-ir ${command.join(' ')} --help" for usage)`);
   });
 
+  it('plain aegis-ir prints the help on stdout and exits 0', async () => {
+    const run = await runCaptured([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: aegis-ir [options] [command]');
+    expect(run.stderr).toBe('');
+  });
+
   it('exits 2 on an unknown command and suggests the right one', async () => {
     const run = await runCaptured(['triag']);
     expect(run.code).toBe(2);
