@@ -44,10 +44,18 @@ export function drillCommand(host: CommandHost): Command {
         // (flags or environment) must not point the drill's triage elsewhere.
         const { kubeconfig, context, namespace, databaseUrl, prometheusUrl, ...globals } = optionsOf(command);
         const env = { ...withoutTargets(host.runtime.env), ...sandbox.env };
-        const ctx = buildContext({ ...host.runtime, env }, globals, {
-          kubeconfig: sandbox.kubeconfig,
-          namespace: sandbox.namespace,
-        });
+        const ctx = buildContext(
+          { ...host.runtime, env },
+          globals,
+          { kubeconfig: sandbox.kubeconfig, namespace: sandbox.namespace },
+          // Nor may the config file: its context, database or Prometheus give way to the sandbox's (or to none).
+          (config) => ({
+            ...config,
+            context: undefined,
+            database: { ...config.database, url: sandbox.env.DATABASE_URL, pgbouncerUrl: undefined },
+            prometheus: { ...config.prometheus, url: sandbox.env.PROMETHEUS_URL, token: undefined },
+          }),
+        );
         host.exit(await play(ctx, sandbox, Boolean(options.keep), Boolean(optionsOf(command).verbose)));
         if (options.keep) await untilCancelled(ctx.signal);
       } finally {

@@ -1,4 +1,4 @@
-import { GLOBAL_FLAG_KEYS, loadConfig, type Overrides } from './config.js';
+import { GLOBAL_FLAG_KEYS, loadConfig, type Config, type Overrides } from './config.js';
 import { once, systemClock, type Context, type Logger, type Progress, type Prompter } from './context.js';
 import { UsageError } from './errors.js';
 import { colorEnabled, type IOStreams, type TextSink } from './io.js';
@@ -12,14 +12,20 @@ import { operatorName } from './operator.js';
  * Builds a command's {@link Context} from the runtime and the parsed flags. Streams are wrapped so
  * that no secret reaches the terminal, whatever a command prints.
  */
-export function buildContext(runtime: Runtime, options: GlobalOptions, extraFlags: Overrides = {}): Context {
+export function buildContext(
+  runtime: Runtime,
+  options: GlobalOptions,
+  extraFlags: Overrides = {},
+  /** A last say over the loaded configuration, for a command that must not reach some targets (the drill). */
+  adjust: (config: Config) => Config = (config) => config,
+): Context {
   const flags: Overrides = { ...extraFlags };
   for (const [option, key] of Object.entries(GLOBAL_FLAG_KEYS)) {
     if (options[option] !== undefined) flags[key] = options[option];
   }
   const redactor = runtime.redactor ?? new Redactor();
   redactor.add(runtime.env.PGPASSWORD, runtime.env.AEGIS_IR_PROMETHEUS_TOKEN);
-  const config = loadConfig({ file: options.config, env: runtime.env, flags });
+  const config = adjust(loadConfig({ file: options.config, env: runtime.env, flags }));
   redactor.add(config.prometheus.token);
   const json = config.output === 'json';
   const io: IOStreams = {

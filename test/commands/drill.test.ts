@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCaptured } from '../helpers/cli.js';
 import { listScenarios } from '../../src/sandbox/kube-simulator/index.js';
@@ -45,6 +48,21 @@ describe('drill', () => {
     const document = JSON.parse(run.stdout) as { passed: boolean; triage: { severity: string | null } };
     expect(document.triage.severity).toBe('SEV3');
     expect(document.passed).toBe(true);
+    expect(run.code).toBe(0);
+  });
+
+  it("plays against the sandbox whatever the operator's config file names as cluster, database and Prometheus", async () => {
+    const config = join(mkdtempSync(join(tmpdir(), 'aegis-drill-config-')), 'config.yaml');
+    writeFileSync(
+      config,
+      'context: prod\ndatabase:\n  url: postgres://app@127.0.0.1:1/aegis\nprometheus:\n  url: http://127.0.0.1:1\n  token: s3cret-token\n',
+    );
+    const run = await runCaptured(['drill', 'oom', '-o', 'json', '--config', config]);
+    expect(run.stderr).toBe('');
+    const document = JSON.parse(run.stdout) as { passed: boolean; triage: { checks: Array<{ id: string; status: string }> } };
+    expect(document.passed).toBe(true);
+    const status = Object.fromEntries(document.triage.checks.map((c) => [c.id, c.status]));
+    expect([status['db-connections'], status['error-rate']]).toEqual(['skipped', 'skipped']);
     expect(run.code).toBe(0);
   });
 
