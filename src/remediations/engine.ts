@@ -127,6 +127,11 @@ async function guarded(
   const missing = await session.preflight(plan);
   if (missing.length) {
     audit.append('preflight-failed', { missing });
+    // A dry run still shows the plan, with why applying it would be refused; the exit code is the same.
+    if (flags.dryRun) {
+      ctx.io.stderr.write(`aegis-ir: applying this plan would be refused: preflight: ${missing.join('; ')}\n`);
+      return { ...report, reason: `nothing was changed; applying would be refused: ${missing.join('; ')}`, exitCode: ExitCode.guard };
+    }
     throw new GuardError(`preflight: ${missing.join('; ')}`, 'run as an operator with these rights; nothing was changed');
   }
   if (flags.dryRun) return { ...report, reason: 'nothing was changed' };

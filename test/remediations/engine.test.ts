@@ -106,6 +106,16 @@ describe('runRemediation guards', () => {
     expect(calls).toEqual(['open', 'lock', 'plan', 'preflight', 'release', 'close']);
   });
 
+  it('--dry-run with a failed preflight still shows the plan, says why applying would be refused, and exits 5', async () => {
+    const { calls, ctx, run } = setup({ missing: ['not allowed to patch deployments.apps/aegis-api in namespace aegis'] });
+    const report = await run({ dryRun: true, yes: false });
+    expect(report).toMatchObject({ applied: false, exitCode: ExitCode.guard });
+    expect(report.reason).toBe('nothing was changed; applying would be refused: not allowed to patch deployments.apps/aegis-api in namespace aegis');
+    expect(report.plan.summary).toBe('change t');
+    expect(ctx.err.text()).toContain('applying this plan would be refused');
+    expect(calls).not.toContain('apply');
+  });
+
   it('a plan changed at re-validation is refused with nothing applied', async () => {
     const { calls, run, events } = setup({ identities: ['shown', 'changed'] });
     await expect(run({})).rejects.toThrow(/plan changed/);
