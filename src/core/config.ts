@@ -8,23 +8,20 @@ import { ConfigError, UsageError, describeValue } from './errors.js';
 import { redact } from './redact.js';
 import { SEVERITIES } from './severity.js';
 
-const duration = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.issues.push({ code: 'custom', message: 'a duration such as 30s, 10m or 1h', input: text });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** A duration written `30s`, `10m`, `1h`, held in milliseconds; `minMs` is the smallest accepted. */
+function durationOf(minMs: number, expected: string) {
+  return z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < minMs) {
+      ctx.issues.push({ code: 'custom', message: expected, input: text });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+const duration = durationOf(0, 'a duration such as 30s, 10m or 1h');
 /** A deadline: zero would fail every check before it starts. */
-const deadline = z.string().transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) {
-    ctx.issues.push({ code: 'custom', message: 'a duration above zero such as 30s, 10m or 1h', input: text });
-    return z.NEVER;
-  }
-  return ms;
-});
+const deadline = durationOf(1, 'a duration above zero such as 30s, 10m or 1h');
 const ratio = z.number().min(0).max(1);
 const positiveInt = z.number().int().positive();
 
