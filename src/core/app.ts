@@ -5,6 +5,7 @@ import { colorEnabled, type IOStreams, type TextSink } from './io.js';
 import { Redactor } from './redact.js';
 import type { GlobalOptions, Runtime } from './runtime.js';
 import { createDbPort } from '../db/client.js';
+import { createHttpPort } from '../http/client.js';
 import { resolveDbTarget, type DbTarget } from '../db/target.js';
 import { operatorName } from './operator.js';
 
@@ -50,12 +51,13 @@ export function buildContext(
         })
       : null;
   };
+  const clock = runtime.clock ?? systemClock;
   const connect = runtime.connectKube ?? (async (target, env) => (await import('../kube/client.js')).connectKube(target, env));
   return {
     config,
     env: runtime.env,
     io,
-    clock: runtime.clock ?? systemClock,
+    clock,
     prompter: runtime.prompter ?? noTerminalPrompter,
     logger,
     signal: runtime.signal,
@@ -83,6 +85,7 @@ export function buildContext(
       const { connectPrometheus } = await import('../prometheus/client.js');
       return connectPrometheus({ url, token, requestTimeoutMs: requestTimeout });
     }),
+    http: createHttpPort({ signal: runtime.signal, timeoutMs: config.checkTimeout, clock }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { DbPort } from '../db/port.js';
+import type { HttpPort } from '../http/port.js';
 import type { KubePort } from '../kube/port.js';
 import type { PrometheusPort } from '../prometheus/port.js';
 import type { Config } from './config.js';
@@ -60,6 +61,11 @@ export interface Context {
   pgbouncer(): DbPort | null;
   /** The Prometheus HTTP API, connected on first use; rejects with a usage error when no URL is configured. */
   prometheus(): Promise<PrometheusPort>;
+  /**
+   * Outbound HTTP (status pages, Slack, PagerDuty): every call bounded by its deadline (default
+   * `checkTimeout`) and this run's signal, its answer validated, its failures one line naming the service.
+   */
+  http: HttpPort;
 }
 
 /** Remembers the first call's promise so a port is connected at most once per run. */
