@@ -1,5 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
-import { SEVERITIES } from './core/severity.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SEVERITIES, parseFailOn } from './core/severity.js';
 import { ExitCode, exitCodeFor, hintFor } from './core/errors.js';
 import { Redactor } from './core/redact.js';
 import type { Runtime } from './core/runtime.js';
@@ -60,16 +60,18 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     .option('--kubeconfig <file>', 'kubeconfig file (env: KUBECONFIG)')
     .option('--context <name>', 'kubeconfig context to use')
     .option('-n, --namespace <ns>', 'namespace of the Aegis workloads (default: aegis)')
+    .option('-l, --selector <labels>', "label selector of the app's pods (config app.selector; default: app=aegis-api)")
+    .option('--deployment <name>', 'the Deployment to look at (config app.deployment; default: aegis-api)')
+    .option('--container <name>', "the app's container in its pods (config app.container; default: kubectl's rule)")
     .option('--database-url <url>', 'PostgreSQL URL (env: DATABASE_URL; libpq PG* variables fill in the rest)')
     .option('--idle-older-than <duration>', 'sessions idle longer than this count as long-idle (default: 10m)')
     .option('--prometheus-url <url>', 'Prometheus HTTP API base URL (env: PROMETHEUS_URL)')
     .option('--config <file>', 'YAML config file (env: AEGIS_IR_CONFIG; default ~/.config/aegis-ir/config.yaml)')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
     .addOption(
-      new Option('--fail-on <sev>', 'exit 3 when a severity at or above this is classified (default: SEV4)').choices([
-        ...SEVERITIES,
-        'never',
-      ]),
+      new Option('--fail-on <sev>', 'exit 3 when a severity at or above this is classified (default: SEV4)')
+        .choices([...SEVERITIES, 'never'])
+        .argParser(failOnArgument),
     )
     .option('--timeout <duration>', 'deadline for the whole run, e.g. 30s, 2m (default: 30s)')
     .option('--no-color', 'disable colour (env: NO_COLOR)')
@@ -100,6 +102,13 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     inherit(command, program);
   }
   return program;
+}
+
+/** `--fail-on` in any case, as people type it: `sev2`, `SEV2`, `Never`. */
+function failOnArgument(value: string): string {
+  const parsed = parseFailOn(value);
+  if (!parsed) throw new InvalidArgumentError(`Expected one of ${[...SEVERITIES, 'never'].join(', ')} (in any case).`);
+  return parsed;
 }
 
 /**

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError, UsageError, describeValue } from './errors.js';
 import { redact } from './redact.js';
-import { SEVERITIES } from './severity.js';
+import { SEVERITIES, parseFailOn } from './severity.js';
 
 /** A duration written `30s`, `10m`, `1h`, held in milliseconds; `minMs` is the smallest accepted. */
 function durationOf(minMs: number, expected: string) {
@@ -31,10 +31,11 @@ const positiveInt = z.number().int().positive();
  */
 export const configSchema = z.strictObject({
   namespace: z.string().min(1).default('aegis'),
-  kubeconfig: z.string().min(1).optional(),
+  /** One kubeconfig file, or (from `KUBECONFIG`) several merged as kubectl merges them. */
+  kubeconfig: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   context: z.string().min(1).optional(),
   output: z.enum(['text', 'json']).default('text'),
-  failOn: z.enum([...SEVERITIES, 'never']).default('SEV4'),
+  failOn: z.preprocess((v) => (typeof v === 'string' ? (parseFailOn(v) ?? v) : v), z.enum([...SEVERITIES, 'never'])).default('SEV4'),
   timeout: deadline.prefault('30s'),
   checkTimeout: deadline.prefault('10s'),
   app: z
@@ -160,6 +161,9 @@ export const GLOBAL_FLAG_KEYS: Record<string, string> = {
   databaseUrl: 'database.url',
   idleOlderThan: 'database.idleOlderThan',
   prometheusUrl: 'prometheus.url',
+  selector: 'app.selector',
+  deployment: 'app.deployment',
+  container: 'app.container',
 };
 
 /** Environment variables that stand for a config key (flag > environment > file > default). */
@@ -200,9 +204,9 @@ export function loadConfig(sources: ConfigSources): Config {
   }
   const overrides: Overrides = {};
   for (const [variable, key] of Object.entries(ENV_KEYS)) {
-    const value = sources.env[variable];
+    const value = key === 'kubeconfig' ? kubeconfigList(sources.env[variable]) : sources.env[variable];
     if (value) {
-      overrides[key] = key === 'kubeconfig' ? value.split(':')[0] : value;
+      overrides[key] = value;
       origin.set(key, `environment variable ${variable}`);
     }
   }
@@ -213,6 +217,12 @@ export function loadConfig(sources: ConfigSources): Config {
   }
   for (const [key, value] of Object.entries(overrides)) setPath(data, key, value);
   return validate(data, origin);
+}
+
+/** `KUBECONFIG`'s files in order, empty entries dropped as kubectl drops them; undefined when it names none. */
+function kubeconfigList(value: string | undefined): string[] | undefined {
+  const files = (value ?? '').split(delimiter).filter(Boolean);
+  return files.length ? files : undefined;
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

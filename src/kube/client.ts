@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { KubeConfig, V1Status } from '@kubernetes/client-node';
-import { UnreachableError, UsageError } from '../core/errors.js';
+import type { V1Status } from '@kubernetes/client-node';
+import { UnreachableError } from '../core/errors.js';
 import { describeNetworkCode, isTlsCode, networkCode } from '../core/network.js';
+import { loadKubeConfig } from './kubeconfig.js';
 import type { AccessCheck, ExecResult, KubePort, KubeTarget, LogOptions, ObjectPatch, WriteOptions } from './port.js';
 
 /** Largest exec output kept; health commands print a few lines. */
@@ -174,40 +173,6 @@ async function orNull<T>(request: Promise<T>): Promise<T | null> {
   } catch (error) {
     if (statusOf(error) === 404) return null;
     throw error;
-  }
-}
-
-function loadKubeConfig(kc: KubeConfig, target: KubeTarget, env: Record<string, string | undefined>): void {
-  const home = env.HOME;
-  const path = target.kubeconfig ?? (home && existsSync(join(home, '.kube', 'config')) ? join(home, '.kube', 'config') : undefined);
-  if (path) {
-    if (!existsSync(path)) {
-      throw new UsageError(`kubeconfig ${path} does not exist`, 'pass --kubeconfig FILE or set KUBECONFIG');
-    }
-    try {
-      kc.loadFromFile(path);
-    } catch (error) {
-      throw new UsageError(`kubeconfig ${path} could not be read: ${(error as Error).message}`, `check it with: kubectl --kubeconfig ${path} config view`);
-    }
-    if (kc.getContexts().length === 0) {
-      throw new UsageError(`kubeconfig ${path} defines no context; is it a kubeconfig?`, `check it with: kubectl --kubeconfig ${path} config view`);
-    }
-  } else if (env.KUBERNETES_SERVICE_HOST) {
-    kc.loadFromCluster();
-  } else {
-    throw new UsageError(
-      'no kubeconfig found (no --kubeconfig, KUBECONFIG or ~/.kube/config)',
-      'pass --kubeconfig FILE, or try the built-in sandbox: aegis-ir drill',
-    );
-  }
-  if (target.context) {
-    if (!kc.getContexts().some((c) => c.name === target.context)) {
-      throw new UsageError(
-        `context "${target.context}" is not in the kubeconfig; it has: ${kc.getContexts().map((c) => c.name).join(', ')}`,
-        'list them with: kubectl config get-contexts',
-      );
-    }
-    kc.setCurrentContext(target.context);
   }
 }
 

@@ -72,7 +72,8 @@ export interface KubePort {
 
 /** Where to find the cluster: the usual kubectl settings. */
 export interface KubeTarget {
-  kubeconfig?: string;
+  /** One file (`--kubeconfig`), or the `KUBECONFIG` list merged as kubectl merges it; unset: `~/.kube/config`. */
+  kubeconfig?: string | readonly string[];
   context?: string;
   namespace: string;
 }

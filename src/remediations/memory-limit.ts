@@ -34,7 +34,6 @@ export const memoryLimitRemediation = defineRemediation<MemoryLimitArgs>({
   options: () => [
     new Option('--factor <f>', 'multiply the current limit by this (e.g. 1.5)').conflicts('to'),
     new Option('--to <quantity>', 'the new limit, e.g. 1Gi or 768Mi'),
-    new Option('--container <name>', 'the container to change (default: app.container, else the first)'),
     rolloutTimeoutOption(),
   ],
   examples: ['aegis-ir fix memory-limit --factor 1.5 --dry-run', 'aegis-ir fix memory-limit --to 1Gi --yes'],
@@ -48,7 +47,8 @@ export const memoryLimitRemediation = defineRemediation<MemoryLimitArgs>({
       throw new UsageError(`--factor ${String(options.factor)} is not valid; expected a number above 1 and at most 10`);
     }
     if (to !== null && !(to >= MIB)) throw new UsageError(`--to ${String(options.to)} is not valid; expected a memory quantity such as 768Mi or 1Gi`);
-    const container = options.container === undefined ? (ctx.config.app.container ?? null) : String(options.container);
+    // The global --container (app.container) names it, as it names the container every check reads.
+    const container = ctx.config.app.container ?? null;
     return { factor, to, container, rolloutTimeoutMs: rolloutTimeoutOf(options) };
   },
   async open(ctx, args) {

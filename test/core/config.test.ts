@@ -33,8 +33,23 @@ describe('loadConfig', () => {
     expect(fromFlag.timeout).toBe(45_000);
   });
 
-  it('takes the first KUBECONFIG entry like kubectl', () => {
-    expect(loadConfig({ env: { KUBECONFIG: '/a/config:/b/config', HOME: '/x' }, flags: {} }).kubeconfig).toBe('/a/config');
+  it('keeps every KUBECONFIG entry, in order, for merging like kubectl; --kubeconfig stays one file', () => {
+    const env = { KUBECONFIG: '/a/config::/b/config', HOME: '/x' };
+    expect(loadConfig({ env, flags: {} }).kubeconfig).toEqual(['/a/config', '/b/config']);
+    expect(loadConfig({ env, flags: { kubeconfig: '/c/config' } }).kubeconfig).toBe('/c/config');
+    expect(loadConfig({ env: { KUBECONFIG: ':', HOME: '/x' }, flags: {} }).kubeconfig).toBeUndefined();
+  });
+
+  it('reads severities in any case, from a flag, the environment or the file', () => {
+    expect(loadConfig({ env: { AEGIS_IR_FAIL_ON: 'sev2' }, flags: {} }).failOn).toBe('SEV2');
+    expect(loadConfig({ file: configFile('failOn: Never\n'), env: {}, flags: {} }).failOn).toBe('never');
+    expect(() => loadConfig({ env: { AEGIS_IR_FAIL_ON: 'sev5' }, flags: {} })).toThrow(/AEGIS_IR_FAIL_ON.*"sev5"/);
+  });
+
+  it('takes -l/--selector, --deployment and --container over the config file', () => {
+    const file = configFile('app:\n  deployment: from-file\n  selector: app=from-file\n');
+    const config = loadConfig({ file, env: {}, flags: { 'app.selector': 'tier=api', 'app.deployment': 'api', 'app.container': 'main' } });
+    expect(config.app).toMatchObject({ selector: 'tier=api', deployment: 'api', container: 'main' });
   });
 
   it('names an unknown key, where it came from and the keys it expected', () => {
