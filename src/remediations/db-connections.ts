@@ -10,8 +10,11 @@ import { defineRemediation, type Plan, type PlanStep, type RemediationSession, t
 /** Advisory-lock key space of aegis-ir (`AEGI`), and the key of this remediation within it. */
 const LOCK_NAMESPACE = 0x41454749;
 const LOCK_KEY = 1;
-/** How long `pg_terminate_backend` waits for a session to exit (PostgreSQL 14+). */
-const TERMINATE_WAIT_MS = 5_000;
+/** Sessions per termination statement: keeps each statement, and its audit record, a readable size. */
+const BATCH_SIZE = 100;
+/** How long to wait, once every batch is signalled, for the terminated sessions to be gone. */
+const EXIT_WAIT_MS = 5_000;
+const EXIT_POLL_MS = 20;
 
 interface Args {
   thresholdMs: number;
@@ -31,18 +34,20 @@ interface Target {
   superuser: boolean | null;
 }
 
-interface TerminateStep extends PlanStep {
-  session: Target;
-}
+/** A batch of sessions terminated by one statement, or the single wait for all of them to exit. */
+type TerminateStep = (PlanStep & { kind: 'terminate'; sessions: Target[] }) | (PlanStep & { kind: 'wait' });
 
 /**
  * `fix db-connections`: the runbook's "Kill idle connections", done safely. Plans client backends of
  * the target database only — never other databases, replication or background workers, the tool's own
  * session or another aegis-ir holding the lock — in state `idle` (and `idle in transaction` only with
  * `--include-idle-in-transaction`) for longer than `--idle-older-than` measured from `state_change`.
- * Applies under `pg_try_advisory_lock`, terminating each session only while its pid, `backend_start`
- * and `state_change` still match the plan (so a pid reused, or a session that ran a query meanwhile, is
- * left alone), then counts the connections again.
+ * Applies under `pg_try_advisory_lock`: one statement per batch of up to 100 sessions signals each
+ * session only while its pid, `backend_start` and `state_change` still match the plan (so a pid reused,
+ * or a session that ran a query meanwhile, is left alone) — each batch audited with every pid before it
+ * runs — then one bounded wait for all the signalled sessions to be gone names any survivor, and the
+ * connections are counted again. A batch in which some sessions changed is `skipped` for those (its
+ * detail says how many were terminated), so the run reports that the plan was not applied in full.
  */
 export const dbConnectionsRemediation = defineRemediation<Args>({
   id: 'db-connections',
@@ -73,14 +78,7 @@ export const dbConnectionsRemediation = defineRemediation<Args>({
       throw new UsageError('no database configured', 'pass --database-url, or set DATABASE_URL or the PG* variables');
     }
     const db = await port.connect();
-    try {
-      const [version] = await db.query<{ num: number }>("SELECT current_setting('server_version_num')::int AS num");
-      return new DbConnectionsSession(ctx, db, `postgres ${port.target.display}`, args, (version?.num ?? 0) >= 140_000);
-    } catch (error) {
-      // The engine closes only sessions it was given; a slot is precious on a saturated database.
-      await db.close();
-      throw error;
-    }
+    return new DbConnectionsSession(ctx, db, `postgres ${port.target.display}`, args);
   },
 });
 
@@ -90,8 +88,10 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     private readonly db: DbSession,
     readonly target: string,
     private readonly args: Args,
-    private readonly terminateWaits: boolean,
   ) {}
+
+  /** Sessions signalled by the batches applied so far: what the wait step waits for. */
+  private readonly signalled: Array<Pick<Target, 'pid' | 'backendStart'>> = [];
 
   async plan(shown?: Plan<TerminateStep>): Promise<Plan<TerminateStep>> {
     // Re-validation derives the plan as of the moment it was first shown, so sessions that merely aged
@@ -119,11 +119,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
       summary: targets.length
         ? `terminate ${targets.length} ${what} session(s) idle for more than ${olderThan}`
         : `no ${what} session idle for more than ${olderThan}: nothing to terminate`,
-      steps: targets.map((t) => ({
-        session: t,
-        description: `terminate pid ${t.pid} (${t.user ?? '?'}/${t.application || '-'} from ${t.client ?? '?'}, ${t.state} for ${formatDuration(t.idleSeconds * 1000)})`,
-        action: terminateStatement(this.terminateWaits).replace(/\$(\d)/g, (_, n: string) => sqlLiteral(this.terminateParams(t)[Number(n) - 1])),
-      })),
+      steps: terminateSteps(targets),
       table: {
         columns: ['pid', 'user', 'application', 'client', 'state', 'idle for'],
         rows: targets.map((t) => ({
@@ -151,9 +147,10 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     );
     if (!me || me.superuser) return [];
     const missing: string[] = [];
-    const superusers = plan.steps.filter((s) => s.session.superuser).map((s) => s.session.pid);
+    const sessions = plan.steps.flatMap((s) => (s.kind === 'terminate' ? s.sessions : []));
+    const superusers = sessions.filter((s) => s.superuser).map((s) => s.pid);
     if (superusers.length) missing.push(`role "${me.user}" is not a superuser and cannot terminate superuser sessions (pids ${superusers.join(', ')})`);
-    const others = plan.steps.filter((s) => !s.session.superuser && s.session.user !== me.user).map((s) => s.session.pid);
+    const others = sessions.filter((s) => !s.superuser && s.user !== me.user).map((s) => s.pid);
     if (others.length && !me.signal) {
       missing.push(`role "${me.user}" may not terminate other roles' sessions (pids ${others.join(', ')}): GRANT pg_signal_backend TO "${me.user}"`);
     }
@@ -186,19 +183,44 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     };
   }
 
-  async applyStep(step: TerminateStep): Promise<StepOutcome> {
+  applyStep(step: TerminateStep): Promise<StepOutcome> {
+    return step.kind === 'terminate' ? this.terminate(step.sessions) : this.waitForExit();
+  }
+
+  /** One statement for the batch: each session is signalled only if it is still the one planned. */
+  private async terminate(sessions: Target[]): Promise<StepOutcome> {
+    let rows: Array<{ pid: number; signalled: boolean }>;
     try {
-      const [row] = await this.db.query<{ terminated: boolean }>(terminateStatement(this.terminateWaits), this.terminateParams(step.session));
-      if (!row) return { status: 'skipped', detail: 'changed since the plan (ran a query, ended or pid reused); left alone' };
-      return row.terminated
-        ? { status: 'done', detail: 'terminated' }
-        : {
-            status: 'failed',
-            // Before PostgreSQL 14 there is no wait: false means the signal itself could not be sent.
-            detail: this.terminateWaits ? `signalled, but it had not exited after ${formatDuration(TERMINATE_WAIT_MS)}` : 'the server could not signal it',
-          };
+      rows = await this.db.query(terminateStatement(sessions.length), sessions.flatMap(terminateParams));
     } catch (error) {
-      return { status: 'failed', detail: (error as Error).message };
+      // Signals already sent by this statement cannot be taken back: say so rather than "nothing happened".
+      return { status: 'failed', detail: `${(error as Error).message} (sessions of this batch may have been signalled before it failed)` };
+    }
+    const matched = new Set(rows.map((r) => r.pid));
+    const signalled = new Set(rows.filter((r) => r.signalled).map((r) => r.pid));
+    const refused = rows.filter((r) => !r.signalled).map((r) => r.pid);
+    const changed = sessions.filter((s) => !matched.has(s.pid)).map((s) => s.pid);
+    this.signalled.push(...sessions.filter((s) => signalled.has(s.pid)));
+    const parts = [`${signalled.size} of ${sessions.length} signalled`];
+    if (changed.length) parts.push(`changed since the plan (ran a query, ended or pid reused), left alone: pids ${changed.join(', ')}`);
+    if (refused.length) parts.push(`the server could not signal pids ${refused.join(', ')}`);
+    const detail = parts.join('; ');
+    if (refused.length) return { status: 'failed', detail };
+    return { status: changed.length ? 'skipped' : 'done', detail };
+  }
+
+  /** Waits once, bounded, for every signalled session to be gone; a survivor fails the step by pid. */
+  private async waitForExit(): Promise<StepOutcome> {
+    const sessions = this.signalled;
+    if (!sessions.length) return { status: 'skipped', detail: 'no session was signalled' };
+    const started = Date.now();
+    for (;;) {
+      const rows = await this.db.query<{ pid: number }>(WAIT_STATEMENT, [sessions.map((s) => s.pid), sessions.map((s) => s.backendStart)]);
+      if (!rows.length) return { status: 'done', detail: `all ${sessions.length} terminated sessions are gone after ${formatDuration(Date.now() - started)}` };
+      const still = `${rows.length} of ${sessions.length} still there: pids ${rows.map((r) => r.pid).join(', ')}`;
+      if (this.ctx.signal.aborted) return { status: 'failed', detail: `stopped waiting (cancelled); ${still}` };
+      if (Date.now() - started >= EXIT_WAIT_MS) return { status: 'failed', detail: `signalled, but not gone after ${formatDuration(EXIT_WAIT_MS)}: ${still}` };
+      await new Promise((resolve) => setTimeout(resolve, EXIT_POLL_MS));
     }
   }
 
@@ -218,10 +240,6 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     return this.db.close();
   }
 
-  private terminateParams(t: Target): unknown[] {
-    return [t.pid, t.backendStart, t.stateChange, t.state, ...(this.terminateWaits ? [TERMINATE_WAIT_MS] : [])];
-  }
-
   private async serverNow(): Promise<string> {
     const [row] = await this.db.query<{ now: string }>('SELECT now()::text AS now');
     return row?.now ?? '';
@@ -239,16 +257,57 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
   }
 }
 
+const TERMINATE_COLUMNS = ['int', 'timestamptz', 'timestamptz', 'text'] as const;
+
 /**
- * What `applyStep` runs for one planned session, and (with its parameters inlined) what the plan
- * shows. One statement checks and terminates, so the session is terminated only while it is still the
- * one in the plan: same pid and backend_start (not a reused pid), same state_change (no query since).
+ * What a terminate step runs for a batch of `n` planned sessions, and (with its parameters inlined) what
+ * the plan shows. The identity check and the signal are one statement, so a session is signalled only
+ * while it is still the one in the plan: same pid and backend_start (not a reused pid), same
+ * state_change and state (no query since), same database. No per-session wait: the wait step waits
+ * for the whole plan at once.
  */
-function terminateStatement(waits: boolean): string {
+function terminateStatement(n: number): string {
+  const rows = Array.from({ length: n }, (_, i) => `    (${TERMINATE_COLUMNS.map((type, j) => `$${i * TERMINATE_COLUMNS.length + j + 1}::${type}`).join(', ')})`);
   return (
-    `SELECT pg_terminate_backend(pid${waits ? ', $5' : ''}) AS terminated FROM pg_stat_activity WHERE pid = $1\n` +
-    '  AND backend_start = $2::timestamptz AND state_change = $3::timestamptz AND state = $4 AND datname = current_database()'
+    'SELECT a.pid, pg_terminate_backend(a.pid) AS signalled\n' +
+    '  FROM pg_stat_activity a JOIN (VALUES\n' +
+    `${rows.join(',\n')}\n` +
+    '  ) AS planned(pid, backend_start, state_change, state)\n' +
+    '    ON a.pid = planned.pid AND a.backend_start = planned.backend_start\n' +
+    '   AND a.state_change = planned.state_change AND a.state = planned.state\n' +
+    ' WHERE a.datname = current_database()'
   );
+}
+
+function terminateParams(t: Target): unknown[] {
+  return [t.pid, t.backendStart, t.stateChange, t.state];
+}
+
+/** What the wait step polls: the signalled sessions (by pid and backend_start) that still exist. */
+const WAIT_STATEMENT =
+  'SELECT a.pid FROM pg_stat_activity a JOIN unnest($1::int[], $2::timestamptz[]) AS t(pid, backend_start)\n' +
+  '    ON a.pid = t.pid AND a.backend_start = t.backend_start';
+
+/** The plan's steps: a terminate step per batch, its pids in the description, then the one wait. */
+function terminateSteps(targets: Target[]): TerminateStep[] {
+  if (!targets.length) return [];
+  const steps: TerminateStep[] = [];
+  for (let i = 0; i < targets.length; i += BATCH_SIZE) {
+    const sessions = targets.slice(i, i + BATCH_SIZE);
+    const params = sessions.flatMap(terminateParams);
+    steps.push({
+      kind: 'terminate',
+      sessions,
+      description: `terminate ${sessions.length} session(s): pids ${sessions.map((s) => s.pid).join(', ')}`,
+      action: terminateStatement(sessions.length).replace(/\$(\d+)/g, (_, n: string) => sqlLiteral(params[Number(n) - 1])),
+    });
+  }
+  steps.push({
+    kind: 'wait',
+    description: `wait up to ${formatDuration(EXIT_WAIT_MS)} for the terminated sessions to be gone`,
+    action: `-- every ${EXIT_POLL_MS}ms until it returns nothing, at most ${formatDuration(EXIT_WAIT_MS)}; $1, $2: the pids and backend_start of the sessions signalled above\n${WAIT_STATEMENT}`,
+  });
+  return steps;
 }
 
 function sqlLiteral(value: unknown): string {
