@@ -1,7 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SEVERITIES, parseFailOn } from './core/severity.js';
-import { ExitCode, exitCodeFor, hintFor } from './core/errors.js';
+import { ExitCode, exitCodeFor, exitCodeSummary, hintFor } from './core/errors.js';
 import { Redactor } from './core/redact.js';
+import type { TextSink } from './core/io.js';
 import type { Runtime } from './core/runtime.js';
 import { examples, makeHost, type CommandHost } from './commands/host.js';
 import manifest from '../package.json' with { type: 'json' };
@@ -86,8 +87,7 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
         'aegis-ir triage -o json --fail-on SEV2       # CI gate',
         'aegis-ir fix db-connections --dry-run',
       ) +
-        '\nExit codes: 0 ok, 1 internal error, 2 usage or configuration, 3 severity at or above --fail-on,\n' +
-        '4 verdict incomplete (target unreachable), 5 refused by a guard, 130 cancelled.\n',
+        `\n${wrap(`Exit codes: ${exitCodeSummary()}.`, 100)}\n`,
     )
     .showSuggestionAfterError(true)
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
@@ -120,6 +120,19 @@ function inherit(command: Command, parent: Command): void {
   for (const child of command.commands) inherit(child, command);
 }
 
+/** Breaks `text` at spaces into lines of at most `width` characters. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + word.length + 1 > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].join('\n');
+}
+
 function fullName(command: Command): string {
   const names: string[] = [];
   for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
@@ -129,37 +142,100 @@ function fullName(command: Command): string {
 /**
  * Runs the CLI for `argv` (without node and script) and returns the exit code. Typed errors are
  * mapped to SPEC's exit codes here and only here; user errors print one line and a hint, never a
- * stack trace.
+ * stack trace. With `-o json` a run that ends without its document prints the error document instead,
+ * so every run prints exactly one.
  */
 export async function runCli(argv: string[], runtime: Runtime): Promise<number> {
   let exitCode: number = ExitCode.ok;
   // One redactor for the run: secrets the context learns (a database password) stay hidden in the
   // error printed below too.
   const redactor = runtime.redactor ?? new Redactor();
-  const host = makeHost({ ...runtime, redactor }, (code) => {
+  const stdout = watched(runtime.stdout);
+  let output: string | undefined;
+  const base = makeHost({ ...runtime, stdout, redactor }, (code) => {
     exitCode = code;
   });
+  const host: CommandHost = {
+    ...base,
+    context: async (command, extraFlags) => {
+      const ctx = await base.context(command, extraFlags);
+      output = ctx.config.output;
+      return ctx;
+    },
+  };
+  let program: Command | undefined;
+  const fail = async (code: number, message: string, hint: string | undefined): Promise<number> => {
+    if (!stdout.written && (output ?? requestedOutput(argv, runtime.env)) === 'json') {
+      // Loaded only on this path, so that `--help` stays fast.
+      const { errorDocument } = await import('./render/error-document.js');
+      const document = errorDocument(commandPath(program, argv), code, redactor.redact(message), hint && redactor.redact(hint));
+      stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    }
+    return code;
+  };
   try {
     // Inside the try: a command module that fails to load is reported like any other internal error.
-    const program = await buildProgram(host, argv);
+    program = await buildProgram(host, argv);
     // Plain `aegis-ir` is a request for help, as with kubectl and gh: on stdout, exit 0.
     await program.parseAsync(argv.length ? argv : ['--help'], { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      if (error.exitCode === 0) return ExitCode.ok;
+      // Commander has printed the message and the help hint on stderr already.
+      return fail(ExitCode.usage, error.message.replace(/^error: /, ''), `${commandPath(program, argv)} --help`);
     }
     const code = exitCodeFor(error);
     const message = error instanceof Error ? error.message : String(error);
     if (code === ExitCode.internal) {
+      const hint = 'this is a bug in aegis-ir; rerun with AEGIS_IR_DEBUG=1 for the stack trace and report it';
       runtime.stderr.write(
         redactor.redact(`aegis-ir: internal error: ${message}\n${runtime.env.AEGIS_IR_DEBUG ? `${(error as Error).stack}\n` : ''}` +
           'This is a bug in aegis-ir; rerun with AEGIS_IR_DEBUG=1 for the stack trace and report it.\n'),
       );
-    } else {
-      const hint = hintFor(error);
-      runtime.stderr.write(redactor.redact(`aegis-ir: ${message}\n${hint ? `  try: ${hint}\n` : ''}`));
+      return fail(code, `internal error: ${message}`, hint);
     }
-    return code;
+    const hint = hintFor(error);
+    runtime.stderr.write(redactor.redact(`aegis-ir: ${message}\n${hint ? `  try: ${hint}\n` : ''}`));
+    return fail(code, message, hint);
   }
+}
+
+/** A sink that remembers whether anything was written to it: whether a command printed its document. */
+function watched(sink: TextSink): TextSink & { written: boolean } {
+  const watcher = {
+    written: false,
+    write(text: string) {
+      if (text.length) watcher.written = true;
+      return sink.write(text);
+    },
+  };
+  return watcher;
+}
+
+/**
+ * The output format asked for, read from argv and the environment: what the run says when it fails
+ * before its configuration could be loaded (a bad flag, a broken config file).
+ */
+function requestedOutput(argv: readonly string[], env: Record<string, string | undefined>): string | undefined {
+  let output = env.AEGIS_IR_OUTPUT;
+  argv.forEach((arg, i) => {
+    const inline = /^(?:--output=|-o=?)(.+)$/.exec(arg);
+    if (inline) output = inline[1];
+    else if (arg === '-o' || arg === '--output') output = argv[i + 1];
+  });
+  return output;
+}
+
+/** `aegis-ir fix scale`: the command the words of argv name, as far as they name one. */
+function commandPath(program: Command | undefined, argv: readonly string[]): string {
+  let command = program;
+  const names = ['aegis-ir'];
+  for (const arg of argv) {
+    const next = command?.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!next) continue;
+    command = next;
+    names.push(next.name());
+  }
+  return names.join(' ');
 }

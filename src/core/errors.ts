@@ -3,17 +3,35 @@
  * process's exit status, so every command reports failure by throwing one of these (or returning a code).
  */
 
-/** Exit codes of SPEC "Exit codes". */
-export const ExitCode = {
-  ok: 0,
-  internal: 1,
-  usage: 2,
-  severity: 3,
-  unreachable: 4,
-  guard: 5,
-  cancelled: 130,
+/**
+ * The one table of outcomes and their exit codes (SPEC "Exit codes"), with the words `--help` uses for
+ * each. Every exit status of the process comes from here.
+ */
+export const OUTCOMES = {
+  ok: { code: 0, brief: 'ok' },
+  internal: { code: 1, brief: 'internal error' },
+  usage: { code: 2, brief: 'usage or configuration' },
+  severity: { code: 3, brief: 'severity at or above --fail-on' },
+  unreachable: { code: 4, brief: 'verdict incomplete or target unreachable' },
+  guard: { code: 5, brief: 'refused by a guard, nothing changed' },
+  partial: { code: 6, brief: 'partially applied' },
+  cancelled: { code: 130, brief: 'cancelled, nothing changed' },
 } as const;
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export type Outcome = keyof typeof OUTCOMES;
+
+/** Exit codes by outcome: `ExitCode.guard` is 5. */
+export const ExitCode = Object.fromEntries(Object.entries(OUTCOMES).map(([name, o]) => [name, o.code])) as {
+  readonly [K in Outcome]: (typeof OUTCOMES)[K]['code'];
+};
+export type ExitCodeValue = (typeof ExitCode)[Outcome];
+
+/** "0 ok, 1 internal error, …", for `--help`. */
+export function exitCodeSummary(): string {
+  return Object.values(OUTCOMES)
+    .map((o) => `${o.code} ${o.brief}`)
+    .join(', ');
+}
 
 /** A problem with what the user typed or configured; `hint` is the next command to try. */
 export class UsageError extends Error {

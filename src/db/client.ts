@@ -40,13 +40,26 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
       };
       const client = new pg.Client(config);
       // A session terminated under us (or a network drop) must not crash the process; the next query reports it.
-      client.on('error', () => undefined);
+      let lost: unknown;
+      client.on('error', (error) => {
+        lost ??= error;
+      });
+      client.on('end', () => {
+        lost ??= new Error('the server closed the connection');
+      });
       await withConnectDeadline(client.connect(), options.connectTimeoutMs, target, () => void client.end().catch(() => undefined));
       const run = async <R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> => {
         try {
           return (await client.query<R>(sql, params as unknown[] | undefined)).rows;
         } catch (error) {
-          throw toDbError(error, target);
+          const typed = toDbError(lost ?? error, target);
+          if (lost === undefined || typed instanceof UnreachableError) throw typed;
+          // The session ended between two queries (a restart, a failover, pg_terminate_backend): a target gone, not a bug.
+          throw new UnreachableError(
+            'database',
+            `lost the connection to the database at ${target.display} (${(lost as Error).message})`,
+            'check that the database is up, then run the command again',
+          );
         }
       };
       return {

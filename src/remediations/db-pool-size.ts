@@ -138,6 +138,8 @@ class DbPoolSizeSession implements RemediationSession<PoolStep> {
       await this.kube.restartDeployment(this.deployment, at, { dryRun });
       return { status: 'done', detail: `restartedAt ${at}` };
     } catch (error) {
+      // At apply the engine reports the error with its exit code (an unreachable cluster is 4).
+      if (!dryRun) throw error;
       return { status: 'failed', detail: (error as Error).message };
     }
   }

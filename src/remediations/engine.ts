@@ -3,7 +3,7 @@ import type { Context } from '../core/context.js';
 import { CancelledError, ExitCode, GuardError, UsageError, exitCodeFor } from '../core/errors.js';
 import { operatorName } from '../core/operator.js';
 import { AuditLog } from './audit.js';
-import type { Plan, Remediation, RemediationSession, StepOutcome, Verification } from './remediation.js';
+import type { Plan, PlanStep, Remediation, RemediationSession, StepOutcome, Verification } from './remediation.js';
 import { planText } from './render.js';
 
 /** How the operator asked for the run: the framework's own flags. */
@@ -40,6 +40,8 @@ export interface FixReport {
   /** Whether the plan was already shown on stderr at the confirmation prompt. */
   planShown: boolean;
   steps: StepResult[];
+  /** The plan's steps that never ran (after a failure or Ctrl-C). */
+  notRun: PlanStep[];
   verification: Verification | null;
   /** Why nothing was applied, when nothing was. */
   reason: string | null;
@@ -50,9 +52,9 @@ export interface FixReport {
 /**
  * Runs a remediation under every guard of SPEC "Guards on every remediation" (see `remediation.ts`
  * for the order). Guards that refuse throw {@link GuardError} (exit 5) after auditing why; a "no" or
- * Ctrl-C at the prompt throws {@link CancelledError} (130); Ctrl-C later stops before the next step
- * and the report exits 130; no terminal and no `--yes` is a usage error (2), decided before anything
- * is touched.
+ * Ctrl-C at the prompt throws {@link CancelledError} (130); once steps have run, the report's exit code
+ * says how far it got ({@link applyOutcome}); no terminal and no `--yes` is a usage error (2), decided
+ * before anything is touched.
  */
 export async function runRemediation(ctx: Context, remediation: Remediation, options: Record<string, unknown>, flags: RunFlags): Promise<FixReport> {
   const args = remediation.parseArgs(options, ctx);
@@ -70,43 +72,20 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
       remediation: remediation.id,
       target: session.target,
     });
-    let release: (() => Promise<void>) | undefined;
-    let renew: (() => Promise<string | null>) | undefined;
-    if (!flags.dryRun) {
-      const lock = await session.lock();
-      if (!lock.acquired) {
-        audit.append('lock-held', { holder: lock.holder });
-        throw new GuardError(
-          `another operator is already remediating ${session.target}: lock held by ${lock.holder}`,
-          'wait for them to finish, or ask them; nothing was changed',
-        );
-      }
-      release = lock.release;
-      renew = lock.renew;
-    }
     try {
-      return await guarded(ctx, remediation, session, audit, flags, renew);
+      return await guarded(ctx, remediation, session, audit, flags);
     } catch (error) {
       if (!(error instanceof GuardError || error instanceof CancelledError)) {
         audit.append('error', { error: (error as Error).message });
       }
       throw error;
-    } finally {
-      if (release) await releaseLock(ctx, session, audit, release);
     }
   } finally {
     await session.close();
   }
 }
 
-async function guarded(
-  ctx: Context,
-  remediation: Remediation,
-  session: RemediationSession,
-  audit: AuditLog,
-  flags: RunFlags,
-  renew?: () => Promise<string | null>,
-): Promise<FixReport> {
+async function guarded(ctx: Context, remediation: Remediation, session: RemediationSession, audit: AuditLog, flags: RunFlags): Promise<FixReport> {
   const plan = await session.plan();
   const cap = capState(ctx, remediation, plan, flags.max);
   audit.append('plan', { dryRun: flags.dryRun, summary: plan.summary, size: plan.size, cap, steps: plan.steps });
@@ -119,11 +98,13 @@ async function guarded(
     applied: false,
     planShown: false,
     steps: [],
+    notRun: [],
     verification: null,
     reason: null,
     auditLog: audit.path,
     exitCode: ExitCode.ok,
   };
+  // Before the lock: a right to take the lock that is missing is a refusal found here (exit 5), not a failure to take it.
   const missing = await session.preflight(plan);
   if (missing.length) {
     audit.append('preflight-failed', { missing });
@@ -136,6 +117,31 @@ async function guarded(
   }
   if (flags.dryRun) return { ...report, reason: 'nothing was changed' };
   if (plan.steps.length === 0) return { ...report, reason: 'nothing to do' };
+  const lock = await session.lock();
+  if (!lock.acquired) {
+    audit.append('lock-held', { holder: lock.holder });
+    throw new GuardError(
+      `another operator is already remediating ${session.target}: lock held by ${lock.holder}`,
+      'wait for them to finish, or ask them; nothing was changed',
+    );
+  }
+  try {
+    return await locked(ctx, remediation, session, audit, flags, report, lock.renew);
+  } finally {
+    await releaseLock(ctx, session, audit, lock.release);
+  }
+}
+
+async function locked(
+  ctx: Context,
+  remediation: Remediation,
+  session: RemediationSession,
+  audit: AuditLog,
+  flags: RunFlags,
+  report: FixReport,
+  renew?: () => Promise<string | null>,
+): Promise<FixReport> {
+  const { plan, cap } = report;
   if (cap?.exceeded) {
     audit.append('cap-exceeded', { size: plan.size, limit: cap.limit });
     throw new GuardError(
@@ -166,16 +172,21 @@ async function guarded(
     );
   }
   const steps: StepResult[] = [];
+  let failure: number | null = null;
   for (const step of plan.steps) {
     // Ctrl-C (or SIGTERM) stops the run before the next step; a step already running finishes.
     if (ctx.signal.aborted) break;
     audit.append('step', { description: step.description, action: step.action });
-    const outcome = await session.applyStep(step);
+    const outcome = await session.applyStep(step).catch((error: unknown): StepOutcome => {
+      failure = exitCodeFor(error);
+      return { status: 'failed', detail: (error as Error).message };
+    });
     audit.append('outcome', { description: step.description, ...outcome });
-    steps.push({ ...step, ...outcome });
+    steps.push({ description: step.description, action: step.action, ...outcome });
     if (outcome.status === 'failed') break;
   }
-  const cancelled = ctx.signal.aborted;
+  const cancelled = ctx.signal.aborted && steps.length < plan.steps.length;
+  const notRun = plan.steps.slice(steps.length).map((s) => ({ description: s.description, action: s.action }));
   if (cancelled) audit.append('cancelled', { stepsRun: steps.length, of: plan.steps.length });
   // What was applied is reported even when the check cannot run again; the exit code stays the error's.
   let verification: Verification;
@@ -187,16 +198,57 @@ async function guarded(
     verification = { summary: `could not verify: ${(error as Error).message}`, findings: [], details: {} };
   }
   audit.append('verify', { summary: verification.summary, findings: verification.findings.map((f) => `${f.code} ${f.summary}`) });
-  const refused = steps.some((s) => s.status !== 'done') || steps.length < plan.steps.length;
+  const exitCode = applyOutcome({ planned: plan.steps.length, steps, cancelled, failure, verifyFailure });
   return {
     ...report,
     applied: steps.some((s) => s.status === 'done'),
     planShown,
     steps,
+    notRun,
     verification,
-    reason: cancelled ? `cancelled after ${steps.length} of ${plan.steps.length} step(s)` : null,
-    exitCode: cancelled ? ExitCode.cancelled : refused ? ExitCode.guard : (verifyFailure ?? ExitCode.ok),
+    reason: stoppedReason(steps, plan.steps.length, cancelled, exitCode),
+    exitCode,
   };
+}
+
+/** What happened to the steps of a run that got past every guard, for {@link applyOutcome}. */
+export interface ApplyRun {
+  planned: number;
+  steps: readonly Pick<StepResult, 'status'>[];
+  /** Stopped by Ctrl-C, SIGTERM or SIGHUP before every step ran. */
+  cancelled: boolean;
+  /** The exit code of the error a step threw, if one did. */
+  failure: number | null;
+  /** The exit code of the error the verification threw, if it did. */
+  verifyFailure: number | null;
+}
+
+/**
+ * The exit code of a run whose steps started (SPEC "Exit codes"): every step done → 0, or the
+ * verification's error; some done and then stopped (a step failed or was skipped, Ctrl-C) → 6,
+ * partially applied; none done: cancelled → 130, every step skipped because its target changed → 5,
+ * the target unreachable → 4, a step that failed in the middle of running → 6.
+ */
+export function applyOutcome(run: ApplyRun): number {
+  const done = run.steps.filter((s) => s.status === 'done').length;
+  if (done === run.planned) return run.verifyFailure ?? ExitCode.ok;
+  if (done > 0) return ExitCode.partial;
+  const failed = run.steps.some((s) => s.status === 'failed');
+  if (!failed) return run.cancelled ? ExitCode.cancelled : ExitCode.guard;
+  return run.failure === ExitCode.unreachable ? ExitCode.unreachable : ExitCode.partial;
+}
+
+function stoppedReason(steps: readonly StepResult[], planned: number, cancelled: boolean, exitCode: number): string | null {
+  const done = steps.filter((s) => s.status === 'done').length;
+  if (done === planned) return null;
+  const why = cancelled
+    ? 'cancelled'
+    : steps.some((s) => s.status === 'failed')
+      ? 'a step failed'
+      : steps.some((s) => s.status === 'skipped')
+        ? 'the target changed since the plan'
+        : 'stopped';
+  return `${why}: ${done} of ${planned} step(s) applied${exitCode === ExitCode.partial ? ', the rest not' : ''}`;
 }
 
 /**

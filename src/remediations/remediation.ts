@@ -6,13 +6,14 @@ import type { Finding } from '../core/findings.js';
  * The guarded-remediation contract (SPEC "Guards on every remediation"). A remediation only knows its
  * own system; the framework in `engine.ts` enforces the guards for all of them, in this order:
  *
- * 1. `open` (connect) → `lock` (one operator per target; skipped for `--dry-run`) → `plan`;
- * 2. `preflight(plan)`: the operator's rights, before any prompt;
- * 3. the safety cap on `plan.size` (`--max` overrides);
- * 4. `--dry-run` stops here, having printed the plan — the plan *is* the dry run;
+ * 1. `open` (connect) → `plan`;
+ * 2. `preflight(plan)`: the operator's rights (the lock's included), before any lock or prompt;
+ * 3. `--dry-run` stops here, having printed the plan — the plan *is* the dry run;
+ * 4. `lock` (one operator per target), then the safety cap on `plan.size` (`--max` overrides);
  * 5. confirmation (`--yes`, or a TTY prompt showing the plan; typing the name of a production target);
  * 6. re-validation: `plan(shown)` is derived again and its `identity` must equal the shown one;
  * 7. `applyStep` for each step, each audited and fsynced before it runs; Ctrl-C stops before the next one;
+ *    how far it got decides the exit code (all done 0, some done 6 "partially applied", none 130/5/4);
  * 8. `verify`: the relevant check again, shown with the result.
  */
 
@@ -57,7 +58,8 @@ export type StepStatus = 'done' | 'skipped' | 'failed';
 
 /**
  * What happened to one step. `skipped` means the target changed between re-validation and the step
- * (nothing was done to it; the run exits 5); `failed` stops the remaining steps.
+ * (nothing was done to it); `failed` stops the remaining steps. A step may also throw: the engine
+ * records it as failed, with the error's exit code (an unreachable target is 4 when nothing was done).
  */
 export interface StepOutcome {
   status: StepStatus;

@@ -27,6 +27,7 @@ export function fixDocument(report: FixReport): Record<string, unknown> {
       dryRun: report.dryRun,
       reason: report.reason,
       steps: report.steps,
+      notRun: report.notRun,
       verification: report.verification,
       auditLog: report.auditLog,
     },
@@ -71,6 +72,10 @@ export function fixText(report: FixReport, color: boolean): string {
       const mark = step.status === 'done' ? c.green('✓') : step.status === 'skipped' ? c.yellow('-') : c.red('✖');
       out.push(`  ${mark} ${step.description}: ${step.status}${step.detail ? ` (${step.detail})` : ''}`);
     }
+  }
+  if (report.notRun.length) {
+    out.push(c.bold('Not run'));
+    for (const step of report.notRun) out.push(`  ${c.dim('·')} ${step.description}`);
   }
   if (report.verification) {
     out.push(c.bold('Verify'), `  ${report.verification.summary}`);

@@ -140,15 +140,11 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
   }
 
   async applyStep(step: WorkloadStep): Promise<StepOutcome> {
-    try {
-      if (step.change) {
-        const after = await this.write(step.change, false);
-        return { status: 'done', detail: `resourceVersion ${after.metadata?.resourceVersion ?? '?'}` };
-      }
-      return await this.waitForRollout();
-    } catch (error) {
-      return { status: 'failed', detail: (error as Error).message };
+    if (step.change) {
+      const after = await this.write(step.change, false);
+      return { status: 'done', detail: `resourceVersion ${after.metadata?.resourceVersion ?? '?'}` };
     }
+    return this.waitForRollout();
   }
 
   async verify(): Promise<Verification> {

@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -187,6 +188,32 @@ describe('fix db-connections against real PostgreSQL', () => {
     expect(last.map((l) => l.event).slice(-3)).toEqual(['confirmed', 'cancelled', 'verify']);
   });
 
+  it('the database going away between the prompt and apply: exit 4 naming the lost connection, not an internal error', async () => {
+    const before = await db.alivePids();
+    const proxy = await tcpProxy(Number(new URL(db.url).port));
+    const prompter: Prompter = {
+      confirm: async () => {
+        // What a failover or a network drop does to the tool's session while the operator reads the plan.
+        proxy.cut();
+        return true;
+      },
+      input: () => Promise.reject(new Error('not asked')),
+    };
+    const url = new URL(db.url);
+    url.port = String(proxy.port);
+    const run = await runCaptured(['fix', 'db-connections', '--idle-older-than', THRESHOLD], {
+      env: { ...env, DATABASE_URL: url.toString() },
+      prompter,
+      stdinIsTTY: true,
+    });
+    await proxy.close();
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^aegis-ir: lost the connection to the database at \S+ \(/m);
+    expect(run.stderr).not.toContain('internal error');
+    const alive = await db.alivePids();
+    expect([...before].filter((pid) => !alive.has(pid))).toEqual([]);
+  });
+
   it('--yes terminates exactly the old idle sessions; active, younger, other-database and its own survive', async () => {
     const run = await fix(['--yes', '-o', 'json']);
     expect(run.code).toBe(0);
@@ -213,3 +240,25 @@ describe('fix db-connections against real PostgreSQL', () => {
     expect(readFileSync(auditLog, 'utf8')).not.toContain(db.password);
   });
 });
+
+/** A TCP relay to 127.0.0.1:`target` whose connections can all be cut at once, as a network drop would. */
+async function tcpProxy(target: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    cut: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CancelledError, ExitCode, GuardError, UnreachableError, UsageError } from '../../src/core/errors.js';
-import { runRemediation, type RunFlags } from '../../src/remediations/engine.js';
-import { defineRemediation, type Plan, type RemediationSession } from '../../src/remediations/remediation.js';
+import { applyOutcome, runRemediation, type ApplyRun, type RunFlags } from '../../src/remediations/engine.js';
+import { defineRemediation, type Plan, type RemediationSession, type StepOutcome } from '../../src/remediations/remediation.js';
 import { testConfig } from '../helpers/config.js';
 import { testContext } from '../helpers/context.js';
 
@@ -20,6 +20,10 @@ interface Fake {
   release?: () => Promise<never>;
   /** Who holds the lock when it is renewed before applying (null: still this run's). */
   renewedHolder?: string | null;
+  /** What each step does, in order (default: one step, done); an Error is thrown by it. */
+  outcomes?: Array<StepOutcome | Error>;
+  /** Runs as step `i` is applied, e.g. to press Ctrl-C. */
+  onApply?: (i: number) => void;
 }
 
 function setup(fake: Fake = {}) {
@@ -34,7 +38,8 @@ function setup(fake: Fake = {}) {
       const identity = identities[Math.min(plans, identities.length - 1)];
       plans += 1;
       if (identity instanceof Error) throw identity;
-      return { summary: 'change t', steps: [{ description: 'change t', action: 'do it' }], identity, size: fake.size ?? 1, notes: [] };
+      const steps = (fake.outcomes ?? [null]).map((_, i) => ({ description: `change t${i + 1}`, action: 'do it' }));
+      return { summary: 'change t', steps, identity, size: fake.size ?? 1, notes: [] };
     },
     async preflight() {
       calls.push('preflight');
@@ -52,8 +57,12 @@ function setup(fake: Fake = {}) {
       };
     },
     async applyStep() {
+      const i = calls.filter((c) => c === 'apply').length;
       calls.push('apply');
-      return { status: 'done' as const, detail: 'done' };
+      fake.onApply?.(i);
+      const outcome = fake.outcomes?.[i] ?? { status: 'done' as const, detail: 'done' };
+      if (outcome instanceof Error) throw outcome;
+      return outcome;
     },
     async verify() {
       calls.push('verify');
@@ -79,10 +88,11 @@ function setup(fake: Fake = {}) {
       return session;
     },
   });
-  const ctx = testContext({ config: testConfig({ 'audit.path': auditLog }) });
+  const controller = new AbortController();
+  const ctx = testContext({ config: testConfig({ 'audit.path': auditLog }), signal: controller.signal });
   const run = (flags: Partial<RunFlags>) => runRemediation(ctx, remediation, {}, { dryRun: false, yes: true, ...flags });
   const events = () => readFileSync(auditLog, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { event: string }).event);
-  return { calls, ctx, run, events };
+  return { calls, ctx, run, events, interrupt: () => controller.abort() };
 }
 
 describe('runRemediation guards', () => {
@@ -99,11 +109,13 @@ describe('runRemediation guards', () => {
     expect(calls).toEqual(['open', 'plan', 'preflight', 'close']);
   });
 
-  it('a failed preflight refuses before the prompt, and the lock is released', async () => {
-    const { calls, ctx, run } = setup({ missing: ['no right'] });
+  it('a failed preflight refuses before the lock and the prompt (a right to take the lock is one of them)', async () => {
+    const { calls, ctx, run } = setup({ missing: ['not allowed to create leases.coordination.k8s.io in namespace aegis'] });
     ctx.io.stdinIsTTY = true;
-    await expect(run({ yes: false })).rejects.toBeInstanceOf(GuardError);
-    expect(calls).toEqual(['open', 'lock', 'plan', 'preflight', 'release', 'close']);
+    const refusal = run({ yes: false });
+    await expect(refusal).rejects.toBeInstanceOf(GuardError);
+    await expect(refusal).rejects.toThrow('preflight: not allowed to create leases');
+    expect(calls).toEqual(['open', 'plan', 'preflight', 'close']);
   });
 
   it('--dry-run with a failed preflight still shows the plan, says why applying would be refused, and exits 5', async () => {
@@ -167,7 +179,7 @@ describe('runRemediation guards', () => {
     const report = await run({});
     expect(report).toMatchObject({ applied: true, exitCode: ExitCode.unreachable });
     expect(report.verification?.summary).toBe('could not verify: cannot reach the database');
-    expect(calls).toEqual(['open', 'lock', 'plan', 'preflight', 'plan', 'apply', 'verify', 'release', 'close']);
+    expect(calls).toEqual(['open', 'plan', 'preflight', 'lock', 'plan', 'apply', 'verify', 'release', 'close']);
     expect(events()).toContain('verify');
   });
 
@@ -187,5 +199,57 @@ describe('runRemediation guards', () => {
     expect(report).toMatchObject({ applied: true, exitCode: ExitCode.ok });
     expect(ctx.err.text()).toContain('could not release the lock on thing/t: lease gone');
     expect(events()).toContain('lock-release-failed');
+  });
+});
+
+const done: StepOutcome = { status: 'done', detail: 'done' };
+const skipped: StepOutcome = { status: 'skipped', detail: 'changed since the plan' };
+const failed: StepOutcome = { status: 'failed', detail: 'could not' };
+
+describe('exit codes of a run whose steps started', () => {
+  it('a step failing after another was applied is 6 (partially applied), listing what ran and what did not', async () => {
+    const { run, events } = setup({ outcomes: [done, failed, done] });
+    const report = await run({});
+    expect(report.exitCode).toBe(ExitCode.partial);
+    expect(report.steps.map((s) => `${s.description} ${s.status}`)).toEqual(['change t1 done', 'change t2 failed']);
+    expect(report.notRun.map((s) => s.description)).toEqual(['change t3']);
+    expect(report.reason).toBe('a step failed: 1 of 3 step(s) applied, the rest not');
+    expect(events()).toContain('verify');
+  });
+
+  it('a first step failing at runtime is 6, not 5: it ran and may have changed something', async () => {
+    const report = await setup({ outcomes: [failed, done] }).run({});
+    expect(report.exitCode).toBe(ExitCode.partial);
+  });
+
+  it('a target unreachable at the first step is 4, nothing applied', async () => {
+    const report = await setup({ outcomes: [new UnreachableError('cluster', 'cannot reach the Kubernetes API'), done] }).run({});
+    expect(report).toMatchObject({ exitCode: ExitCode.unreachable, applied: false });
+    expect(report.steps[0]).toMatchObject({ status: 'failed', detail: 'cannot reach the Kubernetes API' });
+  });
+
+  it('Ctrl-C after a step ran is 6 and names the steps not run', async () => {
+    const { run, interrupt, events } = setup({ outcomes: [done, done, done], onApply: (i) => i === 0 && interrupt() });
+    const report = await run({});
+    expect(report.exitCode).toBe(ExitCode.partial);
+    expect(report.reason).toBe('cancelled: 1 of 3 step(s) applied, the rest not');
+    expect(report.notRun).toHaveLength(2);
+    expect(events()).toContain('cancelled');
+  });
+
+  it('Ctrl-C during the last step leaves the run complete: 0', async () => {
+    const { run, interrupt } = setup({ outcomes: [done, done], onApply: (i) => i === 1 && interrupt() });
+    expect((await run({})).exitCode).toBe(ExitCode.ok);
+  });
+
+  it.each<[string, ApplyRun, number]>([
+    ['all done', { planned: 2, steps: [done, done], cancelled: false, failure: null, verifyFailure: null }, ExitCode.ok],
+    ['all done, verify unreachable', { planned: 1, steps: [done], cancelled: false, failure: null, verifyFailure: 4 }, ExitCode.unreachable],
+    ['some skipped, some done', { planned: 2, steps: [skipped, done], cancelled: false, failure: null, verifyFailure: null }, ExitCode.partial],
+    ['every step skipped: the targets changed', { planned: 2, steps: [skipped, skipped], cancelled: false, failure: null, verifyFailure: null }, ExitCode.guard],
+    ['cancelled before the first step', { planned: 2, steps: [], cancelled: true, failure: null, verifyFailure: null }, ExitCode.cancelled],
+    ['failed, thrown as a guard refusal', { planned: 1, steps: [failed], cancelled: false, failure: 5, verifyFailure: null }, ExitCode.partial],
+  ])('%s', (_name, outcome, code) => {
+    expect(applyOutcome(outcome)).toBe(code);
   });
 });
