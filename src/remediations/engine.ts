@@ -3,7 +3,7 @@ import type { Context } from '../core/context.js';
 import { CancelledError, ExitCode, GuardError, UsageError, exitCodeFor } from '../core/errors.js';
 import { operatorName } from '../core/operator.js';
 import { AuditLog } from './audit.js';
-import type { Plan, PlanStep, Remediation, RemediationSession, StepOutcome, Verification } from './remediation.js';
+import type { LockAttempt, Plan, PlanStep, Remediation, RemediationSession, StepOutcome, Verification } from './remediation.js';
 import { planText } from './render.js';
 
 /** How the operator asked for the run: the framework's own flags. */
@@ -64,7 +64,8 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
       `review the plan with --dry-run, then pass --yes to apply it non-interactively`,
     );
   }
-  const session = await remediation.open(ctx, args);
+  // The session's port calls are each bounded by --timeout; waiting for a rollout is bounded by --rollout-timeout.
+  const session = await remediation.open(perCallDeadline(ctx, ctx.config.timeout), args);
   try {
     const audit = AuditLog.open(ctx, {
       run: randomUUID(),
@@ -126,7 +127,7 @@ async function guarded(ctx: Context, remediation: Remediation, session: Remediat
     );
   }
   try {
-    return await locked(ctx, remediation, session, audit, flags, report, lock.renew);
+    return await locked(ctx, remediation, session, audit, flags, report, lock);
   } finally {
     await releaseLock(ctx, session, audit, lock.release);
   }
@@ -139,7 +140,7 @@ async function locked(
   audit: AuditLog,
   flags: RunFlags,
   report: FixReport,
-  renew?: () => Promise<string | null>,
+  lock: HeldLock,
 ): Promise<FixReport> {
   const { plan, cap } = report;
   if (cap?.exceeded) {
@@ -163,7 +164,7 @@ async function locked(
     );
   }
   // A lock that expired while the operator read the plan may be someone else's now.
-  const holder = renew ? await renew() : null;
+  const holder = lock.renew ? await lock.renew() : null;
   if (holder) {
     audit.append('lock-lost', { holder });
     throw new GuardError(
@@ -173,9 +174,12 @@ async function locked(
   }
   const steps: StepResult[] = [];
   let failure: number | null = null;
+  const keepAlive = keepRenewing(ctx, lock, audit);
   for (const step of plan.steps) {
     // Ctrl-C (or SIGTERM) stops the run before the next step; a step already running finishes.
     if (ctx.signal.aborted) break;
+    // A lock lost while a step ran (a renewal refused) is no longer ours to act under.
+    if (keepAlive.lostTo()) break;
     audit.append('step', { description: step.description, action: step.action });
     const outcome = await session.applyStep(step).catch((error: unknown): StepOutcome => {
       failure = exitCodeFor(error);
@@ -185,6 +189,8 @@ async function locked(
     steps.push({ description: step.description, action: step.action, ...outcome });
     if (outcome.status === 'failed') break;
   }
+  keepAlive.stop();
+  const lostTo = keepAlive.lostTo();
   const cancelled = ctx.signal.aborted && steps.length < plan.steps.length;
   const notRun = plan.steps.slice(steps.length).map((s) => ({ description: s.description, action: s.action }));
   if (cancelled) audit.append('cancelled', { stepsRun: steps.length, of: plan.steps.length });
@@ -206,7 +212,7 @@ async function locked(
     steps,
     notRun,
     verification,
-    reason: stoppedReason(steps, plan.steps.length, cancelled, exitCode),
+    reason: stoppedReason(steps, plan.steps.length, cancelled, lostTo),
     exitCode,
   };
 }
@@ -234,21 +240,63 @@ export function applyOutcome(run: ApplyRun): number {
   if (done === run.planned) return run.verifyFailure ?? ExitCode.ok;
   if (done > 0) return ExitCode.partial;
   const failed = run.steps.some((s) => s.status === 'failed');
+  // Nothing done and nothing failed: stopped before the first step (Ctrl-C), or every target changed or the lock was lost.
   if (!failed) return run.cancelled ? ExitCode.cancelled : ExitCode.guard;
   return run.failure === ExitCode.unreachable ? ExitCode.unreachable : ExitCode.partial;
 }
 
-function stoppedReason(steps: readonly StepResult[], planned: number, cancelled: boolean, exitCode: number): string | null {
+function stoppedReason(steps: readonly StepResult[], planned: number, cancelled: boolean, lostTo: string | null): string | null {
   const done = steps.filter((s) => s.status === 'done').length;
   if (done === planned) return null;
   const why = cancelled
     ? 'cancelled'
     : steps.some((s) => s.status === 'failed')
       ? 'a step failed'
-      : steps.some((s) => s.status === 'skipped')
-        ? 'the target changed since the plan'
-        : 'stopped';
-  return `${why}: ${done} of ${planned} step(s) applied${exitCode === ExitCode.partial ? ', the rest not' : ''}`;
+      : lostTo && steps.length < planned
+        ? `the lock was taken over by ${lostTo}`
+        : 'the target changed since the plan';
+  return `${why}: ${done} of ${planned} step(s) applied${done ? ', the rest not' : ''}`;
+}
+
+/** A lock this run holds. */
+type HeldLock = Extract<LockAttempt, { acquired: true }>;
+
+/**
+ * Keeps an expiring lock (a Lease) alive while the steps run, a rollout wait included, which can outlast
+ * it. A renewal that finds the lock taken over stops the run before its next step; one that cannot reach
+ * the target is retried at the next interval (the lock is still valid until it expires).
+ */
+function keepRenewing(ctx: Context, lock: HeldLock, audit: AuditLog): { lostTo(): string | null; stop(): void } {
+  let holder: string | null = null;
+  const { renew, renewEveryMs } = lock;
+  if (!renew || !renewEveryMs) return { lostTo: () => null, stop: () => undefined };
+  const timer = setInterval(() => {
+    renew().then(
+      (now) => {
+        if (now && !holder) {
+          holder = now;
+          audit.append('lock-lost', { holder: now });
+          ctx.logger.warn(`the lock was taken over by ${now}; stopping before the next step`);
+        }
+      },
+      (error: unknown) => ctx.logger.debug(`could not renew the lock: ${(error as Error).message}`),
+    );
+  }, renewEveryMs);
+  timer.unref();
+  return { lostTo: () => holder, stop: () => clearInterval(timer) };
+}
+
+/**
+ * The context a remediation's session runs with: each read of `signal` is a fresh signal that aborts on
+ * Ctrl-C, SIGTERM or SIGHUP, or `timeoutMs` after the read. A port call takes the signal as it starts, so
+ * every call is bounded by `--timeout` on its own, however long the run (a rollout wait) goes on.
+ */
+export function perCallDeadline(ctx: Context, timeoutMs: number): Context {
+  const run = ctx.signal;
+  return Object.defineProperty({ ...ctx }, 'signal', {
+    enumerable: true,
+    get: () => AbortSignal.any([run, AbortSignal.timeout(timeoutMs)]),
+  });
 }
 
 /**

@@ -51,6 +51,7 @@ export async function leaseLock(kube: KubePort, name: string, holder: string, tt
         acquired: true,
         release: () => releaseLease(kube, name, holder, at),
         renew: () => renewLease(kube, name, holder, at, now),
+        renewEveryMs: (ttlSeconds * 1000) / 3,
       };
     }
     const existing = await kube.readLease(name);

@@ -83,6 +83,8 @@ export type LockAttempt =
        * run's, else who holds it now. Locks that last as long as their session (an advisory lock) have none.
        */
       renew?(): Promise<string | null>;
+      /** How often to renew it while the steps run (a third of its lifetime), when it can expire. */
+      renewEveryMs?: number;
     }
   | { acquired: false; holder: string };
 

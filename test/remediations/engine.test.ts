@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CancelledError, ExitCode, GuardError, UnreachableError, UsageError } from '../../src/core/errors.js';
-import { applyOutcome, runRemediation, type ApplyRun, type RunFlags } from '../../src/remediations/engine.js';
+import { applyOutcome, perCallDeadline, runRemediation, type ApplyRun, type RunFlags } from '../../src/remediations/engine.js';
 import { defineRemediation, type Plan, type RemediationSession, type StepOutcome } from '../../src/remediations/remediation.js';
 import { testConfig } from '../helpers/config.js';
 import { testContext } from '../helpers/context.js';
@@ -23,7 +23,9 @@ interface Fake {
   /** What each step does, in order (default: one step, done); an Error is thrown by it. */
   outcomes?: Array<StepOutcome | Error>;
   /** Runs as step `i` is applied, e.g. to press Ctrl-C. */
-  onApply?: (i: number) => void;
+  onApply?: (i: number) => unknown;
+  /** Renewal of the lock while steps run: who holds it at each renewal (null: still this run's). */
+  renewals?: { everyMs: number; holder: () => string | null };
 }
 
 function setup(fake: Fake = {}) {
@@ -54,12 +56,13 @@ function setup(fake: Fake = {}) {
           await fake.release?.();
         },
         ...(fake.renewedHolder === undefined ? {} : { renew: async () => fake.renewedHolder ?? null }),
+        ...(fake.renewals ? { renew: async () => fake.renewals?.holder() ?? null, renewEveryMs: fake.renewals.everyMs } : {}),
       };
     },
     async applyStep() {
       const i = calls.filter((c) => c === 'apply').length;
       calls.push('apply');
-      fake.onApply?.(i);
+      await fake.onApply?.(i);
       const outcome = fake.outcomes?.[i] ?? { status: 'done' as const, detail: 'done' };
       if (outcome instanceof Error) throw outcome;
       return outcome;
@@ -253,3 +256,49 @@ describe('exit codes of a run whose steps started', () => {
     expect(applyOutcome(outcome)).toBe(code);
   });
 });
+
+describe('deadlines and the lock while a remediation runs', () => {
+  it('each port call gets its own --timeout, and Ctrl-C aborts every one in flight', async () => {
+    const run = new AbortController();
+    const ctx = perCallDeadline(testContext({ signal: run.signal }), 40);
+    const first = ctx.signal;
+    await new Promise<void>((resolve) => first.addEventListener('abort', () => resolve()));
+    expect((first.reason as Error).name).toBe('TimeoutError');
+    // A call started after the first timed out has a deadline of its own.
+    const second = ctx.signal;
+    expect(second.aborted).toBe(false);
+    run.abort();
+    expect(second.aborted).toBe(true);
+    expect(ctx.signal.aborted).toBe(true);
+  });
+
+  it('renews the lock while a long step runs', async () => {
+    let renewed = 0;
+    const { run } = setup({
+      renewals: { everyMs: 5, holder: () => ((renewed += 1), null) },
+      onApply: () => until(() => renewed >= 3),
+    });
+    const report = await run({});
+    expect(report.exitCode).toBe(ExitCode.ok);
+    expect(renewed).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a lock taken over while a step ran stops before the next step: 6, what ran and what did not', async () => {
+    let renewed = 0;
+    const { run, events } = setup({
+      outcomes: [done, done],
+      // The first renewal is the one just before applying; the takeover comes while step 1 runs.
+      renewals: { everyMs: 5, holder: () => ((renewed += 1), renewed > 1 ? 'bob@desk' : null) },
+      onApply: () => until(() => renewed >= 2),
+    });
+    const report = await run({});
+    expect(report.exitCode).toBe(ExitCode.partial);
+    expect(report.reason).toBe('the lock was taken over by bob@desk: 1 of 2 step(s) applied, the rest not');
+    expect(events()).toContain('lock-lost');
+  });
+});
+
+/** Resolves once `condition` holds, checking every few milliseconds. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
+}
