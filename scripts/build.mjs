@@ -2,7 +2,8 @@
 // in chunks of their own that load only when a command needs them, so `aegis-ir --help` starts at
 // close to plain-node speed.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, rmSync, writeFileSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -28,3 +29,9 @@ await build({
   logLevel: 'warning',
 });
 chmodSync('dist/aegis-ir.js', 0o755);
+// Data files read at run time go beside the bundle: the package ships dist/, not src/.
+for (const dir of ['sandbox/scenarios', 'sandbox/kube-simulator/tls']) {
+  cpSync(`src/${dir}`, `dist/${dir}`, { recursive: true });
+}
+// The manual page, generated from the built CLI's own help.
+writeFileSync('dist/aegis-ir.1', execFileSync(process.execPath, ['dist/aegis-ir.js', '__man'], { env: { HOME: '/nonexistent', PATH: process.env.PATH } }));

@@ -12,6 +12,8 @@ interface CommandEntry {
   name: string;
   description: string;
   load(): Promise<(host: CommandHost) => Command>;
+  /** Left out of the help and the completions: machinery the generated scripts call. */
+  hidden?: boolean;
 }
 
 /**
@@ -44,6 +46,34 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'runbook',
     description: 'Show the incident-response runbook: its contents, or one section with its subsections',
     load: async () => (await import('./commands/runbook.js')).runbookCommand,
+  },
+  {
+    name: 'completion',
+    description: 'Print the shell completion script (bash, zsh, fish, powershell)',
+    load: async () => {
+      const { completionCommand } = await import('./commands/completion.js');
+      return (host) => completionCommand(host, () => buildProgram(host, COMMANDS.map((c) => c.name)));
+    },
+  },
+  {
+    name: 'version',
+    description: "Print aegis-ir's version and its client libraries'",
+    load: async () => (await import('./commands/version.js')).versionCommand,
+  },
+  {
+    name: '__man',
+    description: 'the manual page, generated from the help',
+    hidden: true,
+    load: async () => {
+      const { manCommand } = await import('./commands/man.js');
+      return (host) => manCommand(host, () => buildProgram(host, COMMANDS.map((c) => c.name)));
+    },
+  },
+  {
+    name: '__complete',
+    description: 'values for the completion scripts',
+    hidden: true,
+    load: async () => (await import('./commands/completion.js')).completeCommand,
   },
 ];
 
@@ -98,7 +128,7 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     .exitOverride();
   for (const entry of COMMANDS) {
     const command = argv.includes(entry.name) ? (await entry.load())(host) : new Command(entry.name);
-    program.addCommand(command.description(entry.description));
+    program.addCommand(command.description(entry.description), { hidden: entry.hidden });
     inherit(command, program);
   }
   return program;

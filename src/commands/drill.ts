@@ -56,7 +56,7 @@ export function drillCommand(host: CommandHost): Command {
             prometheus: { ...config.prometheus, url: sandbox.env.PROMETHEUS_URL, token: undefined },
           }),
         );
-        host.exit(await play(ctx, sandbox, Boolean(options.keep), Boolean(optionsOf(command).verbose)));
+        host.exit(await play(ctx, sandbox, Boolean(options.keep), Boolean(optionsOf(command).verbose), name ?? DEFAULT_SCENARIO));
         if (options.keep) await untilCancelled(ctx.signal);
       } finally {
         await sandbox.close();
@@ -84,7 +84,7 @@ async function start(name: string): Promise<Sandbox> {
   }
 }
 
-async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: boolean): Promise<number> {
+async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: boolean, scenarioArgument: string): Promise<number> {
   const { scenario } = sandbox;
   const expected = scenario.document.expect?.severity;
   const c = paint(ctx.io.color);
@@ -103,7 +103,7 @@ async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: bool
   } else {
     ctx.io.stdout.write(`${c.bold(`Drill: ${scenario.name}`)} — ${scenario.document.description}\n\n$ aegis-ir triage\n`);
     emitReport(ctx, report, verbose);
-    ctx.io.stdout.write(`\n${instructions(sandbox, keep, report)}`);
+    ctx.io.stdout.write(`\n${instructions(sandbox, keep, report, scenarioArgument)}`);
   }
   if (!matches) {
     ctx.io.stderr.write(
@@ -114,12 +114,16 @@ async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: bool
   return ExitCode.ok;
 }
 
-/** How to explore the sandbox by hand: the environment that points at it, then what triage suggests. */
-function instructions(sandbox: Sandbox, keep: boolean, report: Report): string {
+/**
+ * How to explore the sandbox by hand. Only a kept sandbox gets the environment that points at it: without
+ * --keep it is gone by the time anyone could paste an export.
+ */
+function instructions(sandbox: Sandbox, keep: boolean, report: Report, scenario: string): string {
+  if (!keep) return `To explore it yourself, keep the sandbox running and follow what it prints:\n  aegis-ir drill ${scenario} --keep\n`;
   const exports = Object.entries(sandbox.env).map(([k, v]) => `  export ${k}=${v}`);
   const next = [...new Set(report.findings.flatMap((f) => f.next))];
   const lines = [
-    keep ? 'The sandbox keeps running until Ctrl-C. In another terminal:' : 'Run it again with --keep to explore; then, in another terminal:',
+    'The sandbox keeps running until Ctrl-C. In another terminal:',
     ...exports,
     `  kubectl get pods -n ${sandbox.namespace}`,
     ...(sandbox.env.DATABASE_URL ? ['  psql "$DATABASE_URL" -c "SELECT state, count(*) FROM pg_stat_activity GROUP BY 1"'] : []),

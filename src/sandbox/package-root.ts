@@ -30,6 +30,16 @@ export function packageRoot(): string {
   }
 }
 
+/**
+ * A directory of data files aegis-ir reads at run time (scenarios, the sandbox's certificates), named by its
+ * place under `src/`. The source tree reads them there; the package ships no `src/`, so the build copies them to
+ * the same place under `dist/`.
+ */
+export function shippedDir(...underSrc: string[]): string {
+  const source = join(packageRoot(), 'src', ...underSrc);
+  return existsSync(source) ? source : join(packageRoot(), 'dist', ...underSrc);
+}
+
 function isOurManifest(path: string): boolean {
   try {
     return (JSON.parse(readFileSync(path, 'utf8')) as { name?: unknown }).name === PACKAGE_NAME;

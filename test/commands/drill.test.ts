@@ -32,12 +32,13 @@ describe('drill', () => {
     expect(run.code).toBe(0);
   });
 
-  it('prints the triage and how to point other commands at the sandbox', async () => {
+  it('prints the triage and, since the sandbox is gone when it ends, how to keep it rather than exports', async () => {
     const run = await runCaptured(['drill', 'oom']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Drill: oom');
     expect(run.stdout).toContain('SEV3  Minor degradation');
-    expect(run.stdout).toMatch(/export KUBECONFIG=\S+kubeconfig/);
+    expect(run.stdout).not.toContain('export ');
+    expect(run.stdout).toContain('\n  aegis-ir drill oom --keep\n');
   });
 
   it("plays against the sandbox whatever the operator's own cluster and database settings say", async () => {

@@ -5,7 +5,7 @@ import { type Server, createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { packageRoot } from '../package-root.js';
+import { shippedDir } from '../package-root.js';
 import { WebSocketServer } from 'ws';
 import { Authorizer } from './authorization.js';
 import { startAutoscaler } from './autoscaler.js';
@@ -106,7 +106,7 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
  * key was destroyed once the certificate was signed, so nothing else can be trusted through it).
  */
 function sandboxTls(): { ca: string; cert: string; key: string } {
-  const dir = join(packageRoot(), 'src', 'sandbox', 'kube-simulator', 'tls');
+  const dir = shippedDir('sandbox', 'kube-simulator', 'tls');
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
   return { ca: read('ca.crt'), cert: read('server.crt'), key: read('server.key') };
 }

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { YAMLParseError, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { packageRoot } from '../../package-root.js';
+import { shippedDir } from '../../package-root.js';
 import { type ScenarioDocument, scenarioSchema } from './schema.js';
 
 /** A validated scenario and where it came from. */
@@ -24,7 +24,7 @@ export class ScenarioError extends Error {
 
 /** The directory of the built-in scenarios. */
 function scenarioDirectory(): string {
-  return join(packageRoot(), 'src', 'sandbox', 'scenarios');
+  return shippedDir('sandbox', 'scenarios');
 }
 
 /** Names of the built-in scenarios, sorted. */
