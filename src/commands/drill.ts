@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { buildContext } from '../core/app.js';
 import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { ExitCode, UsageError } from '../core/errors.js';
@@ -44,6 +43,7 @@ export function drillCommand(host: CommandHost): Command {
         // (flags or environment) must not point the drill's triage elsewhere.
         const { kubeconfig, context, namespace, databaseUrl, prometheusUrl, ...globals } = optionsOf(command);
         const env = { ...withoutTargets(host.runtime.env), ...sandbox.env };
+        const { buildContext } = await import('../core/app.js');
         const ctx = buildContext(
           { ...host.runtime, env },
           globals,

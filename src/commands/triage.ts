@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { assess } from '../checks/assess.js';
-import { TRIAGE_CHECKS, TRIAGE_CORRELATIONS } from '../checks/registry.js';
 import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { emitReport } from './report-output.js';
@@ -10,7 +8,9 @@ import { examples, optionsOf, type CommandHost } from './host.js';
  * Runs every triage check concurrently, each under its own deadline, then classifies the SEV and
  * names a rollout that preceded the symptoms.
  */
-export function triage(ctx: Context): Promise<Report> {
+export async function triage(ctx: Context): Promise<Report> {
+  // The checks load when triage runs, not for `triage --help`.
+  const [{ assess }, { TRIAGE_CHECKS, TRIAGE_CORRELATIONS }] = await Promise.all([import('../checks/assess.js'), import('../checks/registry.js')]);
   return assess(ctx, 'triage', TRIAGE_CHECKS, [...TRIAGE_CORRELATIONS]);
 }
 

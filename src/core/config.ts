@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError, UsageError, describeValue } from './errors.js';
 import { redact } from './redact.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { HttpErrorDetails } from './errors.js';
 
 /** HTTP methods the outbound clients use. */

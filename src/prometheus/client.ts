@@ -1,5 +1,5 @@
 import type { AxiosError, AxiosInstance } from 'axios';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { UnreachableError } from '../core/errors.js';
 import { describeNetworkCode, networkCode } from '../core/network.js';

@@ -1,5 +1,4 @@
 import { Option } from 'commander';
-import { isMap, parseDocument } from 'yaml';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import type { KubePort } from '../kube/port.js';
@@ -75,7 +74,7 @@ class DbPoolSizeSession implements RemediationSession<PoolStep> {
     if (text === undefined) {
       throw new UsageError(`configmap/${this.configMap} has no key "${this.key.dataKey}"`, 'set database.pool.key in the config');
     }
-    const { current, next } = rewrite(text, this.key, this.args.to);
+    const { current, next } = await rewrite(text, this.key, this.args.to);
     const where = `${this.key.dataKey}${this.key.path.length ? `#${this.key.path.join('.')}` : ''}`;
     const unchanged = current === String(this.args.to);
     const namespace = this.kube.namespace;
@@ -146,7 +145,7 @@ class DbPoolSizeSession implements RemediationSession<PoolStep> {
 
   async verify() {
     const [map, deployment] = await Promise.all([this.kube.readConfigMap(this.configMap), this.kube.readDeployment(this.deployment)]);
-    const { current } = rewrite(map?.data?.[this.key.dataKey] ?? '', this.key, this.args.to);
+    const { current } = await rewrite(map?.data?.[this.key.dataKey] ?? '', this.key, this.args.to);
     const annotations = deployment?.spec?.template?.metadata?.annotations ?? {};
     const status = deployment?.status;
     return {
@@ -175,10 +174,12 @@ export function parsePoolKey(text: string): PoolKey {
 
 /**
  * The value at the key and the data-key text with the new value set; a YAML document keeps its
- * comments and layout, so the diff shows only the changed line.
+ * comments and layout, so the diff shows only the changed line. The YAML library loads here, when a
+ * ConfigMap is edited, not with `fix --help`.
  */
-export function rewrite(text: string, key: PoolKey, to: number): { current: string | null; next: string } {
+export async function rewrite(text: string, key: PoolKey, to: number): Promise<{ current: string | null; next: string }> {
   if (!key.path.length) return { current: text.trim() || null, next: String(to) };
+  const { isMap, parseDocument } = await import('yaml');
   const document = parseDocument(text);
   if (document.errors.length || !isMap(document.contents)) {
     throw new UsageError(`data key "${key.dataKey}" is not a YAML mapping, so ${key.path.join('.')} cannot be set in it`);

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../core/duration.js';
 
 /** Options of the sandbox database. */

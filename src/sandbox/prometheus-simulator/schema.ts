@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseDuration } from '../../core/duration.js';
 
 /** `now`, or a negative offset such as `-5m`, as the rest of a scenario writes times. */

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { YAMLParseError, parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { shippedDir } from '../../package-root.js';
 import { type ScenarioDocument, scenarioSchema } from './schema.js';
 

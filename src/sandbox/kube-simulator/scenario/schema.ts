@@ -1,5 +1,5 @@
 import { SEVERITIES } from '../../../core/severity.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { databaseSectionSchema } from '../../postgres.js';
 import { prometheusSectionSchema } from '../../prometheus-simulator/schema.js';
 import { parseDuration } from '../../../core/duration.js';

@@ -1,0 +1,27 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
+const built = existsSync(join(DIST, 'aegis-ir.js'));
+if (!built) console.warn('skipping the bundle test: dist/aegis-ir.js is not built (npm test builds it first)');
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+describe('the shipped bundle', () => {
+  it.skipIf(!built)('carries no source maps and is minified, so a start reads as little as it can', () => {
+    const all = files(DIST);
+    expect(all.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const scripts = all.filter((f) => f.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(1);
+    for (const file of scripts) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toContain('sourceMappingURL');
+      // esbuild marks each module's code with its path only when it does not minify.
+      expect(text, file).not.toMatch(/^\/\/ (src|node_modules)\//m);
+    }
+  });
+});
