@@ -77,6 +77,16 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
       }),
     readConfigMap: (name) =>
       call(`get configmap/${name}`, () => orNull(core.readNamespacedConfigMap({ name, namespace }))),
+    listConfigMaps: (labelSelector) =>
+      call('list configmaps', async () => (await core.listNamespacedConfigMap({ namespace, labelSelector })).items),
+    createConfigMap: (configMap) =>
+      call('create configmap', () => unlessStatus([409], async () => {
+        await core.createNamespacedConfigMap({ namespace, body: configMap });
+      })),
+    replaceConfigMap: (configMap) =>
+      call(`replace configmap/${configMap.metadata?.name}`, () => unlessStatus([409, 404], async () => {
+        await core.replaceNamespacedConfigMap({ name: configMap.metadata?.name ?? '', namespace, body: configMap });
+      })),
     patchConfigMap: (name, data, options) =>
       call(`patch configmap/${name}`, () =>
         core.patchNamespacedConfigMap({ name, namespace, body: { data }, dryRun: dryRunOf(options) }, mergePatch),
@@ -106,25 +116,13 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
       }),
     readLease: (name) => call(`get lease/${name}`, () => orNull(coordination.readNamespacedLease({ name, namespace }))),
     createLease: (lease) =>
-      call('create lease', async () => {
-        try {
-          await coordination.createNamespacedLease({ namespace, body: lease });
-          return true;
-        } catch (error) {
-          if (statusOf(error) === 409) return false;
-          throw error;
-        }
-      }),
+      call('create lease', () => unlessStatus([409], async () => {
+        await coordination.createNamespacedLease({ namespace, body: lease });
+      })),
     replaceLease: (lease) =>
-      call(`replace lease/${lease.metadata?.name}`, async () => {
-        try {
-          await coordination.replaceNamespacedLease({ name: lease.metadata?.name ?? '', namespace, body: lease });
-          return true;
-        } catch (error) {
-          if (statusOf(error) === 409 || statusOf(error) === 404) return false;
-          throw error;
-        }
-      }),
+      call(`replace lease/${lease.metadata?.name}`, () => unlessStatus([409, 404], async () => {
+        await coordination.replaceNamespacedLease({ name: lease.metadata?.name ?? '', namespace, body: lease });
+      })),
     deleteLease: (name, resourceVersion) =>
       call(`delete lease/${name}`, async () => {
         try {
@@ -164,6 +162,18 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
         }),
       ),
   };
+}
+
+/** A write that answers true when done and false on one of `statuses` (a name taken, a stale resourceVersion). */
+async function unlessStatus(statuses: number[], write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    const status = statusOf(error);
+    if (status !== undefined && statuses.includes(status)) return false;
+    throw error;
+  }
 }
 
 /** A read that answers null for 404 Not Found. */

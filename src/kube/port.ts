@@ -45,6 +45,15 @@ export interface KubePort {
   exec(pod: string, container: string, command: string[]): Promise<ExecResult>;
   /** The ConfigMap, or null when it does not exist. */
   readConfigMap(name: string): Promise<V1ConfigMap | null>;
+  /** ConfigMaps matching the label selector. */
+  listConfigMaps(labelSelector: string): Promise<V1ConfigMap[]>;
+  /** Creates a ConfigMap; false when one of that name already exists (409), which is how a name is claimed once. */
+  createConfigMap(configMap: V1ConfigMap): Promise<boolean>;
+  /**
+   * Replaces a ConfigMap under optimistic concurrency: false when it changed since it was read (its
+   * `metadata.resourceVersion` is stale: 409) or is gone (404).
+   */
+  replaceConfigMap(configMap: V1ConfigMap): Promise<boolean>;
   /** JSON merge patch of a ConfigMap's data; `dryRun` asks the API server to validate and store nothing. */
   patchConfigMap(name: string, data: Record<string, string>, options: WriteOptions): Promise<V1ConfigMap>;
   /** `kubectl rollout restart`: stamps the pod template with `kubectl.kubernetes.io/restartedAt`. */

@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
+import { stateDir } from '../core/state.js';
 
 /** One line of the audit log. `event` is one of plan, lock-held, preflight-failed, cap-exceeded, confirmed, declined, cancelled, plan-changed, step, outcome, verify, lock-release-failed, error. */
 export interface AuditRecord {
@@ -19,8 +19,7 @@ export interface AuditRecord {
 /** Where the audit log lives: `audit.path` / `AEGIS_IR_AUDIT_LOG`, else `$XDG_STATE_HOME/aegis-ir/audit.jsonl`. */
 export function auditLogPath(ctx: Context): string {
   if (ctx.config.audit.path) return ctx.config.audit.path;
-  const state = ctx.env.XDG_STATE_HOME || join(ctx.env.HOME || homedir(), '.local', 'state');
-  return join(state, 'aegis-ir', 'audit.jsonl');
+  return join(stateDir(ctx.env), 'audit.jsonl');
 }
 
 /**
