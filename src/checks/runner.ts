@@ -23,6 +23,8 @@ export interface CheckOutcome {
   /** The next thing to try when it errored. */
   hint: string | null;
   findings: Finding[];
+  /** What `collect` gathered (undefined unless it ran), for assessments that read more than one check. */
+  evidence?: unknown;
 }
 
 export interface RunOptions {
@@ -67,7 +69,7 @@ async function runOne(ctx: Context, check: Check, deadline: Deadline): Promise<C
     if (ctx.signal.aborted) throw new CancelledError();
     const evidence = await withDeadline(check.collect(ctx), deadline, check.target, ctx.signal);
     const findings = check.evaluate(evidence, { config: ctx.config, now: ctx.clock.now() });
-    return done({ status: findings.length ? 'findings' : 'ok', error: null, reason: null, unreachable: false, hint: null, findings });
+    return done({ status: findings.length ? 'findings' : 'ok', error: null, reason: null, unreachable: false, hint: null, findings, evidence });
   } catch (error) {
     if (error instanceof SkipCheck) {
       return done({ status: 'skipped', error: null, reason: error.message, unreachable: false, hint: null, findings: [] });

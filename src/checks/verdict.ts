@@ -1,5 +1,6 @@
 import type { Finding } from '../core/findings.js';
 import { SEVERITY_CLASSES, worstSeverity, type EscalationStep, type Severity } from '../core/severity.js';
+import type { Impact } from './impact.js';
 import type { CheckOutcome } from './runner.js';
 
 /**
@@ -18,6 +19,8 @@ export interface Report {
   unknown: string[];
   /** Nothing could be assessed at all. */
   assessedNothing: boolean;
+  /** Step 2 of the Triage Procedure, from `triage` and `diagnose`. */
+  impact?: Impact;
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { CheckOutcome } from '../checks/runner.js';
+import type { Impact, ImpactItem } from '../checks/impact.js';
+import { formatPercent } from '../checks/prometheus/source.js';
 import type { Report } from '../checks/verdict.js';
 import { formatDuration } from '../core/duration.js';
 import { SEVERITY_CLASSES } from '../core/severity.js';
@@ -29,6 +31,7 @@ export function reportDocument(report: Report): Record<string, unknown> {
       next: f.next,
       ...(f.since ? { since: f.since } : {}),
     })),
+    ...(report.impact ? { impact: report.impact } : {}),
     checks: report.checks.map((c) => ({
       id: c.id,
       status: c.status,
@@ -44,6 +47,7 @@ export function reportText(report: Report, options: { color: boolean; verbose: b
   const c = paint(options.color);
   const lines: string[] = [];
   lines.push(...verdictLines(report, c), '');
+  if (report.impact && report.severity) lines.push(...impactLines(report.impact, c), '');
   if (report.findings.length) {
     lines.push(c.bold('Findings'));
     for (const f of report.findings) {
@@ -107,4 +111,21 @@ function isShort(value: unknown): boolean {
 
 function formatEvidence(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Step 2 of the Triage Procedure: each item with where it came from, or unknown and why. */
+function impactLines(impact: Impact, c: ChalkInstance): string[] {
+  const item = <T>(name: string, entry: ImpactItem<T>, show: (value: T) => string) =>
+    entry.value === null
+      ? `  ${name.padEnd(15)} ${c.yellow('unknown')}${c.dim(`  (${entry.why ?? ''})`)}`
+      : `  ${name.padEnd(15)} ${show(entry.value)}${entry.evidence[0] ? c.dim(`  (${entry.evidence[0]}${entry.evidence.length > 1 ? ` +${entry.evidence.length - 1}` : ''})`) : ''}`;
+  return [
+    c.bold('Impact'),
+    item('started', impact.startedAt, (v) => v),
+    item('endpoints', impact.endpoints, (v) => (v.length ? v.map((e) => e.route).join(', ') : 'none affected')),
+    item('components', impact.components, (v) => (v.length ? v.join(', ') : 'all healthy')),
+    item('failed req/min', impact.failedRequestsPerMinute, String),
+    item('share failing', impact.shareOfTraffic, formatPercent),
+    item('data at risk', impact.dataAtRisk, (v) => (v ? c.red('yes') : 'no')),
+  ];
 }

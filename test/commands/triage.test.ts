@@ -30,6 +30,18 @@ const documentSchema = z.strictObject({
       since: z.string().optional(),
     }),
   ),
+  impact: z.strictObject(
+    Object.fromEntries(
+      ['startedAt', 'endpoints', 'components', 'failedRequestsPerMinute', 'shareOfTraffic', 'dataAtRisk'].map((key) => [
+        key,
+        // Each item has its value and evidence, or null and why: never a value without where it came from.
+        z.union([
+          z.strictObject({ value: z.unknown().refine((v) => v !== null), evidence: z.array(z.string()).min(1), why: z.null() }),
+          z.strictObject({ value: z.null(), evidence: z.array(z.string()).length(0), why: z.string().min(1) }),
+        ]),
+      ]),
+    ),
+  ),
   checks: z.array(
     z.strictObject({
       id: z.string(),
@@ -105,6 +117,13 @@ describe('triage verdicts in detail', () => {
       expect(document.findings.map((f) => f.code)).toEqual(expect.arrayContaining(['AEG-1001', 'AEG-1040']));
       const health = document.findings.find((f) => f.code === 'AEG-1040');
       expect(health?.summary).toMatch(/database: unreachable/);
+      // Step 2, impact: what is down and whether data is at risk, from the evidence; traffic unknown without Prometheus.
+      expect(document.impact.components).toMatchObject({ value: ['api', 'database'] });
+      expect(document.impact.dataAtRisk).toMatchObject({ value: true, evidence: [expect.stringMatching(/database is unreachable/)] });
+      expect(document.impact.failedRequestsPerMinute).toMatchObject({ value: null, why: expect.stringMatching(/no Prometheus configured/) });
+      expect(document.impact.startedAt.value).toBe(document.findings.find((f) => f.code === 'AEG-1001')?.since);
+      // A SEV1 verdict leads to declaring the incident.
+      for (const f of document.findings.filter((x) => x.severity === 'SEV1')) expect(f.next).toContain('aegis-ir incident open --from-triage');
     } finally {
       await cluster.close();
     }
