@@ -38,6 +38,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/fix.js')).fixCommand,
   },
   {
+    name: 'incident',
+    description: 'Communication and escalation: declare, update, escalate, watch and resolve an incident',
+    load: async () => (await import('./commands/incident.js')).incidentCommand,
+  },
+  {
     name: 'drill',
     description: 'Game day: start the built-in sandbox with an incident injected and triage it',
     load: async () => (await import('./commands/drill.js')).drillCommand,

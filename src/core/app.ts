@@ -27,7 +27,7 @@ export function buildContext(
   const redactor = runtime.redactor ?? new Redactor();
   redactor.add(runtime.env.PGPASSWORD, runtime.env.AEGIS_IR_PROMETHEUS_TOKEN);
   const config = adjust(loadConfig({ file: options.config, env: runtime.env, flags }));
-  redactor.add(config.prometheus.token);
+  redactor.add(config.prometheus.token, ...notifySecrets(config));
   const json = config.output === 'json';
   const io: IOStreams = {
     stdout: redacting(runtime.stdout, redactor),
@@ -87,6 +87,13 @@ export function buildContext(
     }),
     http: createHttpPort({ signal: runtime.signal, timeoutMs: config.checkTimeout, clock }),
   };
+}
+
+/** The credentials of the outbound services: a webhook URL's path is one, as are tokens and keys. */
+function notifySecrets(config: Config): Array<string | undefined> {
+  const { slack, pagerduty, statuspage } = config.notify;
+  const webhookPath = slack.webhookUrl ? new URL(slack.webhookUrl).pathname : undefined;
+  return [slack.webhookUrl, webhookPath, slack.token, pagerduty.routingKey, statuspage.apiKey];
 }
 
 function redacting(sink: TextSink, redactor: Redactor): TextSink {

@@ -122,6 +122,51 @@ export const configSchema = z.strictObject({
       path: z.string().min(1).optional(),
     })
     .prefault({}),
+  incident: z
+    .strictObject({
+      /** Where incident records live: files under the state directory, or ConfigMaps in the namespace. */
+      store: z.enum(['local', 'kubernetes']).default('local'),
+      /** SEV1–2 need an update this often. */
+      updateEvery: deadline.prefault('15m'),
+    })
+    .prefault({}),
+  escalation: z
+    .strictObject({
+      /** How to reach each role of the matrix, over the runbook's Contact Information. */
+      contacts: z.record(z.string().min(1), z.string().min(1)).default({}),
+    })
+    .prefault({}),
+  notify: z
+    .strictObject({
+      slack: z
+        .strictObject({
+          /** Incoming webhook (`AEGIS_IR_SLACK_WEBHOOK_URL`): posts to the one channel it belongs to. */
+          webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+          /** Bot token (`AEGIS_IR_SLACK_TOKEN`): creates the incident channel and posts there. */
+          token: z.string().min(1).optional(),
+          apiUrl: z.url({ protocol: /^https?$/ }).default('https://slack.com/api'),
+        })
+        .prefault({}),
+      pagerduty: z
+        .strictObject({
+          /** Events API v2 integration key (`AEGIS_IR_PAGERDUTY_ROUTING_KEY`). */
+          routingKey: z.string().min(1).optional(),
+          eventsUrl: z.url({ protocol: /^https?$/ }).default('https://events.pagerduty.com'),
+        })
+        .prefault({}),
+      statuspage: z
+        .strictObject({
+          pageId: z.string().min(1).optional(),
+          /** Manage API key (`AEGIS_IR_STATUSPAGE_API_KEY`). */
+          apiKey: z.string().min(1).optional(),
+          apiUrl: z.url({ protocol: /^https?$/ }).default('https://api.statuspage.io'),
+          /** Components a customer-facing incident marks, by id, and the status it gives them. */
+          components: z.array(z.string().min(1)).default([]),
+          componentStatus: z.enum(['degraded_performance', 'partial_outage', 'major_outage']).default('major_outage'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   thresholds: z
     .strictObject({
       errorRate: z
@@ -180,6 +225,10 @@ const ENV_KEYS: Record<string, string> = {
   AEGIS_IR_AUDIT_LOG: 'audit.path',
   PROMETHEUS_URL: 'prometheus.url',
   AEGIS_IR_PROMETHEUS_TOKEN: 'prometheus.token',
+  AEGIS_IR_SLACK_WEBHOOK_URL: 'notify.slack.webhookUrl',
+  AEGIS_IR_SLACK_TOKEN: 'notify.slack.token',
+  AEGIS_IR_PAGERDUTY_ROUTING_KEY: 'notify.pagerduty.routingKey',
+  AEGIS_IR_STATUSPAGE_API_KEY: 'notify.statuspage.apiKey',
 };
 
 /** Where the config file is looked for when neither `--config` nor `AEGIS_IR_CONFIG` names one. */
@@ -330,7 +379,7 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
 /** A value as an error may show it: URLs without their password, tokens and passwords not at all. */
 function shownValue(key: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
-  if (/password|token|secret/i.test(key)) return '<redacted>';
+  if (/password|token|secret|apiKey|routingKey|webhook/i.test(key)) return '<redacted>';
   return /url/i.test(key) ? redact(value) : value;
 }
 
