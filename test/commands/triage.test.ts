@@ -8,6 +8,12 @@ import { runCaptured } from '../helpers/cli.js';
 import { simulatedCluster, type SimulatedCluster } from '../helpers/simulator.js';
 import { startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 
+/** An impact item has its value and evidence, or null and why: never a value without where it came from. */
+const impactItem = z.union([
+  z.strictObject({ value: z.unknown().refine((v) => v !== null), evidence: z.array(z.string()).min(1), why: z.null() }),
+  z.strictObject({ value: z.null(), evidence: z.array(z.string()).length(0), why: z.string().min(1) }),
+]);
+
 /** SPEC's JSON document, checked strictly so a renamed or missing field fails the suite. */
 const documentSchema = z.strictObject({
   schemaVersion: z.literal(1),
@@ -30,18 +36,14 @@ const documentSchema = z.strictObject({
       since: z.string().optional(),
     }),
   ),
-  impact: z.strictObject(
-    Object.fromEntries(
-      ['startedAt', 'endpoints', 'components', 'failedRequestsPerMinute', 'shareOfTraffic', 'dataAtRisk'].map((key) => [
-        key,
-        // Each item has its value and evidence, or null and why: never a value without where it came from.
-        z.union([
-          z.strictObject({ value: z.unknown().refine((v) => v !== null), evidence: z.array(z.string()).min(1), why: z.null() }),
-          z.strictObject({ value: z.null(), evidence: z.array(z.string()).length(0), why: z.string().min(1) }),
-        ]),
-      ]),
-    ),
-  ),
+  impact: z.strictObject({
+    startedAt: impactItem,
+    endpoints: impactItem,
+    components: impactItem,
+    failedRequestsPerMinute: impactItem,
+    shareOfTraffic: impactItem,
+    dataAtRisk: impactItem,
+  }),
   checks: z.array(
     z.strictObject({
       id: z.string(),
