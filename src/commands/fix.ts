@@ -3,6 +3,8 @@ import { ExitCode, UsageError } from '../core/errors.js';
 import { runRemediation } from '../remediations/engine.js';
 import { REMEDIATIONS } from '../remediations/registry.js';
 import type { Remediation } from '../remediations/remediation.js';
+import { positiveDuration } from '../remediations/arguments.js';
+import { DEFAULT_PLAN_EXPIRY, readPlanFile, type PlanFile } from '../remediations/plan-file.js';
 import { fixDocument, fixText, remediationListDocument, remediationListText } from '../remediations/render.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
 
@@ -34,7 +36,10 @@ export function fixCommand(host: CommandHost): Command {
 function remediationCommand(host: CommandHost, remediation: Remediation): Command {
   const command = new Command(remediation.id)
     .description(`${remediation.summary} (risk: ${remediation.risk})`)
-    .option('--dry-run', 'print the plan (exactly what would be done) and change nothing');
+    .option('--dry-run', 'print the plan (exactly what would be done) and change nothing')
+    .option('--save-plan <file>', 'with --dry-run: keep the reviewed plan in FILE, to apply exactly it with --plan')
+    .option('--plan-expiry <duration>', `how long a saved plan can be applied (default ${DEFAULT_PLAN_EXPIRY})`)
+    .option('--plan <file>', 'apply exactly the plan saved in FILE, or refuse (exit 5) if the one derived now differs');
   for (const option of remediation.options()) command.addOption(option);
   if (remediation.cap) {
     command.option(
@@ -47,16 +52,49 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
     .addHelpText('after', `\n${remediation.description}\n${examples(...remediation.examples)}`)
     .action(async (options: Record<string, unknown>, self: Command) => {
       const ctx = await host.context(self);
-      const report = await runRemediation(ctx, remediation, options, {
-        dryRun: Boolean(options.dryRun),
+      const { dryRun, savePlan, planExpiry, plan, ...own } = options;
+      if (savePlan !== undefined && (!dryRun || plan !== undefined)) {
+        throw new UsageError('--save-plan keeps the plan a dry run derives; it goes with --dry-run and without --plan', `aegis-ir fix ${remediation.id} --dry-run --save-plan ${String(savePlan)}`);
+      }
+      const saved = plan === undefined ? undefined : savedPlan(remediation, String(plan), own);
+      // Applying a saved plan derives it again with the remediation's flags it was saved with.
+      const effective = saved ? saved.file.options : own;
+      const report = await runRemediation(ctx, remediation, effective, {
+        dryRun: Boolean(dryRun),
         yes: Boolean(optionsOf(self).yes),
-        max: options.max as number | undefined,
+        max: effective.max as number | undefined,
+        savePlan:
+          savePlan === undefined
+            ? undefined
+            : { path: String(savePlan), validMs: positiveDuration('--plan-expiry', planExpiry, DEFAULT_PLAN_EXPIRY), options: own },
+        planFile: saved,
       });
       ctx.io.stdout.write(
         ctx.config.output === 'json' ? `${JSON.stringify(fixDocument(report), null, 2)}\n` : fixText(report, ctx.io.color),
       );
       host.exit(report.exitCode);
     });
+}
+
+/**
+ * Reads the plan file for `fix <remediation> --plan FILE`: it must be one saved by this remediation, and
+ * the remediation's flags, when given again, must be the ones it was saved with.
+ */
+function savedPlan(remediation: Remediation, path: string, own: Record<string, unknown>): { path: string; file: PlanFile } {
+  const file = readPlanFile(path);
+  if (file.remediation !== remediation.id) {
+    throw new UsageError(`the plan in ${path} is for fix ${file.remediation}, not fix ${remediation.id}`, `aegis-ir fix ${file.remediation} --plan ${path}`);
+  }
+  for (const [key, value] of Object.entries(own)) {
+    if (JSON.stringify(value) !== JSON.stringify(file.options[key])) {
+      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new UsageError(
+        `${flag} ${String(value)} differs from the plan in ${path} (${file.options[key] === undefined ? 'not given' : `${flag} ${String(file.options[key])}`})`,
+        `leave the remediation's flags out: aegis-ir fix ${remediation.id} --plan ${path}`,
+      );
+    }
+  }
+  return { path, file };
 }
 
 /** Parses a flag that counts something: a whole number of at least 1. */

@@ -34,6 +34,7 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
   return {
     namespace,
     server,
+    context: kc.getCurrentContext() || null,
     listPods: (labelSelector) =>
       call('list pods', async () => (await core.listNamespacedPod({ namespace, labelSelector })).items),
     readDeployment: (name) =>

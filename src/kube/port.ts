@@ -35,6 +35,8 @@ export interface KubePort {
   readonly namespace: string;
   /** The API server's URL, for messages. */
   readonly server: string;
+  /** The kubeconfig context in use (the current one unless `--context` named another); null in-cluster. */
+  readonly context: string | null;
   listPods(labelSelector: string): Promise<V1Pod[]>;
   /** The deployment, or null when it does not exist. */
   readDeployment(name: string): Promise<V1Deployment | null>;

@@ -4,7 +4,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { stateDir } from '../core/state.js';
 
-/** One line of the audit log. `event` is one of plan, lock-held, preflight-failed, cap-exceeded, confirmed, declined, cancelled, plan-changed, step, outcome, verify, lock-release-failed, error. */
+/** One line of the audit log. `event` is one of plan, plan-saved, preflight-failed, lock-held, cap-exceeded, confirmed, declined, cancelled, plan-changed, lock-lost, step, outcome, verify, lock-release-failed, error. */
 export interface AuditRecord {
   time: string;
   /** Ties the records of one run together. */
@@ -12,6 +12,9 @@ export interface AuditRecord {
   operator: string;
   remediation: string;
   target: string;
+  /** A Kubernetes target's API server URL and kubeconfig context. */
+  cluster?: string;
+  context?: string | null;
   event: string;
   [key: string]: unknown;
 }
@@ -30,12 +33,12 @@ export function auditLogPath(ctx: Context): string {
 export class AuditLog {
   private constructor(
     readonly path: string,
-    private readonly base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target'>,
+    private readonly base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target' | 'cluster' | 'context'>,
     private readonly clock: () => Date,
     private readonly redact: (text: string) => string,
   ) {}
 
-  static open(ctx: Context, base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target'>): AuditLog {
+  static open(ctx: Context, base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target' | 'cluster' | 'context'>): AuditLog {
     const path = auditLogPath(ctx);
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });

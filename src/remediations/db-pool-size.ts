@@ -4,7 +4,7 @@ import { UsageError } from '../core/errors.js';
 import type { KubePort } from '../kube/port.js';
 import { positiveWhole } from './arguments.js';
 import { LEASE_RIGHTS, deniedRights, lockTarget } from './lease-lock.js';
-import { defineRemediation, type Plan, type PlanStep, type RemediationSession, type StepOutcome } from './remediation.js';
+import { defineRemediation, kubeScope, type KubeScope, type Plan, type PlanStep, type RemediationSession, type StepOutcome } from './remediation.js';
 
 interface Args {
   to: number;
@@ -50,6 +50,7 @@ export const dbPoolSizeRemediation = defineRemediation<Args>({
 
 class DbPoolSizeSession implements RemediationSession<PoolStep> {
   readonly target: string;
+  readonly scope: KubeScope;
   private readonly configMap: string;
   private readonly key: PoolKey;
   private readonly deployment: string;
@@ -63,6 +64,7 @@ class DbPoolSizeSession implements RemediationSession<PoolStep> {
     this.key = parsePoolKey(ctx.config.database.pool.key);
     this.deployment = ctx.config.app.deployment;
     this.target = `configmap ${kube.namespace}/${this.configMap}`;
+    this.scope = kubeScope(kube);
   }
 
   async plan(): Promise<Plan<PoolStep>> {

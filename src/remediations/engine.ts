@@ -4,6 +4,7 @@ import { CancelledError, ExitCode, GuardError, UsageError, exitCodeFor } from '.
 import { operatorName } from '../core/operator.js';
 import { AuditLog } from './audit.js';
 import type { LockAttempt, Plan, PlanStep, Remediation, RemediationSession, StepOutcome, Verification } from './remediation.js';
+import { checkPlanFile, planDifference, planFile, writePlanFile, type PlanFile } from './plan-file.js';
 import { planText } from './render.js';
 
 /** How the operator asked for the run: the framework's own flags. */
@@ -12,6 +13,10 @@ export interface RunFlags {
   yes: boolean;
   /** `--max N`: the explicit override of the safety cap. */
   max?: number;
+  /** `--dry-run --save-plan FILE`: keep the reviewed plan there, valid for `validMs`, with the flags it was derived with. */
+  savePlan?: { path: string; validMs: number; options: Record<string, unknown> };
+  /** `--plan FILE`: the reviewed plan this run applies exactly, or refuses. */
+  planFile?: { path: string; file: PlanFile };
 }
 
 /** The cap that applies: `--max`, else `remediation.caps.<id>` in the config, else the remediation's default. */
@@ -43,6 +48,8 @@ export interface FixReport {
   /** The plan's steps that never ran (after a failure or Ctrl-C). */
   notRun: PlanStep[];
   verification: Verification | null;
+  /** Where `--save-plan` kept the plan, and until when it can be applied. */
+  savedPlan: { path: string; expiresAt: string } | null;
   /** Why nothing was applied, when nothing was. */
   reason: string | null;
   auditLog: string;
@@ -72,6 +79,7 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
       operator: operatorName(ctx.env),
       remediation: remediation.id,
       target: session.target,
+      ...session.scope,
     });
     try {
       return await guarded(ctx, remediation, session, audit, flags);
@@ -87,9 +95,21 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
 }
 
 async function guarded(ctx: Context, remediation: Remediation, session: RemediationSession, audit: AuditLog, flags: RunFlags): Promise<FixReport> {
-  const plan = await session.plan();
+  const saved = flags.planFile;
+  if (saved) checkPlanFile(saved.path, saved.file, session.target, session.scope, ctx.clock.now());
+  // Derived as of the saved plan's reference point (its "now"), so what merely aged since is no change.
+  const plan = await session.plan(saved?.file.plan);
   const cap = capState(ctx, remediation, plan, flags.max);
-  audit.append('plan', { dryRun: flags.dryRun, summary: plan.summary, size: plan.size, cap, steps: plan.steps });
+  audit.append('plan', { dryRun: flags.dryRun, summary: plan.summary, size: plan.size, cap, steps: plan.steps, ...(saved ? { planFile: saved.path } : {}) });
+  if (saved && JSON.stringify(plan.identity) !== JSON.stringify(saved.file.plan.identity)) {
+    audit.append('plan-changed', { planFile: saved.path, shown: saved.file.plan.identity, now: plan.identity });
+    const difference = planDifference(saved.file.plan, plan);
+    throw new GuardError(
+      `the plan derived now differs from the one reviewed in ${saved.path} (saved ${saved.file.createdAt} by ${saved.file.operator}); nothing was applied\n` +
+        (difference.length ? difference.map((line) => `    ${line}`).join('\n') : '    the same steps, on objects that were replaced or changed since'),
+      `review the new plan: aegis-ir fix ${remediation.id} --dry-run --save-plan ${saved.path}`,
+    );
+  }
   const report: FixReport = {
     remediation,
     target: session.target,
@@ -101,6 +121,7 @@ async function guarded(ctx: Context, remediation: Remediation, session: Remediat
     steps: [],
     notRun: [],
     verification: null,
+    savedPlan: null,
     reason: null,
     auditLog: audit.path,
     exitCode: ExitCode.ok,
@@ -116,7 +137,7 @@ async function guarded(ctx: Context, remediation: Remediation, session: Remediat
     }
     throw new GuardError(`preflight: ${missing.join('; ')}`, 'run as an operator with these rights; nothing was changed');
   }
-  if (flags.dryRun) return { ...report, reason: 'nothing was changed' };
+  if (flags.dryRun) return { ...report, reason: 'nothing was changed', savedPlan: flags.savePlan ? savePlan(ctx, remediation, session, plan, flags.savePlan, audit) : null };
   if (plan.steps.length === 0) return { ...report, reason: 'nothing to do' };
   const lock = await session.lock();
   if (!lock.acquired) {
@@ -256,6 +277,22 @@ function stoppedReason(steps: readonly StepResult[], planned: number, cancelled:
         ? `the lock was taken over by ${lostTo}`
         : 'the target changed since the plan';
   return `${why}: ${done} of ${planned} step(s) applied${done ? ', the rest not' : ''}`;
+}
+
+/** Writes the reviewed plan for `--plan FILE` to apply later, and audits where it went. */
+function savePlan(
+  ctx: Context,
+  remediation: Remediation,
+  session: RemediationSession,
+  plan: Plan,
+  save: NonNullable<RunFlags['savePlan']>,
+  audit: AuditLog,
+): { path: string; expiresAt: string } {
+  const fields = { remediation: remediation.id, target: session.target, scope: session.scope, operator: operatorName(ctx.env), options: save.options };
+  const file = planFile(fields, plan, ctx.clock.now(), save.validMs);
+  writePlanFile(save.path, file, (text) => ctx.redact(text));
+  audit.append('plan-saved', { planFile: save.path, expiresAt: file.expiresAt });
+  return { path: save.path, expiresAt: file.expiresAt };
 }
 
 /** A lock this run holds. */

@@ -95,6 +95,8 @@ export type LockAttempt =
 export interface RemediationSession<S extends PlanStep = PlanStep> {
   /** What is changed and locked, for messages and the audit log: `postgres app@db:5432/app`, `configmap aegis/aegis-api-config`. */
   readonly target: string;
+  /** The cluster and kubeconfig context of a Kubernetes target, named in every audit record and plan file. */
+  readonly scope?: KubeScope;
   /** Derives the plan. At re-validation it receives the plan that was shown, to derive against the same reference point (e.g. the same "now"). */
   plan(shown?: Plan<S>): Promise<Plan<S>>;
   /** The rights the plan needs that the operator lacks (Kubernetes SelfSubjectAccessReview, PostgreSQL role rights); empty when all are there. */
@@ -104,6 +106,17 @@ export interface RemediationSession<S extends PlanStep = PlanStep> {
   applyStep(step: S): Promise<StepOutcome>;
   verify(): Promise<Verification>;
   close(): Promise<void>;
+}
+
+/** Which cluster a Kubernetes remediation acts on: the API server's URL and the kubeconfig context. */
+export interface KubeScope {
+  cluster: string;
+  context: string | null;
+}
+
+/** The scope of a session on `kube`. */
+export function kubeScope(kube: { server: string; context: string | null }): KubeScope {
+  return { cluster: kube.server, context: kube.context };
 }
 
 /** A safety cap: the most `plan.size` may be without an explicit `--max`. */

@@ -28,6 +28,7 @@ export function fixDocument(report: FixReport): Record<string, unknown> {
       reason: report.reason,
       steps: report.steps,
       notRun: report.notRun,
+      savedPlan: report.savedPlan,
       verification: report.verification,
       auditLog: report.auditLog,
     },
@@ -82,6 +83,12 @@ export function fixText(report: FixReport, color: boolean): string {
     for (const f of report.verification.findings) {
       out.push(`  ${levelColor(c, f.level)(`${LEVEL_MARK[f.level]} ${f.code}`)} ${f.summary}`);
     }
+  }
+  if (report.savedPlan) {
+    out.push(
+      `${c.bold('Plan saved')}: ${report.savedPlan.path} (can be applied until ${report.savedPlan.expiresAt})`,
+      `  apply exactly this plan: aegis-ir fix ${report.remediation.id} --plan ${report.savedPlan.path} --yes`,
+    );
   }
   out.push(c.dim(`audit log: ${report.auditLog}`));
   return `${out.join('\n')}\n`;

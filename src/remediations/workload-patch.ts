@@ -2,12 +2,13 @@ import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client
 import { Option } from 'commander';
 import type { Check } from '../checks/check.js';
 import type { Context } from '../core/context.js';
-import { formatDuration, parseDuration } from '../core/duration.js';
+import { formatDuration } from '../core/duration.js';
+import { positiveDuration } from './arguments.js';
 import { UsageError } from '../core/errors.js';
 import type { Finding } from '../core/findings.js';
 import type { AccessCheck, KubePort, ObjectPatch } from '../kube/port.js';
 import { LEASE_RIGHTS, deniedRights, lockTarget } from './lease-lock.js';
-import type { Plan, PlanStep, RemediationSession, StepOutcome, Verification } from './remediation.js';
+import { kubeScope, type KubeScope, type Plan, type PlanStep, type RemediationSession, type StepOutcome, type Verification } from './remediation.js';
 
 /** How often the rollout is polled while waiting. */
 const POLL_MS = 500;
@@ -59,10 +60,7 @@ export function rolloutTimeoutOption(): Option {
 
 /** Reads `--rollout-timeout` in milliseconds. */
 export function rolloutTimeoutOf(options: Record<string, unknown>): number {
-  const text = options.rolloutTimeout === undefined ? '5m' : String(options.rolloutTimeout);
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new UsageError(`--rollout-timeout ${text} is not valid; expected a duration such as 90s or 5m`);
-  return ms;
+  return positiveDuration('--rollout-timeout', options.rolloutTimeout, '5m');
 }
 
 /**
@@ -74,6 +72,7 @@ export function rolloutTimeoutOf(options: Record<string, unknown>): number {
  */
 export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
   readonly target: string;
+  readonly scope: KubeScope;
 
   constructor(
     private readonly ctx: Context,
@@ -83,6 +82,7 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
     private goal: RolloutGoal = { kind: 'rollout' },
   ) {
     this.target = `deployment ${kube.namespace}/${ctx.config.app.deployment}`;
+    this.scope = kubeScope(kube);
   }
 
   async plan(): Promise<Plan<WorkloadStep>> {

@@ -239,6 +239,26 @@ describe('fix db-connections against real PostgreSQL', () => {
     expect(lines.every((l) => l.remediation === 'db-connections')).toBe(true);
     expect(readFileSync(auditLog, 'utf8')).not.toContain(db.password);
   });
+
+  it('--plan applies the sessions of the reviewed dry run only, not the ones that went idle since', async () => {
+    const reviewed = [await db.client({ applicationName: 'reviewed' }), await db.client({ applicationName: 'reviewed' })];
+    await new Promise((r) => setTimeout(r, 2_300));
+    const planPath = join(mkdtempSync(join(tmpdir(), 'aegis-ir-plan-')), 'plan.json');
+    const dry = await fix(['--dry-run', '--save-plan', planPath, '-o', 'json']);
+    expect(dry.code).toBe(0);
+    const planned = targetPids(dry);
+    expect(planned).toEqual(expect.arrayContaining(pids(reviewed)));
+    // Sessions that go idle after the review and are past the threshold by the time it is applied.
+    const later = [await db.client({ applicationName: 'later' }), await db.client({ applicationName: 'later' })];
+    await new Promise((r) => setTimeout(r, 2_300));
+    const apply = await fix(['--plan', planPath, '--yes', '-o', 'json']);
+    expect(apply.stderr).toBe('');
+    expect(apply.code).toBe(0);
+    expect(targetPids(apply)).toEqual(planned);
+    const alive = await db.alivePids();
+    for (const pid of planned) expect(alive.has(pid)).toBe(false);
+    for (const client of later) expect(alive.has(pidOf(client))).toBe(true);
+  }, 20_000);
 });
 
 /** A TCP relay to 127.0.0.1:`target` whose connections can all be cut at once, as a network drop would. */
