@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Config } from '../core/config.js';
 import type { Sender } from '../incident/outbox.js';
 import type { OutboxMessage } from '../incident/record.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SEVERITIES } from '../core/severity.js';
 
 /** Where an incident was first noticed: the runbook's Detection list, kept for the post-mortem. */
