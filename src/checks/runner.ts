@@ -4,6 +4,7 @@ import { CancelledError, UnreachableError, UsageError, hintFor } from '../core/e
 import { formatDuration } from '../core/duration.js';
 import type { Finding } from '../core/findings.js';
 import { SkipCheck, type Check, type Target } from './check.js';
+import { forOneRun } from './kubernetes/snapshot.js';
 
 export type CheckStatus = 'ok' | 'findings' | 'skipped' | 'errored';
 
@@ -39,10 +40,12 @@ export interface RunOptions {
 /**
  * Runs checks concurrently, each under its own deadline and all under the global one. A check that
  * fails, times out or cannot reach its target is reported as `errored` without stopping the others;
- * only a usage error (the operator's configuration is wrong) or cancellation ends the run.
+ * only a usage error (the operator's configuration is wrong) or cancellation ends the run. The
+ * checks of one run share what is gathered once for it (the workload snapshot).
  */
-export async function runChecks(ctx: Context, checks: Check[], options: RunOptions): Promise<CheckOutcome[]> {
+export async function runChecks(parent: Context, checks: Check[], options: RunOptions): Promise<CheckOutcome[]> {
   const started = Date.now();
+  const ctx = forOneRun(parent);
   const outcomes = await mapLimited(checks, options.concurrency ?? 8, (check) => {
     const remaining = Math.max(0, options.timeoutMs - (Date.now() - started));
     // Say which deadline ended a check: its own, or the run's --timeout.

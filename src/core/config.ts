@@ -51,6 +51,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       logTailLines: positiveInt.max(10_000).default(100),
       logConcurrency: positiveInt.max(32).default(4),
+      /** Pods whose logs are read per run: failing and recently restarted first, then a spread of the others. */
+      logPods: positiveInt.max(5000).default(50),
       logSamples: positiveInt.max(50).default(3),
       rolloutWindow: duration.prefault('1h'),
       restartWindow: duration.prefault('1h'),

@@ -48,6 +48,31 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
       }),
     listReplicaSets: (labelSelector) =>
       call('list replicasets', async () => (await apps.listNamespacedReplicaSet({ namespace, labelSelector })).items),
+    listDeploymentNames: () =>
+      call('list deployments', async () =>
+        (await apps.listNamespacedDeployment({ namespace })).items.map((d) => d.metadata?.name ?? '').filter(Boolean),
+      ),
+    namespaceExists: () =>
+      call(`get namespace/${namespace}`, async () => {
+        try {
+          await core.readNamespace({ name: namespace });
+          return true;
+        } catch (error) {
+          if (statusOf(error) === 404) return false;
+          if (statusOf(error) === 403) return null;
+          throw error;
+        }
+      }),
+    listEvents: () => call('list events', async () => (await core.listNamespacedEvent({ namespace })).items),
+    readNode: (name) =>
+      call(`get node/${name}`, async () => {
+        try {
+          return await core.readNode({ name });
+        } catch (error) {
+          if (statusOf(error) === 404 || statusOf(error) === 403) return null;
+          throw error;
+        }
+      }),
     listPodMetrics: () =>
       call('list pod metrics', async () => {
         try {

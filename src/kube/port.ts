@@ -1,7 +1,9 @@
 import type {
+  CoreV1Event,
   V1ConfigMap,
   V1Deployment,
   V1Lease,
+  V1Node,
   V1Pod,
   V1ReplicaSet,
   V2HorizontalPodAutoscaler,
@@ -41,6 +43,14 @@ export interface KubePort {
   /** The deployment, or null when it does not exist. */
   readDeployment(name: string): Promise<V1Deployment | null>;
   listReplicaSets(labelSelector?: string): Promise<V1ReplicaSet[]>;
+  /** The names of the namespace's Deployments. */
+  listDeploymentNames(): Promise<string[]>;
+  /** Whether the namespace exists; null when the API will not say (no right to read namespaces). */
+  namespaceExists(): Promise<boolean | null>;
+  /** The namespace's events. */
+  listEvents(): Promise<CoreV1Event[]>;
+  /** The node, or null when it does not exist or may not be read (nodes are cluster-scoped). */
+  readNode(name: string): Promise<V1Node | null>;
   /** Pod metrics from metrics.k8s.io, or null when the cluster serves no metrics API. */
   listPodMetrics(): Promise<PodMetric[] | null>;
   readPodLog(pod: string, options: LogOptions): Promise<string>;

@@ -1,6 +1,7 @@
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
 import { Option } from 'commander';
 import { podHealthCheck } from '../checks/kubernetes/pod-health.js';
+import { appContainerName } from '../checks/kubernetes/snapshot.js';
 import { resourceUsageCheck } from '../checks/kubernetes/resource-usage.js';
 import { UsageError } from '../core/errors.js';
 import type { KubePort } from '../kube/port.js';
@@ -65,7 +66,9 @@ export const memoryLimitRemediation = defineRemediation<MemoryLimitArgs>({
 export function planMemoryLimit(deployment: V1Deployment, args: MemoryLimitArgs): WorkloadPlan {
   const name = deployment.metadata?.name ?? '';
   const containers = deployment.spec?.template?.spec?.containers ?? [];
-  const container: V1Container | undefined = args.container ? containers.find((c) => c.name === args.container) : containers[0];
+  // Without --container, the app container by kubectl's rule, as triage names it.
+  const chosen = args.container ?? appContainerName(deployment.spec?.template ?? {}, { deployment: name });
+  const container: V1Container | undefined = containers.find((c) => c.name === chosen);
   if (!container) {
     throw new UsageError(
       `deployment/${name} has no container ${args.container ?? ''}; it has ${containers.map((c) => c.name).join(', ') || 'none'}`,

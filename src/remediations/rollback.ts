@@ -1,7 +1,8 @@
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { Option } from 'commander';
 import { podHealthCheck } from '../checks/kubernetes/pod-health.js';
-import { ownedReplicaSets, revisionOf } from '../checks/kubernetes/recent-rollouts.js';
+import { revisionOf } from '../checks/kubernetes/recent-rollouts.js';
+import { ownedReplicaSets } from '../checks/kubernetes/snapshot.js';
 import { UsageError } from '../core/errors.js';
 import type { JsonPatchOperation, KubePort } from '../kube/port.js';
 import { positiveWhole } from './arguments.js';

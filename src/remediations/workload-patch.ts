@@ -1,6 +1,7 @@
 import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { Option } from 'commander';
 import type { Check } from '../checks/check.js';
+import { forOneRun } from '../checks/kubernetes/snapshot.js';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { positiveDuration } from './arguments.js';
@@ -151,9 +152,10 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
     const now = this.ctx.clock.now();
     const findings: Finding[] = [];
     const errors: string[] = [];
+    const run = forOneRun(this.ctx);
     for (const check of this.remediation.verifyWith) {
       try {
-        findings.push(...check.evaluate(await check.collect(this.ctx), { config: this.ctx.config, now }));
+        findings.push(...check.evaluate(await check.collect(run), { config: this.ctx.config, now }));
       } catch (error) {
         errors.push(`${check.id}: ${(error as Error).message}`);
       }

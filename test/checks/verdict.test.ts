@@ -3,6 +3,7 @@ import type { CheckOutcome } from '../../src/checks/runner.js';
 import { classify } from '../../src/checks/verdict.js';
 import { KUBERNETES_FINDINGS as F } from '../../src/checks/kubernetes/findings.js';
 import { nameSuspectRollout } from '../../src/checks/kubernetes/rollout-suspect.js';
+import { PROMETHEUS_FINDINGS as P } from '../../src/checks/prometheus/findings.js';
 import { makeFinding, type Finding } from '../../src/core/findings.js';
 
 function outcome(id: string, findings: Finding[], extra: Partial<CheckOutcome> = {}): CheckOutcome {
@@ -99,18 +100,39 @@ describe('nameSuspectRollout', () => {
     since: '2026-11-26T11:55:00Z',
   });
 
-  it('names a rollout that preceded the symptoms, with their severity and the rollback', () => {
-    const [suspect] = nameSuspectRollout([rollout, crashLoop], now);
+  const newPodsFailing = {
+    ...crashLoop,
+    evidence: { pods: [{ pod: 'aegis-api-new-a', revision: 4 }, { pod: 'aegis-api-new-b', revision: 4 }], servingRevisions: [3] },
+  };
+
+  it('names a rollout whose new pods fail while the old ones serve, with their severity and the rollback', () => {
+    const [suspect] = nameSuspectRollout([rollout, newPodsFailing], now);
     expect(suspect).toMatchObject({ code: 'AEG-1021', severity: 'SEV2', level: 'error', next: ['aegis-ir fix rollback --dry-run'] });
     expect(suspect?.summary).toBe(
       'suspect: revision 4 of deployment/aegis-api (deploy api v2.4.1) rolled out 5m ago, before AEG-1002 began',
     );
-    const report = classify('triage', [outcome('pod-health', [crashLoop]), outcome('recent-rollouts', [rollout])], [suspect as Finding]);
+    const report = classify('triage', [outcome('pod-health', [newPodsFailing]), outcome('recent-rollouts', [rollout])], [suspect as Finding]);
     expect(report.severityReason).toContain('AEG-1021');
   });
 
-  it('does not blame a rollout that came after the symptoms began', () => {
-    const early = { ...crashLoop, since: '2026-11-26T11:00:00.000Z' };
-    expect(nameSuspectRollout([rollout, early], now)).toEqual([]);
+  it('does not blame a rollout for symptoms that merely post-date the pods it created', () => {
+    const restartedSince = { ...oom, since: '2026-11-26T11:58:00.000Z' };
+    const everywhere = makeFinding(F.healthFailingEverywhere, {
+      check: 'health-exec',
+      params: { command: './aegis health', pods: 3, exitCode: 1, detail: 'database: unreachable' },
+      since: '2026-11-26T11:58:00Z',
+    });
+    const oldAndNew = { ...crashLoop, evidence: { pods: [{ pod: 'old', revision: 3 }, { pod: 'new', revision: 4 }], servingRevisions: [3] } };
+    const allNew = { ...crashLoop, evidence: { pods: [{ pod: 'new', revision: 4 }], servingRevisions: [4] } };
+    for (const symptom of [restartedSince, everywhere, oldAndNew, allNew, crashLoop]) {
+      expect(nameSuspectRollout([rollout, symptom], now)).toEqual([]);
+    }
+  });
+
+  it('names a rollout the error rate rose after, and not one it rose before', () => {
+    const rate = (since: string) =>
+      makeFinding(P.errorRateMajor, { check: 'error-rate', params: { rate: '60%', window: '5m', objective: '0.1%', where: '' }, since });
+    expect(nameSuspectRollout([rollout, rate('2026-11-26T11:57:00Z')], now).map((f) => f.code)).toEqual(['AEG-1021']);
+    expect(nameSuspectRollout([rollout, rate('2026-11-26T11:50:00Z')], now)).toEqual([]);
   });
 });

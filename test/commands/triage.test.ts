@@ -162,7 +162,7 @@ describe('triage verdicts in detail', () => {
       expect(run.code).toBe(3);
       expect(run.stdout).toMatch(/^SEV3 {2}Minor degradation — respond within 2h\n/);
       expect(run.stdout).toContain('escalation: On-Call now → Tech Lead at 30m');
-      expect(run.stdout).toContain('aegis-ir fix memory-limit --factor 1.5 --dry-run');
+      expect(run.stdout).toContain('aegis-ir fix memory-limit --factor 1.5 --container aegis-api --dry-run');
       // Not a TTY: no colour codes.
       expect(run.stdout).not.toMatch(/\u001b\[/);
     } finally {

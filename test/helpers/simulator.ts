@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { startKubeSimulator, type KubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 
 /** A simulator running a scenario, with a kubeconfig file pointing at it. */
@@ -10,9 +10,9 @@ export interface SimulatedCluster {
   close(): Promise<void>;
 }
 
-/** Starts the Kubernetes simulator for a built-in scenario and writes its kubeconfig to a temp dir. */
+/** Starts the Kubernetes simulator for a built-in scenario (or a scenario file) and writes its kubeconfig to a temp dir. */
 export async function simulatedCluster(scenario: string): Promise<SimulatedCluster> {
-  const dir = mkdtempSync(join(tmpdir(), `aegis-test-${scenario}-`));
+  const dir = mkdtempSync(join(tmpdir(), `aegis-test-${basename(scenario, '.yaml')}-`));
   const sim = await startKubeSimulator({ scenario });
   const kubeconfig = join(dir, 'kubeconfig');
   await sim.writeKubeconfig(kubeconfig);

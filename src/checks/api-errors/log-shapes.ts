@@ -49,7 +49,7 @@ export const logShapesCheck = defineCheck<LogShapesEvidence>({
   title: 'ERROR/FATAL log lines by shape',
   target: 'cluster',
   async collect(ctx) {
-    const reads = await readAppLogs(ctx, LOG_SHAPE_TAIL);
+    const { reads } = await readAppLogs(ctx, LOG_SHAPE_TAIL);
     let linesRead = 0;
     const lines: ErrorLine[] = [];
     for (const read of reads) {

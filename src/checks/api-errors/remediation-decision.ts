@@ -2,6 +2,7 @@ import { formatDuration } from '../../core/duration.js';
 import { makeFinding, type Finding, type FindingKind } from '../../core/findings.js';
 import { CATALOGUE } from '../catalogue.js';
 import { KUBERNETES_FINDINGS as K } from '../kubernetes/findings.js';
+import { memoryLimitCommand } from '../kubernetes/pod-health.js';
 import { nameSuspectRollout } from '../kubernetes/rollout-suspect.js';
 import { PROMETHEUS_FINDINGS as P } from '../prometheus/findings.js';
 import { API_ERROR_FINDINGS as F } from './findings.js';
@@ -19,16 +20,17 @@ const DATABASE_TROUBLE = /database|postgres|\bpg\b|sql|too many connections|conn
 const DATABASE_COMPONENTS = new Set(['database', 'db', 'postgres', 'postgresql']);
 
 /**
- * The runbook's remediation decision for a high error rate, made from the evidence: a rollout that
- * preceded the symptoms → roll back; OOM → raise memory limits; CPU → scale out; database → check
- * the connection pool; external dependency → check its status and enable the fallback. The first
- * that applies is chosen (a rollback undoes whatever the rollout broke, OOM and CPU included); the
- * others are listed. Nothing is decided when nothing is wrong.
+ * The runbook's remediation decision for a high error rate, made from the evidence: database → check
+ * the connection pool; OOM → raise memory limits; a rollout the evidence points at → roll back; CPU →
+ * scale out; external dependency → check its status and enable the fallback. The first that applies
+ * is chosen, and the others are listed: what the app itself says (its health command naming the
+ * database, a container killed for memory) is weighed before a rollback, which would not bring a
+ * database back or give a container more memory. Nothing is decided when nothing is wrong.
  */
 export function decideApiErrorRemediation(findings: Finding[], now: Date): Finding[] {
   const symptoms = findings.filter((f) => f.severity !== null);
   if (!symptoms.length) return [];
-  const causes = [rollout(findings, now), outOfMemory(findings), cpu(findings), database(findings), dependency(findings)].filter(
+  const causes = [database(findings), outOfMemory(findings), rollout(findings, now), cpu(findings), dependency(findings)].filter(
     (c): c is Cause => c !== null,
   );
   const [chosen, ...others] = causes;
@@ -67,14 +69,22 @@ function rollout(findings: Finding[], now: Date): Cause | null {
 }
 
 function outOfMemory(findings: Finding[]): Cause | null {
-  const oom = having(findings, K.oomKilled, K.memoryNearLimit);
+  const crashLooping = having(findings, K.mostPodsFailing, K.somePodsFailing).filter((f) => oomKilledContainers(f).length);
+  const oom = [...crashLooping, ...having(findings, K.oomKilled, K.memoryNearLimit)];
   if (!oom.length) return null;
+  const killed = [...new Set([...crashLooping.flatMap(oomKilledContainers), ...oom.map((f) => f.evidence.container).filter((c): c is string => typeof c === 'string')])];
   return {
     cause: 'out of memory',
     evidence: describe(oom),
     action: 'raise the memory limit, then investigate the leak',
-    next: ['aegis-ir fix memory-limit --factor 1.5 --dry-run'],
+    next: killed.length === 1 ? [memoryLimitCommand(killed[0] as string)] : ['aegis-ir fix memory-limit --factor 1.5 --dry-run'],
   };
+}
+
+/** The containers of a crash loop's pods whose last instance was OOMKilled. */
+function oomKilledContainers(finding: Finding): string[] {
+  const pods = (finding.evidence.pods ?? []) as Array<{ container?: string | null; lastState?: string | null }>;
+  return pods.filter((p) => p.lastState === 'OOMKilled' && p.container).map((p) => p.container as string);
 }
 
 function cpu(findings: Finding[]): Cause | null {

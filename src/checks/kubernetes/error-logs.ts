@@ -1,8 +1,11 @@
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { mapLimited } from '../../core/concurrency.js';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Context } from '../../core/context.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
+import { isPodReady } from './pod-health.js';
+import { appContainerName, isFinished, workloadSnapshot } from './snapshot.js';
 
 /** No pod's log read is allowed to exceed this, whatever --tail asks. */
 const LOG_BYTES_LIMIT = 512 * 1024;
@@ -24,15 +27,29 @@ export interface PodLogEvidence {
   previous: boolean;
 }
 
+/** How much of the workload's logs a run read: pods read of pods running, and whether the deadline cut it short. */
+export interface LogCoverage {
+  podsRead: number;
+  podsTotal: number;
+  /** The deadline passed before every chosen pod was read; what was read is kept. */
+  partial: boolean;
+  /** Pods whose log could not be read, and why. */
+  unread: Array<{ pod: string; error: string }>;
+}
+
 export interface ErrorLogEvidence {
   tailLines: number;
   pods: PodLogEvidence[];
+  coverage?: LogCoverage;
 }
 
 /**
- * Error logs (`kubectl logs -l app=aegis-api --tail=100 | grep -i error`): the last N lines of each
- * app pod, and of the previous instance of a container that restarted, read a few pods at a time
- * and bounded in bytes; lines matching ERROR or FATAL are counted per pod with a few samples.
+ * Error logs (`kubectl logs deployment/aegis-api --tail=100 | grep -i error`): the last N lines of
+ * the app container of the Deployment's own pods (up to `triage.logPods`: failing and recently
+ * restarted pods first, then a spread of the others), and of the previous instance of a container
+ * that restarted and runs again, read a few pods at a time and bounded in bytes; lines matching
+ * ERROR or FATAL are counted per pod with a few samples. One pod's unreadable log is that pod's
+ * evidence; what was read by the deadline is kept and marked partial.
  */
 export const errorLogsCheck = defineCheck<ErrorLogEvidence>({
   id: 'error-logs',
@@ -40,9 +57,9 @@ export const errorLogsCheck = defineCheck<ErrorLogEvidence>({
   target: 'cluster',
   async collect(ctx) {
     const { logTailLines, logSamples } = ctx.config.triage;
-    const reads = await readAppLogs(ctx, logTailLines);
+    const { reads, coverage } = await readAppLogs(ctx, logTailLines);
     const pods = reads.map((r) => scanLog(r.text, { pod: r.pod, container: r.container, previous: r.previous, samples: logSamples }));
-    return { tailLines: logTailLines, pods: pods.sort((a, b) => a.pod.localeCompare(b.pod)) };
+    return { tailLines: logTailLines, pods: pods.sort((a, b) => a.pod.localeCompare(b.pod)), coverage };
   },
   evaluate: evaluateErrorLogs,
 });
@@ -56,40 +73,89 @@ export interface LogRead {
   text: string;
 }
 
+/** Share of a check's deadline spent reading logs; the rest is kept to scan and report them. */
+const READ_SHARE = 0.8;
+
 /**
- * Reads the last `tailLines` of each app pod's log, and of the previous instance of a container
- * that restarted and is not running (its crash is in there), a few pods at a time, bounded in bytes.
- * Pods whose container has not started yet are passed over: there is nothing to read.
+ * Reads the last `tailLines` of the app container of the workload's own running pods, a few pods
+ * at a time, bounded in bytes, up to `triage.logPods` pods. A crash-looping container's current log
+ * is its last (crashed) instance, the same one `--previous` returns: it is read once. A container
+ * that restarted and runs again also has its previous instance read. Pods whose container has not
+ * started yet are passed over (there is nothing to read), and finished pods (Evicted) are not read.
+ * Reads still going when the check's deadline nears are abandoned and the result marked partial.
  */
-export async function readAppLogs(ctx: Context, tailLines: number): Promise<LogRead[]> {
-  const kube = await ctx.kube();
-  const pods = await kube.listPods(ctx.config.app.selector);
-  const targets = pods.flatMap((pod) => {
+export async function readAppLogs(ctx: Context, tailLines: number): Promise<{ reads: LogRead[]; coverage: LogCoverage }> {
+  const started = Date.now();
+  const [kube, snapshot] = await Promise.all([ctx.kube(), workloadSnapshot(ctx)]);
+  const running = snapshot.pods.filter((p) => !isFinished(p));
+  const chosen = choosePods(running, ctx.config.triage.logPods);
+  const targets = chosen.flatMap((pod) => {
     const name = pod.metadata?.name ?? '';
-    const container = ctx.config.app.container ?? pod.spec?.containers?.[0]?.name;
+    const container = appContainerName(pod, ctx.config.app);
     const statuses = pod.status?.containerStatuses ?? [];
     const status = statuses.find((c) => c.name === container);
     const restarted = (status?.restartCount ?? 0) > 0;
-    const running = Boolean(status?.state?.running);
+    const isRunning = Boolean(status?.state?.running);
     // A container that never started (ContainerCreating, ImagePullBackOff, a pod not scheduled yet) has
     // no log: the API answers 400. A name no status carries is still asked for, so a wrong
     // app.container is reported rather than passed over.
-    const notStarted = status ? !restarted && !running && !status.state?.terminated : statuses.length === 0;
+    const notStarted = status ? !restarted && !isRunning && !status.state?.terminated : statuses.length === 0;
     if (notStarted) return [];
     const reads = [{ pod: name, container, previous: false }];
-    if (restarted && !running) reads.push({ pod: name, container, previous: true });
+    if (restarted && isRunning) reads.push({ pod: name, container, previous: true });
     return reads;
   });
-  return mapLimited(targets, ctx.config.triage.logConcurrency, async (target): Promise<LogRead> => {
-    const text = await kube.readPodLog(target.pod, {
-      container: target.container,
-      tailLines,
-      limitBytes: LOG_BYTES_LIMIT,
-      previous: target.previous,
-      timestamps: true,
-    });
-    return { pod: target.pod, container: target.container ?? null, previous: target.previous, text };
+  const budget = Math.min(ctx.config.checkTimeout, ctx.config.timeout) * READ_SHARE - (Date.now() - started);
+  const results: Array<LogRead | { pod: string; error: string } | undefined> = new Array(targets.length);
+  let stop = false;
+  const reading = mapLimited(targets.map((t, i) => ({ ...t, i })), ctx.config.triage.logConcurrency, async (target) => {
+    if (stop) return;
+    try {
+      const text = await kube.readPodLog(target.pod, {
+        container: target.container,
+        tailLines,
+        limitBytes: LOG_BYTES_LIMIT,
+        previous: target.previous,
+        timestamps: true,
+      });
+      if (!stop) results[target.i] = { pod: target.pod, container: target.container || null, previous: target.previous, text };
+    } catch (error) {
+      if (!stop) results[target.i] = { pod: target.pod, error: (error as Error).message };
+    }
   });
+  let timer: NodeJS.Timeout | undefined;
+  const finished = await Promise.race([
+    reading.then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, budget)))),
+  ]);
+  clearTimeout(timer);
+  stop = true;
+  const done = results.filter((r) => r !== undefined);
+  const reads = done.filter((r): r is LogRead => 'text' in r);
+  const unread = [...new Map(done.filter((r) => 'error' in r).map((r) => [r.pod, { pod: r.pod, error: (r as { error: string }).error }])).values()];
+  // Every log unreadable is the check's failure, not an empty log.
+  if (!reads.length && unread.length && finished) throw new Error(unread[0]?.error);
+  return {
+    reads,
+    coverage: { podsRead: new Set(reads.map((r) => r.pod)).size, podsTotal: running.length, partial: !finished, unread },
+  };
+}
+
+/**
+ * Up to `limit` pods whose logs tell the most: the failing and not-ready ones and those restarted
+ * most recently first, then an even spread of the others (by name), so a large workload is sampled
+ * across its nodes and revisions rather than by list order.
+ */
+export function choosePods(pods: V1Pod[], limit: number): V1Pod[] {
+  const lastRestart = (p: V1Pod) =>
+    Math.max(0, ...(p.status?.containerStatuses ?? []).map((c) => (c.lastState?.terminated?.finishedAt ? new Date(c.lastState.terminated.finishedAt).getTime() : 0)));
+  const troubled = pods.filter((p) => !isPodReady(p) || lastRestart(p) > 0).sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || lastRestart(b) - lastRestart(a));
+  const rest = pods.filter((p) => !troubled.includes(p)).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const chosen = troubled.slice(0, limit);
+  const room = limit - chosen.length;
+  if (room >= rest.length) return [...chosen, ...rest];
+  for (let i = 0; i < room; i += 1) chosen.push(rest[Math.floor((i * rest.length) / room)] as V1Pod);
+  return chosen;
 }
 
 /** Splits `2026-…Z message` into its timestamp (ISO 8601, or null when absent) and the message. */
@@ -112,6 +178,8 @@ export function scanLog(
   for (const raw of text.split('\n')) {
     if (!raw) continue;
     linesRead += 1;
+    // The timestamp prefix never matches, so only matching lines pay for parsing it.
+    if (!ERROR_LINE.test(raw)) continue;
     const { at, line } = splitTimestamp(raw);
     if (!ERROR_LINE.test(line)) continue;
     errorLines += 1;
@@ -125,7 +193,7 @@ export function scanLog(
 export function evaluateErrorLogs(evidence: ErrorLogEvidence, _env: EvaluationEnv): Finding[] {
   const byPod = new Map<string, PodLogEvidence[]>();
   for (const log of evidence.pods) byPod.set(log.pod, [...(byPod.get(log.pod) ?? []), log]);
-  const findings: Finding[] = [];
+  const findings: Finding[] = coverageFindings(evidence.coverage);
   for (const [pod, logs] of byPod) {
     const count = logs.reduce((n, l) => n + l.errorLines, 0);
     if (!count) continue;
@@ -149,4 +217,31 @@ export function evaluateErrorLogs(evidence: ErrorLogEvidence, _env: EvaluationEn
 /** The sample to quote: the latest ERROR or FATAL line, else the latest line that merely mentions an error. */
 function telling(samples: string[]): string {
   return samples.findLast((line) => /^(ERROR|FATAL)\b/.test(line)) ?? samples[samples.length - 1] ?? '';
+}
+
+/** Says what was not read: pods whose log failed, and a sample or a deadline that left pods out. */
+function coverageFindings(coverage: LogCoverage | undefined): Finding[] {
+  if (!coverage) return [];
+  const findings: Finding[] = [];
+  const { podsRead, podsTotal, partial, unread } = coverage;
+  if (unread.length) {
+    findings.push(
+      makeFinding(F.logsUnread, {
+        check: 'error-logs',
+        params: { pods: unread.length, of: podsTotal, detail: `${unread[0]?.pod}: ${unread[0]?.error}${unread.length > 1 ? ` (and ${unread.length - 1} more)` : ''}` },
+        resource: unread.length === 1 ? `pod/${unread[0]?.pod}` : null,
+        evidence: { unread },
+      }),
+    );
+  }
+  if (partial || podsRead + unread.length < podsTotal) {
+    findings.push(
+      makeFinding(F.logsSampled, {
+        check: 'error-logs',
+        params: { read: podsRead, total: podsTotal, why: partial ? 'the check\'s deadline came first (partial)' : 'triage.logPods caps them; failing and restarted pods first, then a spread' },
+        evidence: { podsRead, podsTotal, partial },
+      }),
+    );
+  }
+  return findings;
 }

@@ -2,12 +2,12 @@ import { defineFinding } from '../../core/findings.js';
 
 /** Finding codes of the Kubernetes triage checks (AEG-10xx). */
 export const KUBERNETES_FINDINGS = {
-  workloadMissing: defineFinding<{ deployment: string; namespace: string; selector: string }>({
+  workloadMissing: defineFinding<{ deployment: string; namespace: string; existing: string }>({
     code: 'AEG-1000',
     title: 'Workload missing',
     severity: 'SEV1',
     anchor: 'triage-step-1-initial-assessment',
-    summary: (p) => `no deployment/${p.deployment} and no pods matching ${p.selector} in namespace ${p.namespace}`,
+    summary: (p) => `no deployment/${p.deployment} in namespace ${p.namespace}; deployments there: ${p.existing}`,
   }),
   noReadyPods: defineFinding<{ deployment: string; desired: number; pods: number }>({
     code: 'AEG-1001',
@@ -51,6 +51,21 @@ export const KUBERNETES_FINDINGS = {
     anchor: 'triage-step-1-initial-assessment',
     summary: (p) => `deployment/${p.deployment} has ${p.ready} of ${p.desired} replicas ready`,
   }),
+  finishedPods: defineFinding<{ count: number; deployment: string; reasons: string; age: string }>({
+    code: 'AEG-1007',
+    title: 'Finished pods linger',
+    severity: null,
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) =>
+      `${p.count} finished pod(s) of deployment/${p.deployment} linger (${p.reasons}), the oldest started ${p.age} ago; replaced, not counted, logs not read`,
+  }),
+  otherWorkloads: defineFinding<{ count: number; selector: string; deployment: string; owners: string }>({
+    code: 'AEG-1008',
+    title: 'Pods of other workloads match the selector',
+    severity: null,
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) => `${p.count} pod(s) matching ${p.selector} belong to other workloads (${p.owners}), not to deployment/${p.deployment}; not counted`,
+  }),
   memoryNearLimit: defineFinding<{ pod: string; container: string; usage: string; limit: string; percent: number }>({
     code: 'AEG-1010',
     title: 'Memory near limit',
@@ -79,6 +94,21 @@ export const KUBERNETES_FINDINGS = {
     anchor: 'triage-step-1-initial-assessment',
     summary: (p) => `deployment/${p.deployment} rolled out revision ${p.revision} (${p.cause}) ${p.ago} ago`,
   }),
+  rolloutInProgress: defineFinding<{ deployment: string; revision: number; updated: number; desired: number; ready: number; deadline: string }>({
+    code: 'AEG-1022',
+    title: 'Rollout in progress',
+    severity: null,
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) =>
+      `deployment/${p.deployment} is rolling out revision ${p.revision}: ${p.updated} of ${p.desired} updated, ${p.ready} ready (progress deadline ${p.deadline})`,
+  }),
+  rolloutStalled: defineFinding<{ deployment: string; revision: number; message: string }>({
+    code: 'AEG-1023',
+    title: 'Rollout exceeded its progress deadline',
+    severity: 'SEV3',
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) => `the rollout of revision ${p.revision} of deployment/${p.deployment} exceeded its progress deadline: ${p.message}`,
+  }),
   suspectRollout: defineFinding<{ deployment: string; revision: number; cause: string; ago: string; codes: string }>({
     code: 'AEG-1021',
     title: 'Rollout preceded the symptoms',
@@ -94,6 +124,20 @@ export const KUBERNETES_FINDINGS = {
     anchor: 'triage-step-1-initial-assessment',
     summary: (p) => `${p.pod}: ${p.count} of the last ${p.read} log lines are errors, e.g. "${p.sample}"`,
   }),
+  logsUnread: defineFinding<{ pods: number; of: number; detail: string }>({
+    code: 'AEG-1031',
+    title: 'Some logs could not be read',
+    severity: null,
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) => `the logs of ${p.pods} of ${p.of} pod(s) could not be read: ${p.detail}`,
+  }),
+  logsSampled: defineFinding<{ read: number; total: number; why: string }>({
+    code: 'AEG-1032',
+    title: 'Logs of some pods read',
+    severity: null,
+    anchor: 'triage-step-1-initial-assessment',
+    summary: (p) => `logs of ${p.read} of ${p.total} pods were read: ${p.why}`,
+  }),
   healthFailingEverywhere: defineFinding<{ command: string; pods: number; exitCode: number; detail: string }>({
     code: 'AEG-1040',
     title: 'Health check failing on every pod',
@@ -107,5 +151,12 @@ export const KUBERNETES_FINDINGS = {
     severity: 'SEV3',
     anchor: 'issue-high-api-error-rate',
     summary: (p) => `${p.command} failed on ${p.failing} of ${p.pods} pods (exit ${p.exitCode}): ${p.detail}`,
+  }),
+  healthExecFailed: defineFinding<{ command: string; pods: number; of: number; detail: string }>({
+    code: 'AEG-1042',
+    title: 'Health command could not run in some pods',
+    severity: null,
+    anchor: 'issue-high-api-error-rate',
+    summary: (p) => `${p.command} could not be run in ${p.pods} of ${p.of} pod(s): ${p.detail}`,
   }),
 };

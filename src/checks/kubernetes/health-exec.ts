@@ -1,9 +1,11 @@
+import type { V1Pod } from '@kubernetes/client-node';
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { mapLimited } from '../../core/concurrency.js';
 import type { ExecResult } from '../../kube/port.js';
 import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
 import { isPodReady } from './pod-health.js';
+import { appContainerName, workloadSnapshot } from './snapshot.js';
 
 /** Output kept per run in the evidence. */
 const OUTPUT_CHARS = 2000;
@@ -16,46 +18,69 @@ export interface HealthRun extends ExecResult {
 export interface HealthEvidence {
   command: string;
   runs: HealthRun[];
+  /** Pods the command could not be run in (the exec API failed there), and why. */
+  unrun?: Array<{ pod: string; error: string }>;
 }
 
 /**
  * Health (`kubectl exec deployment/aegis-api -- ./aegis health`): runs the app's own health command
- * in one ready pod through the exec API. When it fails there, it runs in every other candidate pod
- * too, because "failing on every pod" (SEV1: a shared dependency such as the database is down)
- * and "failing on one" (SEV3) call for different responses.
+ * in the app container (kubectl's default container, not a sidecar listed first) of one ready pod of
+ * the Deployment through the exec API. When it fails there, it runs in every other candidate pod
+ * too, because "failing on every pod" (SEV1: a shared dependency such as the database is down) and
+ * "failing on one" (SEV3) call for different responses. An exec that fails in one pod is that pod's
+ * evidence; the next pod is tried.
  */
 export const healthExecCheck = defineCheck<HealthEvidence>({
   id: 'health-exec',
   title: 'App health command',
   target: 'cluster',
   async collect(ctx) {
-    const kube = await ctx.kube();
-    const { selector, healthCommand } = ctx.config.app;
-    const pods = await kube.listPods(selector);
-    const containerOf = (p: (typeof pods)[number]) => ctx.config.app.container ?? p.spec?.containers?.[0]?.name ?? '';
-    const running = pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+    const [kube, snapshot] = await Promise.all([ctx.kube(), workloadSnapshot(ctx)]);
+    const { healthCommand } = ctx.config.app;
+    const containerOf = (p: V1Pod) => appContainerName(p, ctx.config.app);
+    const running = snapshot.pods.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
     // Ready pods first: they are what serves traffic. Unready but running pods still say why.
     const candidates = [...running.filter(isPodReady), ...running.filter((p) => !isPodReady(p))].filter((p) =>
       p.status?.containerStatuses?.some((c) => c.name === containerOf(p) && c.state?.running),
     );
-    const [first, ...rest] = candidates;
-    if (!first) throw new SkipCheck(`no running ${selector} pod to run ${healthCommand.join(' ')} in`);
-    const run = async (pod: typeof first): Promise<HealthRun> => {
+    if (!candidates.length) throw new SkipCheck(`no running pod of deployment/${snapshot.name} to run ${healthCommand.join(' ')} in`);
+    const unrun: Array<{ pod: string; error: string }> = [];
+    const run = async (pod: V1Pod): Promise<HealthRun[]> => {
       const name = pod.metadata?.name ?? '';
-      const result = await kube.exec(name, containerOf(pod), healthCommand);
-      return { pod: name, exitCode: result.exitCode, stdout: result.stdout.slice(0, OUTPUT_CHARS), stderr: result.stderr.slice(0, OUTPUT_CHARS) };
+      try {
+        const result = await kube.exec(name, containerOf(pod), healthCommand);
+        return [{ pod: name, exitCode: result.exitCode, stdout: result.stdout.slice(0, OUTPUT_CHARS), stderr: result.stderr.slice(0, OUTPUT_CHARS) }];
+      } catch (error) {
+        unrun.push({ pod: name, error: (error as Error).message });
+        return [];
+      }
     };
-    const firstRun = await run(first);
-    const runs = firstRun.exitCode === 0 ? [firstRun] : [firstRun, ...(await mapLimited(rest, 4, run))];
-    return { command: healthCommand.join(' '), runs };
+    const runs: HealthRun[] = [];
+    let next = 0;
+    // Until the command has run somewhere; then, if it failed there, everywhere else.
+    while (!runs.length && next < candidates.length) runs.push(...(await run(candidates[next++] as V1Pod)));
+    if (runs[0] && runs[0].exitCode !== 0) runs.push(...(await mapLimited(candidates.slice(next), 4, run)).flat());
+    if (!runs.length) throw new Error(`${healthCommand.join(' ')} could not be run in any pod: ${unrun[0]?.pod}: ${unrun[0]?.error}`);
+    return { command: healthCommand.join(' '), runs, unrun };
   },
   evaluate: evaluateHealth,
 });
 
 export function evaluateHealth(evidence: HealthEvidence, _env: EvaluationEnv): Finding[] {
+  const unrun = evidence.unrun ?? [];
+  const notRun = unrun.length
+    ? [
+        makeFinding(F.healthExecFailed, {
+          check: 'health-exec',
+          params: { command: evidence.command, pods: unrun.length, of: unrun.length + evidence.runs.length, detail: `${unrun[0]?.pod}: ${unrun[0]?.error}` },
+          resource: unrun.length === 1 ? `pod/${unrun[0]?.pod}` : null,
+          evidence: { unrun },
+        }),
+      ]
+    : [];
   const failed = evidence.runs.filter((r) => r.exitCode !== 0);
   const [sample] = failed;
-  if (!sample) return [];
+  if (!sample) return notRun;
   const detail = failureDetail(sample);
   const common = {
     check: 'health-exec',
@@ -65,6 +90,7 @@ export function evaluateHealth(evidence: HealthEvidence, _env: EvaluationEnv): F
     next: ['aegis-ir diagnose api-errors', ...(/database|postgres/i.test(detail) ? ['aegis-ir diagnose db-connections'] : [])],
   };
   return [
+    ...notRun,
     failed.length === evidence.runs.length
       ? makeFinding(F.healthFailingEverywhere, {
           ...common,

@@ -1,9 +1,9 @@
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { formatDuration } from '../../core/duration.js';
 import { makeFinding, type Finding } from '../../core/findings.js';
-import type { KubePort } from '../../kube/port.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
+import { workloadSnapshot } from './snapshot.js';
 
 /** One revision of the deployment, as `kubectl rollout history` lists it. */
 export interface Revision {
@@ -15,44 +15,71 @@ export interface Revision {
   replicas: number;
 }
 
-/** Evidence of the recent-rollouts check: the deployment's revisions, newest first. */
+/** Where the deployment's rollout stands, from its Progressing condition and replica counts. */
+export interface RolloutState {
+  revision: number;
+  /** `progressing` within its deadline, `stalled` past it (ProgressDeadlineExceeded), or `complete`. */
+  status: 'complete' | 'progressing' | 'stalled';
+  desired: number;
+  updated: number;
+  ready: number;
+  /** `progressDeadlineSeconds`, in seconds. */
+  deadlineSeconds: number;
+  message: string | null;
+}
+
+/** Evidence of the recent-rollouts check: the deployment's revisions, newest first, and its rollout. */
 export interface RolloutEvidence {
   deployment: string;
   revisions: Revision[];
+  rollout?: RolloutState | null;
 }
 
 const REVISION = 'deployment.kubernetes.io/revision';
 const CHANGE_CAUSE = 'kubernetes.io/change-cause';
+/** Progressing reasons of a rollout still under way (the deployment controller's words). */
+const UNDER_WAY = new Set(['ReplicaSetUpdated', 'NewReplicaSetCreated', 'FoundNewReplicaSet']);
 
 /**
- * Recent rollouts (`kubectl rollout history deployment/aegis-api`): the ReplicaSets the deployment
- * owns, with revision, change-cause, image and age. A rollout inside the configured window is
- * reported; triage names it as the suspect when other symptoms began after it.
+ * Recent rollouts (`kubectl rollout history deployment/aegis-api`, `kubectl rollout status`): the
+ * ReplicaSets the deployment owns, with revision, change-cause, image and age, and where the current
+ * rollout stands. A rollout inside the configured window is reported; one in progress is reported as
+ * such (not as a degradation), and one past its progress deadline is a finding naming the revision.
+ * Triage names a rollout as the suspect only on evidence specific to it (see rollout-suspect).
  */
 export const recentRolloutsCheck = defineCheck<RolloutEvidence>({
   id: 'recent-rollouts',
   title: 'Recent deployments',
   target: 'cluster',
   async collect(ctx) {
-    const kube = await ctx.kube();
-    const name = ctx.config.app.deployment;
-    const deployment = await kube.readDeployment(name);
-    if (!deployment) return { deployment: name, revisions: [] };
-    const owned = await ownedReplicaSets(kube, deployment);
-    return { deployment: name, revisions: owned.map(revisionOf).sort((a, b) => b.revision - a.revision) };
+    const snapshot = await workloadSnapshot(ctx);
+    if (!snapshot.deployment) return { deployment: snapshot.name, revisions: [], rollout: null };
+    return {
+      deployment: snapshot.name,
+      revisions: snapshot.replicaSets.map(revisionOf).sort((a, b) => b.revision - a.revision),
+      rollout: rolloutState(snapshot.deployment),
+    };
   },
   evaluate: evaluateRollouts,
 });
 
-/** The ReplicaSets a deployment owns: its revisions, as `kubectl rollout history` finds them. */
-export async function ownedReplicaSets(kube: KubePort, deployment: V1Deployment): Promise<V1ReplicaSet[]> {
-  const selector = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  const uid = deployment.metadata?.uid;
-  return (await kube.listReplicaSets(selector || undefined)).filter((rs) =>
-    rs.metadata?.ownerReferences?.some((o) => o.kind === 'Deployment' && (!uid || o.uid === uid)),
-  );
+/** Where a deployment's rollout stands, as `kubectl rollout status` would say. */
+export function rolloutState(deployment: V1Deployment): RolloutState {
+  const status = deployment.status ?? {};
+  const desired = deployment.spec?.replicas ?? 1;
+  const updated = status.updatedReplicas ?? 0;
+  const progressing = status.conditions?.find((c) => c.type === 'Progressing');
+  const stale = (status.observedGeneration ?? 0) < (deployment.metadata?.generation ?? 0);
+  const underWay = stale || UNDER_WAY.has(progressing?.reason ?? '') || updated < desired || (status.replicas ?? 0) > updated;
+  return {
+    revision: Number(deployment.metadata?.annotations?.[REVISION] ?? 0),
+    status: progressing?.reason === 'ProgressDeadlineExceeded' ? 'stalled' : underWay ? 'progressing' : 'complete',
+    desired,
+    updated,
+    ready: status.readyReplicas ?? 0,
+    deadlineSeconds: deployment.spec?.progressDeadlineSeconds ?? 600,
+    message: progressing?.message ?? null,
+  };
 }
 
 export function revisionOf(rs: V1ReplicaSet): Revision {
@@ -70,10 +97,12 @@ export function revisionOf(rs: V1ReplicaSet): Revision {
 
 export function evaluateRollouts(evidence: RolloutEvidence, env: EvaluationEnv): Finding[] {
   const [current, previous] = evidence.revisions;
-  if (!current?.createdAt) return [];
+  const findings = rolloutProgressFindings(evidence);
+  if (!current?.createdAt) return findings;
   const age = env.now.getTime() - Date.parse(current.createdAt);
-  if (age > env.config.triage.rolloutWindow) return [];
+  if (age > env.config.triage.rolloutWindow) return findings;
   return [
+    ...findings,
     makeFinding(F.recentRollout, {
       check: 'recent-rollouts',
       params: {
@@ -86,5 +115,31 @@ export function evaluateRollouts(evidence: RolloutEvidence, env: EvaluationEnv):
       evidence: { current, previous: previous ?? null },
       since: current.createdAt,
     }),
+  ];
+}
+
+function rolloutProgressFindings(evidence: RolloutEvidence): Finding[] {
+  const rollout = evidence.rollout;
+  if (!rollout || rollout.status === 'complete') return [];
+  const common = { check: 'recent-rollouts', resource: `deployment/${evidence.deployment}`, evidence: { rollout } };
+  return [
+    rollout.status === 'stalled'
+      ? makeFinding(F.rolloutStalled, {
+          ...common,
+          params: { deployment: evidence.deployment, revision: rollout.revision, message: rollout.message ?? 'ProgressDeadlineExceeded' },
+          next: [`kubectl rollout status deployment/${evidence.deployment}`, 'aegis-ir fix rollback --dry-run'],
+        })
+      : makeFinding(F.rolloutInProgress, {
+          ...common,
+          params: {
+            deployment: evidence.deployment,
+            revision: rollout.revision,
+            updated: rollout.updated,
+            desired: rollout.desired,
+            ready: rollout.ready,
+            deadline: formatDuration(rollout.deadlineSeconds * 1000),
+          },
+          next: [`kubectl rollout status deployment/${evidence.deployment}`],
+        }),
   ];
 }

@@ -2,6 +2,8 @@ import { makeFinding, type Finding } from '../../core/findings.js';
 import { formatBytes, formatCores, parseQuantity } from '../../kube/quantity.js';
 import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
+import { memoryLimitCommand } from './pod-health.js';
+import { isFinished, workloadSnapshot } from './snapshot.js';
 
 /** One container's usage next to its requests and limits (CPU in cores, memory in bytes). */
 export interface ContainerUsage {
@@ -21,8 +23,8 @@ export interface ResourceUsageEvidence {
 }
 
 /**
- * Resource use (`kubectl top pods`): metrics.k8s.io usage of each app container against its
- * limits. Memory close to the limit is where OOMKills come from; CPU at the limit means throttling
+ * Resource use (`kubectl top pods`): metrics.k8s.io usage of each container of the Deployment's own
+ * running pods against its limits. Memory close to the limit is where OOMKills come from; CPU at the limit means throttling
  * and slow requests. Skipped, with the reason, when the cluster serves no metrics API.
  */
 export const resourceUsageCheck = defineCheck<ResourceUsageEvidence>({
@@ -31,7 +33,8 @@ export const resourceUsageCheck = defineCheck<ResourceUsageEvidence>({
   target: 'cluster',
   async collect(ctx) {
     const kube = await ctx.kube();
-    const [metrics, pods] = await Promise.all([kube.listPodMetrics(), kube.listPods(ctx.config.app.selector)]);
+    const [metrics, snapshot] = await Promise.all([kube.listPodMetrics(), workloadSnapshot(ctx)]);
+    const pods = snapshot.pods.filter((p) => !isFinished(p));
     if (!metrics) throw new SkipCheck('the cluster serves no metrics.k8s.io API (metrics-server not installed)');
     const usage = new Map(metrics.flatMap((m) => m.containers.map((c) => [`${m.metadata.name}/${c.name}`, c.usage] as const)));
     const containers: ContainerUsage[] = [];
@@ -73,7 +76,7 @@ export function evaluateResourceUsage(evidence: ResourceUsageEvidence, env: Eval
           resource,
           params: { pod: c.pod, container: c.container, usage: formatBytes(c.memory), limit: formatBytes(c.memoryLimit), percent: percent(c.memory, c.memoryLimit) },
           evidence: evidenceOf,
-          next: ['aegis-ir fix memory-limit --factor 1.5 --dry-run'],
+          next: [memoryLimitCommand(c.container)],
         }),
       );
     }

@@ -212,8 +212,15 @@ let podSequence = 0;
 function startPod(options: DeploymentControllerOptions, deployment: KubeObject, rs: KubeObject): void {
   const { store, runtimes, clock } = options;
   const namespace = rs.metadata.namespace ?? '';
-  const containers = ((templateOf(rs)['spec'] as Json)['containers'] ?? []) as { name: string; image: string }[];
-  const main = containers[0];
+  const template = templateOf(rs);
+  const podSpec = template['spec'] as Json;
+  const containers = (podSpec['containers'] ?? []) as { name: string; image: string }[];
+  const initContainers = (podSpec['initContainers'] ?? []) as { name: string; restartPolicy?: string }[];
+  // The app container, as kubectl would pick it: sidecars may be listed first.
+  const annotated = ((template['metadata'] as Json | undefined)?.['annotations'] as Record<string, string> | undefined)
+    ?.['kubectl.kubernetes.io/default-container'];
+  const main = containers.find((c) => c.name === annotated) ?? containers.find((c) => c.name === deployment.metadata.name)
+    ?? containers[0];
   if (main === undefined) return;
   const crashing = options.crashingImages.get(`${namespace}/${deployment.metadata.name}`)?.has(main.image) ?? false;
   const now = clock();
@@ -233,9 +240,12 @@ function startPod(options: DeploymentControllerOptions, deployment: KubeObject, 
   podSequence += 1;
   const name = `${rs.metadata.name}-${randomSuffix()}`;
   const node = NODE_NAMES[podSequence % NODE_NAMES.length] ?? NODE_NAMES[0];
+  const initPlans = initContainers.map((c): ContainerPlan => ({ name: c.name, ready: true, restartCount: 0, lastState: {},
+    state: c.restartPolicy === 'Always' ? { running: { startedAt: rfc3339(now) } }
+      : { terminated: { exitCode: 0, reason: 'Completed', startedAt: rfc3339(now), finishedAt: rfc3339(now) } } }));
   const pod = createPod(store, { replicaSet: rs, name, phase: 'Running', ready: !crashing, startTime: now,
     nodeName: node, podIP: `10.244.${(podSequence % NODE_NAMES.length) + 1}.${100 + (podSequence % 150)}`,
-    containers: plans });
+    containers: plans, initContainers: initPlans });
   if (donor !== undefined) {
     runtimes.set(namespace, name, shiftedRuntime(runtimes.get(namespace, donor.metadata.name),
       anchor(pod, main.name) - anchor(donor, main.name)));

@@ -103,7 +103,10 @@ export function serveExec(server: WebSocketServer, request: IncomingMessage, soc
   const tty = exec.query.get('tty') === 'true' || exec.query.get('tty') === '1';
   const wants = (stream: string): boolean => exec.query.get(stream) === 'true' || exec.query.get(stream) === '1';
   server.handleUpgrade(request, socket, head, (ws: WebSocket) => {
-    const result = run(command, exec.runtime, exec.pod);
+    const container = execContainer(exec.pod, exec.query.get('container'));
+    // A sidecar's image lacks the app's binaries: only the app container answers the scenario's commands.
+    const scripted = exec.runtime.execContainer === undefined || exec.runtime.execContainer === container;
+    const result = run(command, scripted ? exec.runtime : { ...exec.runtime, exec: {} }, exec.pod);
     // A client that leaves (or the simulator closing) ends the command's wait, which would otherwise keep a timer,
     // and with it the process, alive for the scenario's whole delay.
     const gone = new AbortController();

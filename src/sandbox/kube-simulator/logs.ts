@@ -37,6 +37,10 @@ export function selectLogSources(pod: KubeObject, runtime: PodRuntime, query: Lo
     ?.containerStatuses ?? []);
   const status = statuses.find((s) => s.name === container);
   const logs = runtime.logs.get(container);
+  if ((pod['status'] as { reason?: string } | undefined)?.reason === 'Evicted') {
+    // The kubelet removed an evicted pod's containers, and their logs with them.
+    throw badRequest(`container "${container}" in pod "${name}" is not available`);
+  }
   if (query.previous) {
     if (logs?.previous === undefined) {
       throw badRequest(`previous terminated container "${container}" in pod "${name}" not found`);

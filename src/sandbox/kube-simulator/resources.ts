@@ -50,6 +50,10 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     ],
   },
   {
+    group: '', version: 'v1', resource: 'nodes', singular: 'node', kind: 'Node', namespaced: false,
+    shortNames: ['no'], verbs: ['get', 'list', 'watch'],
+  },
+  {
     group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true,
     shortNames: ['ev'], verbs: ALL_VERBS,
   },
@@ -112,6 +116,7 @@ export function resourceType(group: string, resource: string): ResourceType {
 /** The resource types the rest of the simulator refers to by name. */
 export const POD = resourceType('', 'pods');
 export const EVENT = resourceType('', 'events');
+export const NODE = resourceType('', 'nodes');
 export const CONFIG_MAP = resourceType('', 'configmaps');
 export const NAMESPACE = resourceType('', 'namespaces');
 export const DEPLOYMENT = resourceType('apps', 'deployments');

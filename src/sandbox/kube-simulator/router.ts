@@ -29,6 +29,8 @@ export interface RouterContext {
   readonly websockets: WebSocketServer;
   /** When set, requests must carry it as a bearer token. */
   readonly token?: string;
+  /** metrics.k8s.io answers 503, as the aggregated API does while metrics-server is down. */
+  readonly metricsUnavailable?: boolean;
 }
 
 /** A request for a resource path, after URL parsing. */
@@ -300,6 +302,9 @@ export class Router {
     if (pathname === '/version') {
       send(response, 200, VERSION);
       return;
+    }
+    if (this.context.metricsUnavailable && pathname.startsWith('/apis/metrics.k8s.io/')) {
+      throw new ApiError(503, 'ServiceUnavailable', 'the server is currently unable to handle the request');
     }
     const discovery = this.discovery(pathname, request.headers.host ?? '127.0.0.1');
     if (discovery !== undefined) {

@@ -27,6 +27,8 @@ export interface ContainerUsage {
 export interface PodRuntime {
   readonly logs: ReadonlyMap<string, ContainerLogs>;
   readonly exec: Readonly<Record<string, ScenarioExecResult>>;
+  /** The container whose commands `exec` scripts (the app's); the pod's other containers lack them. */
+  readonly execContainer?: string;
   readonly proxy: readonly ScenarioProxyResponse[];
   readonly usage: ReadonlyMap<string, ContainerUsage>;
 }

@@ -71,7 +71,7 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
   });
   const token = compiled.token ?? (options.tls ? randomBytes(24).toString('base64url') : undefined);
   const router = new Router({ store, runtimes, clock, authorizer: new Authorizer(compiled.rbacDeny), websockets,
-    ...(token === undefined ? {} : { token }) });
+    metricsUnavailable: compiled.metricsUnavailable, ...(token === undefined ? {} : { token }) });
   const handle = (request: Parameters<Router['handle']>[0], response: Parameters<Router['handle']>[1]) =>
     void router.handle(request, response);
   const tls = options.tls ? sandboxTls() : undefined;

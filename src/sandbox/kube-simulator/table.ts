@@ -55,7 +55,7 @@ interface ContainerStatus {
 /** Pod READY/STATUS/RESTARTS exactly as kubectl's pod printer derives them. */
 function podCells(pod: KubeObject, since: (timestamp: unknown) => string): Cell[] {
   const status = (pod['status'] ?? {}) as { phase?: string; reason?: string; containerStatuses?: ContainerStatus[];
-    podIP?: string };
+    initContainerStatuses?: ContainerStatus[]; podIP?: string };
   const containers = (field(pod, 'spec', 'containers') ?? []) as unknown[];
   let reason = status.reason ?? status.phase ?? '';
   let restarts = 0;
@@ -77,6 +77,18 @@ function podCells(pod: KubeObject, since: (timestamp: unknown) => string): Cell[
     }
   }
   if (reason === 'Completed' && hasRunning) reason = isPodReady(pod) ? 'Running' : 'NotReady';
+  // An init container that has not completed decides the status, as kubectl prints it (`Init:CrashLoopBackOff`).
+  const inits = status.initContainerStatuses ?? [];
+  const initSpecs = (field(pod, 'spec', 'initContainers') ?? []) as { name: string; restartPolicy?: string }[];
+  for (const [i, c] of inits.entries()) {
+    restarts += c.restartCount ?? 0;
+    const native = initSpecs[i]?.restartPolicy === 'Always';
+    if (c.state?.terminated?.exitCode === 0 || (native && c.state?.running !== undefined)) continue;
+    const waiting = c.state?.waiting?.reason;
+    reason = waiting !== undefined && waiting !== '' && waiting !== 'PodInitializing' ? `Init:${waiting}`
+      : c.state?.terminated !== undefined ? `Init:${c.state.terminated.reason ?? 'Error'}` : `Init:${i}/${inits.length}`;
+    break;
+  }
   if (pod.metadata['deletionTimestamp'] !== undefined) reason = 'Terminating';
   const restartText = lastRestart === undefined ? String(restarts) : `${restarts} (${since(lastRestart)} ago)`;
   return [pod.metadata.name, `${ready}/${containers.length}`, reason, restartText, since(pod.metadata.creationTimestamp),

@@ -38,10 +38,18 @@ export interface PodPlan {
   readonly phase: string;
   readonly ready: boolean;
   readonly startTime: Date;
-  readonly nodeName: string;
+  /** Absent for a pod the scheduler could not place. */
+  readonly nodeName: string | undefined;
   readonly podIP: string;
   /** One per container of the template, in any order. */
   readonly containers: readonly ContainerPlan[];
+  /** One per init container of the template. */
+  readonly initContainers?: readonly ContainerPlan[];
+  /** Status reason and message (`Evicted`, with the kubelet's words). */
+  readonly reason?: string;
+  readonly message?: string;
+  /** The scheduler's message for a pod it cannot place. */
+  readonly unschedulable?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -150,6 +158,7 @@ export function createPod(store: ObjectStore, plan: PodPlan): KubeObject {
   const template = templateOf(rs);
   const spec = structuredClone(template['spec'] as Json);
   const containers = spec['containers'] as { name: string; image: string }[];
+  const initContainers = (spec['initContainers'] ?? []) as { name: string; image: string }[];
   const created = store.create(POD, {
     metadata: {
       name: plan.name,
@@ -159,12 +168,12 @@ export function createPod(store: ObjectStore, plan: PodPlan): KubeObject {
       labels: { ...((template['metadata'] as Json)['labels'] as Record<string, string>) },
       ownerReferences: [controllerRef(rs)],
     },
-    spec: { ...spec, nodeName: plan.nodeName },
+    spec: { ...spec, ...(plan.nodeName === undefined ? {} : { nodeName: plan.nodeName }) },
     status: { phase: 'Pending', qosClass: 'Burstable' },
   });
   const start = rfc3339(plan.startTime);
-  const statuses = containers.map((c) => {
-    const p = plan.containers.find((candidate) => candidate.name === c.name);
+  const statusOf = (plans: readonly ContainerPlan[]) => (c: { name: string; image: string }) => {
+    const p = plans.find((candidate) => candidate.name === c.name);
     if (p === undefined) throw new Error(`pod plan ${plan.name} lacks container ${c.name}`);
     const state = structuredClone(p.state);
     const waiting = state['waiting'];
@@ -183,27 +192,42 @@ export function createPod(store: ObjectStore, plan: PodPlan): KubeObject {
       containerID: `containerd://${fakeDigest(`${plan.name}/${c.name}/${p.restartCount}`)}`,
       started: state['running'] !== undefined,
     };
-  });
-  const allReady = plan.ready && statuses.every((s) => s.ready);
+  };
+  const statuses = containers.map(statusOf(plan.containers));
+  const initStatuses = initContainers.map(statusOf(plan.initContainers ?? []));
+  const initialized = initStatuses.every((s) => s.state['running'] !== undefined
+    || (s.state['terminated'] as Json | undefined)?.['exitCode'] === 0);
+  const allReady = plan.ready && initialized && statuses.every((s) => s.ready);
   const notReady = statuses.filter((s) => !s.ready).map((s) => s.name);
   const readiness = allReady
     ? { status: 'True' }
     : { status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${notReady.join(' ')}]` };
-  const hostIP = hostIPOf(plan.nodeName);
+  const pendingInit = initStatuses.filter((s) => s.state['running'] === undefined
+    && (s.state['terminated'] as Json | undefined)?.['exitCode'] !== 0).map((s) => s.name);
+  const initializedCondition = initialized ? { status: 'True' } : { status: 'False', reason: 'ContainersNotInitialized',
+    message: `containers with incomplete status: [${pendingInit.join(' ')}]` };
   const pod = store.update(POD, {
     ...created,
-    status: {
+    status: plan.unschedulable !== undefined ? {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: plan.unschedulable,
+        lastProbeTime: null, lastTransitionTime: start }],
+      qosClass: 'Burstable',
+    } : {
       phase: plan.phase,
+      ...(plan.reason === undefined ? {} : { reason: plan.reason }),
+      ...(plan.message === undefined ? {} : { message: plan.message }),
       conditions: [
         { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: start },
-        { type: 'Initialized', status: 'True', lastProbeTime: null, lastTransitionTime: start },
+        { type: 'Initialized', ...initializedCondition, lastProbeTime: null, lastTransitionTime: start },
         { type: 'Ready', ...readiness, lastProbeTime: null, lastTransitionTime: start },
         { type: 'ContainersReady', ...readiness, lastProbeTime: null, lastTransitionTime: start },
         { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: start },
       ],
-      hostIP, hostIPs: [{ ip: hostIP }],
+      hostIP: hostIPOf(plan.nodeName ?? ''), hostIPs: [{ ip: hostIPOf(plan.nodeName ?? '') }],
       podIP: plan.podIP, podIPs: [{ ip: plan.podIP }],
       startTime: start,
+      ...(initStatuses.length ? { initContainerStatuses: initStatuses } : {}),
       containerStatuses: statuses,
       qosClass: 'Burstable',
     },
@@ -271,7 +295,9 @@ export function isPodReady(pod: KubeObject): boolean {
  * controllers would: replica counts, readiness, availability, and the Available/Progressing conditions.
  */
 export function refreshWorkloadStatus(store: ObjectStore, namespace: string, now: Date): void {
-  const pods = store.list(POD, namespace).filter((p) => p.metadata['deletionTimestamp'] === undefined);
+  // Active pods only, as the controllers count them: a Failed (evicted) or Succeeded pod is no replica.
+  const pods = store.list(POD, namespace).filter((p) => p.metadata['deletionTimestamp'] === undefined
+    && !['Failed', 'Succeeded'].includes(String((p['status'] as Json | undefined)?.['phase'])));
   const replicaSets = store.list(REPLICA_SET, namespace);
   for (const rs of replicaSets) {
     const owned = pods.filter((p) => isControlledBy(p, rs));

@@ -18,7 +18,12 @@ const rollout = (at: string) =>
     evidence: { current: { revision: 4, changeCause: 'deploy api v2.4.1', image: 'api:2.4.1' }, previous: null },
     since: at,
   });
-const oom = makeFinding(K.oomKilled, { check: 'pod-health', params: { pod: 'a', container: 'api', ago: '2m', restarts: 3 }, since: '2026-11-26T11:58:00Z' });
+const oom = makeFinding(K.oomKilled, {
+  check: 'pod-health',
+  params: { pod: 'a', container: 'api', ago: '2m', restarts: 3 },
+  evidence: { container: 'api' },
+  since: '2026-11-26T11:58:00Z',
+});
 const cpu = makeFinding(K.cpuNearLimit, { check: 'resource-usage', params: { pod: 'a', container: 'api', usage: '980m', limit: '1', percent: 98 } });
 const component = (name: string) =>
   makeFinding(P.componentUnhealthy, {
@@ -35,13 +40,36 @@ const decide = (...findings: Parameters<typeof decideApiErrorRemediation>[0]) =>
 
 describe('the runbook remediation decision', () => {
   it('rolls back when a rollout came before the error-rate rise, and says by how long', () => {
-    const [decision] = decide(errorRate, rollout('2026-11-26T11:50:00Z'), oom);
+    const [decision] = decide(errorRate, rollout('2026-11-26T11:50:00Z'), cpu);
     expect(decision?.next).toEqual(['aegis-ir fix rollback --dry-run']);
     expect(decision?.summary).toBe(
       'likely cause: the rollout of revision 4 (deploy api v2.4.1) (5m before "Error rate: major degradation" began); ' +
         'remediation: roll back to the previous revision',
     );
-    expect(decision?.evidence.alsoConsider).toEqual(['out of memory: raise the memory limit, then investigate the leak']);
+    expect(decision?.evidence.alsoConsider).toEqual(['CPU saturation: scale out, then optimise the hot paths']);
+  });
+
+  it("weighs the app's own words before a rollback: database unreachable, then OOMKilled", () => {
+    const [database] = decide(errorRate, rollout('2026-11-26T11:50:00Z'), healthFailing, oom);
+    expect(database?.next).toEqual(['aegis-ir diagnose db-connections']);
+    expect(database?.evidence.alsoConsider).toEqual([
+      'out of memory: raise the memory limit, then investigate the leak',
+      'the rollout of revision 4 (deploy api v2.4.1): roll back to the previous revision',
+    ]);
+    const [memory] = decide(errorRate, rollout('2026-11-26T11:50:00Z'), oom);
+    expect(memory?.next).toEqual(['aegis-ir fix memory-limit --factor 1.5 --container api --dry-run']);
+  });
+
+  it('keeps OOMKilled of a crash loop through to the decision, for the container killed', () => {
+    const crashLoop = makeFinding(K.mostPodsFailing, {
+      check: 'pod-health',
+      params: { failing: 2, total: 3, reasons: 'CrashLoopBackOff (OOMKilled) ×2' },
+      evidence: { pods: [{ pod: 'a', container: 'aegis-api', lastState: 'OOMKilled', revision: 3 }, { pod: 'b', container: 'aegis-api', lastState: 'OOMKilled', revision: 3 }] },
+    });
+    const [decision] = decide(crashLoop);
+    expect(decision?.code).toBe('AEG-3055');
+    expect(decision?.summary).toContain('out of memory');
+    expect(decision?.next).toEqual(['aegis-ir fix memory-limit --factor 1.5 --container aegis-api --dry-run']);
   });
 
   it('does not blame a rollout that came after the rise', () => {

@@ -4,6 +4,7 @@ import { readAppLogs } from '../../../src/checks/kubernetes/error-logs.js';
 import type { KubePort, LogOptions } from '../../../src/kube/port.js';
 import { testConfig } from '../../helpers/config.js';
 import { testContext } from '../../helpers/context.js';
+import { workloadPort } from '../../helpers/workload.js';
 
 function pod(name: string, status: Partial<V1ContainerStatus> | null): V1Pod {
   return {
@@ -15,42 +16,42 @@ function pod(name: string, status: Partial<V1ContainerStatus> | null): V1Pod {
 
 /** A cluster whose API answers 400 for the log of a container that never started, as the kubelet does. */
 function cluster(pods: V1Pod[]): KubePort {
-  return {
-    listPods: async () => pods,
+  return workloadPort(pods, {
     readPodLog: async (name: string, options: LogOptions) => {
       const status = pods.find((p) => p.metadata?.name === name)?.status?.containerStatuses?.[0];
       const started = status && (status.restartCount > 0 || status.state?.running || status.state?.terminated);
       if (!started) throw new Error(`Kubernetes API logs pod/${name} failed with 400: container is waiting to start`);
       return `2026-11-26T11:59:00Z ${options.previous ? 'FATAL previous' : 'ERROR current'} of ${name}\n`;
     },
-  } as unknown as KubePort;
+  });
 }
 
 describe('readAppLogs', () => {
   it('still asks for a container no status names, so a wrong app.container is reported', async () => {
     const misnamed = pod('misnamed', { state: { running: {} } });
-    const kube = {
-      listPods: async () => [misnamed],
+    const kube = workloadPort([misnamed], {
       readPodLog: async (_pod: string, options: LogOptions) => {
         throw new Error(`Kubernetes API logs pod/misnamed failed with 400: container ${options.container} is not valid for pod misnamed`);
       },
-    } as unknown as KubePort;
+    });
     const ctx = testContext({ kube: async () => kube, config: testConfig({ 'app.container': 'api' }) });
     await expect(readAppLogs(ctx, 100)).rejects.toThrow('container api is not valid for pod misnamed');
   });
 
-  it('reads running pods, the crash of a restarted one, and passes over pods not started yet', async () => {
+  it("reads a crash loop's one instance once, a restarted running one twice, and passes over pods not started yet", async () => {
     const kube = cluster([
       pod('running', { state: { running: {} } }),
       pod('crash-looping', { restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } } }),
+      pod('restarted', { restartCount: 1, state: { running: {} } }),
       pod('pulling', { state: { waiting: { reason: 'ImagePullBackOff' } } }),
       pod('unscheduled', null),
     ]);
-    const reads = await readAppLogs(testContext({ kube: async () => kube }), 100);
-    expect(reads.map((r) => [r.pod, r.previous])).toEqual([
-      ['running', false],
+    const { reads } = await readAppLogs(testContext({ kube: async () => kube }), 100);
+    expect(reads.map((r) => [r.pod, r.previous]).sort()).toEqual([
       ['crash-looping', false],
-      ['crash-looping', true],
+      ['restarted', false],
+      ['restarted', true],
+      ['running', false],
     ]);
   });
 });

@@ -1,6 +1,6 @@
 import { type EventRecord, recordEvent } from '../events.js';
 import { stableSuffix } from '../names.js';
-import { CONFIG_MAP, DEPLOYMENT, HPA, LEASE, NAMESPACE } from '../resources.js';
+import { CONFIG_MAP, DEPLOYMENT, HPA, LEASE, NAMESPACE, NODE } from '../resources.js';
 import type { ContainerLogs, ContainerUsage, LogSource, PodRuntimes } from '../runtime.js';
 import type { KubeObject, ObjectStore } from '../store.js';
 import { parseDuration } from '../../../core/duration.js';
@@ -22,6 +22,8 @@ export interface CompiledScenario {
   readonly rbacDeny: readonly ScenarioRbacRule[];
   /** Images that crash-loop when the simulated controller starts them, keyed by `namespace/deployment`. */
   readonly crashingImages: ReadonlyMap<string, ReadonlySet<string>>;
+  /** metrics.k8s.io answers 503 (metrics-server down). */
+  readonly metricsUnavailable: boolean;
 }
 
 /** Scenario times are resolved once, against the clock reading taken when the scenario is loaded. */
@@ -51,6 +53,10 @@ export function compileScenario(document: ScenarioDocument, store: ObjectStore, 
     store.create(NAMESPACE, { metadata: { name: ns, labels: { 'kubernetes.io/metadata.name': ns },
       creationTimestamp: rfc3339(new Date(now.getTime() - 400 * 86_400_000)) },
     spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+  }
+  for (const name of new Set([...NODE_NAMES, ...k.nodes.map((n) => n.name)])) {
+    const n = k.nodes.find((candidate) => candidate.name === name);
+    store.create(NODE, nodeObject(name, n?.ready ?? true, n?.reason, n?.message, now));
   }
   const crashingImages = new Map<string, ReadonlySet<string>>();
   let podIndex = 0;
@@ -100,6 +106,25 @@ export function compileScenario(document: ScenarioDocument, store: ObjectStore, 
     ...(k.token === undefined ? {} : { token: k.token }),
     rbacDeny: k.rbac.deny,
     crashingImages,
+    metricsUnavailable: k.metricsServer === 'unavailable',
+  };
+}
+
+/** A Node as the kubelet reports it: Ready, or NotReady with the node controller's words. */
+function nodeObject(name: string, ready: boolean, reason: string | undefined, message: string | undefined, now: Date): Record<string, unknown> {
+  const since = rfc3339(new Date(now.getTime() - 90 * 86_400_000));
+  return {
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' }, creationTimestamp: since },
+    spec: {},
+    status: {
+      conditions: [ready
+        ? { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status',
+            lastHeartbeatTime: rfc3339(now), lastTransitionTime: since }
+        : { type: 'Ready', status: 'Unknown', reason: reason ?? 'NodeStatusUnknown',
+            message: message ?? 'Kubelet stopped posting node status.', lastHeartbeatTime: since,
+            lastTransitionTime: since }],
+      nodeInfo: { kubeletVersion: 'v1.32.3', containerRuntimeVersion: 'containerd://1.7.27', osImage: 'Amazon Linux 2023' },
+    },
   };
 }
 
@@ -116,10 +141,14 @@ function podTemplate(d: ScenarioDeployment, labels: Record<string, string>, imag
     terminationMessagePolicy: 'File',
     imagePullPolicy: 'IfNotPresent',
   });
+  const app = container(d.container, image);
+  const sidecars = d.sidecars.map((s) => container(s, s.image));
+  const init = d.initContainers.map((c) => ({ ...container(c, c.image), ...(c.restartPolicy ? { restartPolicy: c.restartPolicy } : {}) }));
   return {
-    metadata: { labels },
+    metadata: { labels, ...(d.podAnnotations === undefined ? {} : { annotations: d.podAnnotations }) },
     spec: {
-      containers: [container(d.container, image), ...d.sidecars.map((s) => container(s, s.image))],
+      ...(init.length ? { initContainers: init } : {}),
+      containers: d.sidecarsFirst ? [...sidecars, app] : [app, ...sidecars],
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: 30,
       dnsPolicy: 'ClusterFirst',
@@ -177,14 +206,22 @@ function compileDeployment(d: ScenarioDeployment, pods: ScenarioPod[], namespace
         const startTime = times.at(p.startTime ?? revision.createdAt);
         const node = p.nodeName ?? NODE_NAMES[podIndex % NODE_NAMES.length] ?? NODE_NAMES[0];
         const pod = createPod(store, {
-          replicaSet: rs, name, phase: p.phase, ready: p.ready, startTime, nodeName: node,
+          replicaSet: rs, name, phase: p.unschedulable === undefined ? p.phase : 'Pending', ready: p.ready, startTime,
+          nodeName: p.unschedulable === undefined ? node : undefined,
           podIP: p.podIP ?? `10.244.${(podIndex % NODE_NAMES.length) + 1}.${17 + podIndex * 3}`,
           containers: containerNames(d).map((c) => containerPlan(c, findContainer(d, p, c), p, startTime, times)),
+          // An init status without a name describes the first init container.
+          initContainers: d.initContainers.map((c) => initContainerPlan(c,
+            p.initContainers.find((s) => (s.name ?? d.initContainers[0]?.name) === c.name), p, startTime, times)),
+          ...(p.reason === undefined ? {} : { reason: p.reason }),
+          ...(p.message === undefined ? {} : { message: p.message }),
+          ...(p.unschedulable === undefined ? {} : { unschedulable: p.unschedulable }),
         });
         podIndex += 1;
         runtimes.set(namespace, name, {
           logs: new Map(containerNames(d).map((c) => [c, containerLogs(findContainer(d, p, c), times)])),
           exec: p.exec,
+          execContainer: d.container.name,
           proxy: p.proxy,
           usage: new Map(containerNames(d).flatMap((c): [string, ContainerUsage][] => {
             const usage = findContainer(d, p, c)?.usage;
@@ -230,6 +267,17 @@ function containerPlan(name: string, c: ScenarioContainer | undefined, p: Scenar
     lastState,
     ...(c?.usage === undefined ? {} : { usage: c.usage }),
   };
+}
+
+/** An init container: completed before the app started (a native sidecar: running beside it), unless the scenario says. */
+function initContainerPlan(c: ScenarioDeployment['initContainers'][number], status: ScenarioContainer | undefined,
+  p: ScenarioPod, startTime: Date, times: Times): ContainerPlan {
+  if (status !== undefined) return containerPlan(c.name, status, p, startTime, times);
+  const at = rfc3339(startTime);
+  return c.restartPolicy === 'Always'
+    ? { name: c.name, ready: true, restartCount: 0, state: { running: { startedAt: at } }, lastState: {} }
+    : { name: c.name, ready: true, restartCount: 0, lastState: {},
+        state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: at, finishedAt: at } } };
 }
 
 function defaultState(phase: ScenarioPod['phase'], since: string): ContainerState {

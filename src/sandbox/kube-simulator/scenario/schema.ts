@@ -140,13 +140,21 @@ const containerSpec = z.strictObject({
   env: z.record(z.string(), z.string()).default({}),
 });
 
+/** An init container; `restartPolicy: Always` makes it a native sidecar that runs beside the app. */
+const initContainerSpec = containerSpec.required({ image: true }).extend({ restartPolicy: z.literal('Always').optional() });
+
 const deployment = z.strictObject({
   name: z.string(),
   replicas: z.number().int().nonnegative(),
   /** Selector and pod labels; defaults to `{app: <name>}`. */
   labels: labels.optional(),
+  /** Pod template annotations, e.g. `kubectl.kubernetes.io/default-container` as service meshes set it. */
+  podAnnotations: labels.optional(),
   container: containerSpec,
   sidecars: z.array(containerSpec.required({ image: true })).default([]),
+  /** List the sidecars before the app container, as injected meshes (Istio, Linkerd, Vault agent) do. */
+  sidecarsFirst: z.boolean().default(false),
+  initContainers: z.array(initContainerSpec).default([]),
   /** Revision history, each one becoming a ReplicaSet; the highest is the deployment's current template. */
   revisions: z.array(revision).min(1),
   /** Images whose pods crash-loop when the simulated controller starts them (rollouts, scaling, restarts). */
@@ -167,6 +175,13 @@ const pod = z.strictObject({
   nodeName: z.string().optional(),
   podIP: z.string().optional(),
   containers: z.array(containerStatus).default([]),
+  /** Init container statuses; unlisted ones completed (native sidecars: running). */
+  initContainers: z.array(containerStatus).default([]),
+  /** The pod's status reason and message, e.g. `Evicted` with the kubelet's words (phase Failed). */
+  reason: z.string().optional(),
+  message: z.string().optional(),
+  /** The scheduler's message: the pod is Pending, unscheduled (PodScheduled=False, Unschedulable). */
+  unschedulable: z.string().optional(),
   events: z.array(event).default([]),
   /** Results of `kubectl exec`, keyed by the command line joined with spaces (`./aegis health`). */
   exec: z.record(z.string(), execResult).default({}),
@@ -197,8 +212,19 @@ const lease = z.strictObject({
   durationSeconds: z.number().int().min(1).default(60),
 });
 
+/** A node whose Ready condition differs from the default (every node Ready). */
+const node = z.strictObject({
+  name: z.string(),
+  ready: z.boolean().default(true),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+});
+
 const kubernetes = z.strictObject({
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).default('aegis'),
+  /** `unavailable`: metrics.k8s.io answers 503, as it does while metrics-server is down. */
+  metricsServer: z.enum(['available', 'unavailable']).default('available'),
+  nodes: z.array(node).default([]),
   /** When set, every request must carry `Authorization: Bearer <token>`. */
   token: z.string().min(1).optional(),
   rbac: z.strictObject({ deny: z.array(rbacRule).default([]) }).default({ deny: [] }),

@@ -1,0 +1,189 @@
+import type { CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { Config } from '../../core/config.js';
+import type { Context } from '../../core/context.js';
+import { UsageError } from '../../core/errors.js';
+import type { KubePort } from '../../kube/port.js';
+
+/** kubectl's annotation naming the container `kubectl exec` and `kubectl logs` use by default. */
+export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
+const REVISION = 'deployment.kubernetes.io/revision';
+/** Nodes read per run at most: enough to name the NotReady ones behind unready pods. */
+const NODES_READ = 20;
+
+/** The Ready condition of a node a pod of the workload runs on. */
+export interface NodeState {
+  ready: boolean;
+  reason: string | null;
+  message: string | null;
+}
+
+/**
+ * The workload as one run sees it, gathered once and shared by every check of the run: the
+ * Deployment, the ReplicaSets it owns, the pods those own (by ownerReferences, not by label), events
+ * about them, and the nodes of unready pods.
+ */
+export interface WorkloadSnapshot {
+  namespace: string;
+  /** The Deployment looked for (`app.deployment`). */
+  name: string;
+  /** The label selector pods were listed by (`app.selector`). */
+  selector: string;
+  deployment: V1Deployment | null;
+  /** When the Deployment is missing: the names of those the namespace has. */
+  existing: string[];
+  /** The Deployment's ReplicaSets (its revisions). */
+  replicaSets: V1ReplicaSet[];
+  /** The Deployment's own pods. */
+  pods: V1Pod[];
+  /** Pods the selector matches that belong to another workload (a canary, a Job): context, never counted. */
+  others: Array<{ pod: V1Pod; owner: string }>;
+  /** Events about the Deployment, its ReplicaSets and its pods. */
+  events: CoreV1Event[];
+  /** Nodes of the workload's unready pods, by name; absent when they could not be read. */
+  nodes: Record<string, NodeState>;
+}
+
+const gathered = new WeakMap<Context, Promise<WorkloadSnapshot>>();
+
+/**
+ * A context for one run of checks: what its checks gather once (the workload snapshot) they share,
+ * and a later run (the verification after a fix) gathers afresh.
+ */
+export function forOneRun(ctx: Context): Context {
+  return { ...ctx };
+}
+
+/** The run's workload snapshot, fetched on first use (its requests concurrently) and shared after. */
+export function workloadSnapshot(ctx: Context): Promise<WorkloadSnapshot> {
+  let snapshot = gathered.get(ctx);
+  if (!snapshot) {
+    snapshot = ctx.kube().then((kube) => takeSnapshot(kube, ctx.config));
+    gathered.set(ctx, snapshot);
+  }
+  return snapshot;
+}
+
+async function takeSnapshot(kube: KubePort, config: Config): Promise<WorkloadSnapshot> {
+  const { deployment: name, selector } = config.app;
+  const [answer, replicaSets, listed, events] = await Promise.all([
+    kube.readDeployment(name),
+    kube.listReplicaSets(selector),
+    kube.listPods(selector),
+    kube.listEvents(),
+  ]);
+  const deployment = answer === null ? null : validDeployment(answer, name);
+  const existing = deployment ? [] : await missingDeployment(kube);
+  const owned = deployment ? replicaSets.filter((rs) => isControlledBy(rs, deployment.metadata?.uid)) : [];
+  const ownedUids = new Set(owned.map((rs) => rs.metadata?.uid));
+  const pods: V1Pod[] = [];
+  const others: WorkloadSnapshot['others'] = [];
+  for (const pod of listed) {
+    const controller = pod.metadata?.ownerReferences?.find((o) => o.controller);
+    if (controller && ownedUids.has(controller.uid)) pods.push(pod);
+    else others.push({ pod, owner: ownerName(controller, replicaSets) });
+  }
+  const about = new Set([deployment?.metadata?.uid, ...ownedUids, ...pods.map((p) => p.metadata?.uid)].filter(Boolean));
+  return {
+    namespace: kube.namespace,
+    name,
+    selector,
+    deployment,
+    existing,
+    replicaSets: owned,
+    pods,
+    others,
+    events: events.filter((e) => about.has(e.involvedObject?.uid)),
+    nodes: await nodesOf(kube, pods),
+  };
+}
+
+/** A Deployment answer that is not one (an HTML page, `{}`) is an error, never a healthy nothing. */
+function validDeployment(answer: V1Deployment, name: string): V1Deployment {
+  const missing = [
+    answer.metadata?.name === name ? null : `metadata.name ${JSON.stringify(answer.metadata?.name ?? null)}`,
+    answer.spec?.selector ? null : 'no spec.selector',
+    answer.spec?.template ? null : 'no spec.template',
+  ].filter(Boolean);
+  if (missing.length) {
+    throw new Error(`the Kubernetes API answered get deployment/${name} with something that is not a Deployment (${missing.join(', ')})`);
+  }
+  return answer;
+}
+
+/** A namespace that does not exist is the operator's mistake; otherwise the Deployments that do exist. */
+async function missingDeployment(kube: KubePort): Promise<string[]> {
+  const [exists, names] = await Promise.all([kube.namespaceExists(), kube.listDeploymentNames()]);
+  if (exists === false) {
+    throw new UsageError(`namespace "${kube.namespace}" not found`, 'list them with: kubectl get namespaces, then pass -n NAMESPACE');
+  }
+  return names.sort();
+}
+
+function isControlledBy(object: V1ReplicaSet, uid: string | undefined): boolean {
+  return Boolean(uid) && (object.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid) ?? false);
+}
+
+/** `Deployment/aegis-api-canary`, `Job/nightly-scan`: who owns a pod the selector matched. */
+function ownerName(controller: { kind: string; name: string; uid: string } | undefined, replicaSets: V1ReplicaSet[]): string {
+  if (!controller) return 'no controller';
+  if (controller.kind === 'ReplicaSet') {
+    const rs = replicaSets.find((r) => r.metadata?.uid === controller.uid);
+    const deployment = rs?.metadata?.ownerReferences?.find((o) => o.controller);
+    if (deployment) return `${deployment.kind}/${deployment.name}`;
+  }
+  return `${controller.kind}/${controller.name}`;
+}
+
+async function nodesOf(kube: KubePort, pods: V1Pod[]): Promise<Record<string, NodeState>> {
+  const names = [
+    ...new Set(
+      pods
+        .filter((p) => p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded' && !isReady(p) && p.spec?.nodeName)
+        .map((p) => p.spec?.nodeName as string),
+    ),
+  ].slice(0, NODES_READ);
+  const nodes = await Promise.all(names.map((n) => kube.readNode(n)));
+  const states: Record<string, NodeState> = {};
+  for (const [i, node] of nodes.entries()) {
+    const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+    if (ready) states[names[i] as string] = { ready: ready.status === 'True', reason: ready.reason ?? null, message: ready.message ?? null };
+  }
+  return states;
+}
+
+function isReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/**
+ * The container `kubectl exec` and `kubectl logs` would pick, which is where the app runs:
+ * `app.container`, else the pod's `kubectl.kubernetes.io/default-container` annotation, else the
+ * container named like the deployment, else the first.
+ */
+export function appContainerName(pod: Pick<V1Pod, 'metadata' | 'spec'>, app: Pick<Config['app'], 'deployment' | 'container'>): string {
+  const names = pod.spec?.containers?.map((c) => c.name) ?? [];
+  const annotated = pod.metadata?.annotations?.[DEFAULT_CONTAINER_ANNOTATION];
+  if (app.container) return app.container;
+  if (annotated && names.includes(annotated)) return annotated;
+  return names.find((n) => n === app.deployment) ?? names[0] ?? '';
+}
+
+/** The revision of the ReplicaSet owning a pod, or null when none of the snapshot's owns it. */
+export function podRevision(pod: V1Pod, replicaSets: V1ReplicaSet[]): number | null {
+  const controller = pod.metadata?.ownerReferences?.find((o) => o.controller);
+  const rs = replicaSets.find((r) => r.metadata?.uid === controller?.uid);
+  return rs ? Number(rs.metadata?.annotations?.[REVISION] ?? 0) : null;
+}
+
+/** Failed (evicted, say) or Succeeded: the pod ran and is done; its ReplicaSet has replaced it. */
+export function isFinished(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
+}
+
+/** The ReplicaSets a deployment owns: its revisions, as `kubectl rollout history` finds them. */
+export async function ownedReplicaSets(kube: KubePort, deployment: V1Deployment): Promise<V1ReplicaSet[]> {
+  const selector = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return (await kube.listReplicaSets(selector || undefined)).filter((rs) => isControlledBy(rs, deployment.metadata?.uid));
+}

@@ -1,0 +1,110 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCaptured } from '../helpers/cli.js';
+import { simulatedCluster, type SimulatedCluster } from '../helpers/simulator.js';
+
+interface Document {
+  severity: string | null;
+  severityReason: string;
+  findings: Array<{ code: string; severity: string | null; summary: string; resource: string | null; evidence: Record<string, unknown>; next: string[] }>;
+  checks: Array<{ id: string; status: string; error: string | null }>;
+}
+
+const scenario = (name: string) => fileURLToPath(new URL(`../fixtures/scenarios/${name}.yaml`, import.meta.url));
+
+let cluster: SimulatedCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+async function run(name: string, command = 'triage', ...extra: string[]) {
+  cluster = await simulatedCluster(scenario(name));
+  const result = await runCaptured([...command.split(' '), '--kubeconfig', cluster.kubeconfig, '-o', 'json', ...extra]);
+  const document = JSON.parse(result.stdout) as Document;
+  const codes = document.findings.map((f) => f.code);
+  const check = (id: string) => document.checks.find((c) => c.id === id);
+  return { ...result, document, codes, check };
+}
+
+describe('triage on real cluster shapes', () => {
+  it('runs the health command in the app container of a meshed pod, not the sidecar listed first (healthy, exit 0)', async () => {
+    const { code, document, check } = await run('sidecar-first');
+    expect(document.findings.filter((f) => f.severity)).toEqual([]);
+    expect(check('health-exec')?.status).toBe('ok');
+    expect(check('error-logs')?.status).toBe('ok');
+    expect(code).toBe(0);
+  });
+
+  it('does not count week-old Evicted pods as failing, nor read their logs', async () => {
+    const { code, document, codes, check } = await run('evicted-leftovers');
+    expect(document.severity === null || document.severity === 'SEV4').toBe(true);
+    expect(check('error-logs')?.status).toBe('ok');
+    const leftover = document.findings.find((f) => f.code === 'AEG-1007');
+    expect(leftover?.severity).toBeNull();
+    expect(leftover?.summary).toMatch(/^4 finished pod\(s\) of deployment\/aegis-api linger \(Evicted ×4\), the oldest started 8d ago/);
+    expect(codes).not.toContain('AEG-1002');
+    expect(codes).not.toContain('AEG-1003');
+    expect(code).toBe(0);
+  });
+
+  it('classifies Init:CrashLoopBackOff on the new pods as SEV2, naming the init container and the rollout', async () => {
+    const { code, document } = await run('init-crashloop-after-deploy');
+    expect(document.severity).toBe('SEV2');
+    expect(document.severityReason).toContain('AEG-1002 2 of 4 pods are failing to run (Init:CrashLoopBackOff (db-migrate) ×2)');
+    expect(document.severityReason).toMatch(/AEG-1021 suspect: revision 4 of deployment\/aegis-api \(deploy api v2\.4\.1\)/);
+    expect(code).toBe(3);
+  });
+
+  it('is SEV1 when the Deployment has no ready pod, whatever a Ready canary sharing its label says', async () => {
+    const { document } = await run('canary-outage');
+    expect(document.severity).toBe('SEV1');
+    expect(document.severityReason).toContain('AEG-1001 no ready aegis-api pod (0 of 3 desired, 3 pod(s) exist)');
+    const others = document.findings.find((f) => f.code === 'AEG-1008');
+    expect(others?.summary).toContain('(Deployment/aegis-api-canary)');
+  });
+
+  it('keeps OOMKilled of a crash loop through to the decision: memory, for the container killed', async () => {
+    const triage = await run('oom-crashloop');
+    expect(triage.document.severityReason).toContain('2 of 3 pods are failing to run (CrashLoopBackOff (OOMKilled) ×2)');
+    await cluster?.close();
+    const { document } = await run('oom-crashloop', 'diagnose api-errors');
+    const decision = document.findings.find((f) => f.code === 'AEG-3055');
+    expect(decision?.summary).toMatch(/^likely cause: out of memory/);
+    expect(decision?.next).toEqual(['aegis-ir fix memory-limit --factor 1.5 --container aegis-api --dry-run']);
+  });
+
+  it('decides for the database, not a rollback, when health says the database is unreachable on every pod', async () => {
+    const { document, codes } = await run('db-unreachable-after-deploy', 'diagnose api-errors');
+    const decision = document.findings.find((f) => f.code === 'AEG-3055');
+    expect(decision?.summary).toMatch(/^likely cause: database connections/);
+    expect(decision?.next).toEqual(['aegis-ir diagnose db-connections']);
+    expect(codes).not.toContain('AEG-1021');
+  });
+
+  it('reports a rolling update in progress as such, not as SEV3', async () => {
+    const { code, document, codes } = await run('rolling-update');
+    expect(document.severity).toBeNull();
+    expect(codes).not.toContain('AEG-1006');
+    expect(document.findings.find((f) => f.code === 'AEG-1022')?.summary).toBe(
+      'deployment/aegis-api is rolling out revision 4: 2 of 4 updated, 3 ready (progress deadline 10m)',
+    );
+    expect(code).toBe(0);
+  });
+
+  it('names the revision of a rollout past its progress deadline, and the unschedulable pod with the scheduler\'s words', async () => {
+    const { document } = await run('rollout-stalled');
+    expect(document.severity).toBe('SEV3');
+    const stalled = document.findings.find((f) => f.code === 'AEG-1023');
+    expect(stalled?.summary).toMatch(/^the rollout of revision 4 of deployment\/aegis-api exceeded its progress deadline: ReplicaSet "aegis-api-\w+" has timed out progressing\.$/);
+    const failing = document.findings.find((f) => f.code === 'AEG-1003');
+    expect(failing?.summary).toContain('(Unschedulable)');
+    expect(JSON.stringify(failing?.evidence)).toContain('0/3 nodes are available: 3 Insufficient memory');
+  });
+
+  it('names a pod whose node is NotReady', async () => {
+    const { document } = await run('node-not-ready');
+    expect(document.severity).toBe('SEV3');
+    expect(document.severityReason).toContain('1 of 3 pods are failing to run (NodeNotReady (ip-10-0-3-17.eu-west-1.compute.internal)) while the others serve');
+  });
+});
