@@ -32,7 +32,7 @@ describe('diagnose api-errors against the cluster simulator', () => {
     expect(run.code).toBe(3);
     expect(document.severity).toBe('SEV2');
     const shape = document.findings.find((f) => f.code === 'AEG-3050' && f.summary.includes('FATAL'));
-    expect(shape?.summary).toBe('4× FATAL in 2 pod(s): FATAL config: required key AEGIS_AI_PROVIDER_KEY missing');
+    expect(shape?.summary).toBe('2× FATAL in 2 pod(s): FATAL config: required key AEGIS_AI_PROVIDER_KEY missing');
     const decision = document.findings.at(-1);
     expect(decision?.code).toBe('AEG-3055');
     expect(decision?.summary).toMatch(/^likely cause: the rollout of revision 4 \(deploy api v2\.4\.1\)/);

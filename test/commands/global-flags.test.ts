@@ -24,7 +24,7 @@ describe('-l/--selector, --deployment, --container and --fail-on as people type 
 
   it('looks at the Deployment and pods the flags name instead of the configured ones', async () => {
     const run = await triage('--deployment', 'billing', '-l', 'app=billing');
-    expect(run.document.findings.map((f) => f.summary)).toContain('no deployment/billing and no pods matching app=billing in namespace aegis');
+    expect(run.document.findings.map((f) => f.summary)).toContain('no deployment/billing in namespace aegis; deployments there: aegis-api');
     const bySelector = await triage('--selector', 'app=nothing-here');
     // The Deployment is there, but none of its pods match the selector given.
     expect(bySelector.document.findings.map((f) => f.summary)).toContain('no ready aegis-api pod (0 of 3 desired, 0 pod(s) exist): the API is down');
