@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GuardError, UsageError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import type { KubeScope, Plan } from './remediation.js';
