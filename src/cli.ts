@@ -94,7 +94,7 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     )
     .version(manifest.version, '--version', 'print the version')
     .option('--kubeconfig <file>', 'kubeconfig file (env: KUBECONFIG)')
-    .option('--context <name>', 'kubeconfig context to use')
+    .option('--context <name>', 'kubeconfig context to use; triage takes it repeated, for several clusters at once', collectContexts)
     .option('-n, --namespace <ns>', 'namespace of the Aegis workloads (default: aegis)')
     .option('-l, --selector <labels>', "label selector of the app's pods (config app.selector; default: app=aegis-api)")
     .option('--deployment <name>', 'the Deployment to look at (config app.deployment; default: aegis-api)')
@@ -137,6 +137,11 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     inherit(command, program);
   }
   return program;
+}
+
+/** `--context` given more than once: every value, in order. */
+function collectContexts(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** `--fail-on` in any case, as people type it: `sev2`, `SEV2`, `Never`. */

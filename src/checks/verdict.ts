@@ -79,3 +79,46 @@ function reasonOf(deciding: Finding[]): string {
 function rankOf(severity: Severity | null): number {
   return severity ? Number(severity.slice(3)) : 9;
 }
+
+/** One cluster's triage among several (`--context` repeated, or `--all-contexts`). */
+export interface ClusterReport {
+  /** The kubeconfig context the cluster was reached through. */
+  context: string;
+  report: Report;
+}
+
+/** Several clusters triaged at once: the worst verdict of any decides; each cluster's report is kept whole. */
+export interface ClustersReport extends Report {
+  clusters: ClusterReport[];
+}
+
+/**
+ * Combines the reports of several clusters: the worst severity wins and names the cluster(s) it came
+ * from; what any cluster could not assess stays unknown, under that cluster's name. Each cluster's next
+ * commands carry its `--context`, so they run against the cluster that needs them.
+ */
+export function combineClusters(command: string, clusters: ClusterReport[]): ClustersReport {
+  const sections = clusters.map(({ context, report }) => ({
+    context,
+    report: { ...report, findings: report.findings.map((f) => ({ ...f, next: f.next.map((n) => `${n} --context ${shellWord(context)}`) })) },
+  }));
+  const severity = sections.reduce<Severity | null>((worst, s) => worstSeverity(worst, s.report.severity), null);
+  const deciding = severity ? sections.filter((s) => s.report.severity === severity) : sections;
+  return {
+    command,
+    severity,
+    severityReason: deciding.map((s) => `${s.context}: ${s.report.severityReason}`).join('; '),
+    responseTime: severity ? SEVERITY_CLASSES[severity].responseTime : null,
+    escalation: severity ? SEVERITY_CLASSES[severity].escalation : [],
+    findings: sections.flatMap((s) => s.report.findings),
+    checks: sections.flatMap((s) => s.report.checks),
+    unknown: sections.flatMap((s) => s.report.unknown.map((u) => `${s.context}: ${u}`)),
+    assessedNothing: sections.every((s) => s.report.assessedNothing),
+    clusters: sections,
+  };
+}
+
+/** A context name as one shell word (EKS names hold `:` and `/`, which are safe; spaces and quotes are not). */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}

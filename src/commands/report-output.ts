@@ -1,16 +1,18 @@
-import type { Report } from '../checks/verdict.js';
+import type { ClustersReport, Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { ExitCode } from '../core/errors.js';
 import { meetsFailOn } from '../core/severity.js';
+import { clustersDocument, clustersText } from '../render/clusters.js';
 import { reportDocument, reportText } from '../render/report.js';
 
 /**
  * Prints a triage/diagnose report in the chosen format and returns the exit code SPEC gives it:
  * 3 when a severity at or above --fail-on was classified, else 4 when the verdict is incomplete (a
- * target unreachable, a check that could not run), else 0.
+ * target unreachable, a check that could not run), else 0. Several clusters' report shows each cluster.
  */
-export function emitReport(ctx: Context, report: Report, verbose: boolean): number {
-  if (report.assessedNothing && ctx.config.output === 'text') {
+export function emitReport(ctx: Context, report: Report | ClustersReport, verbose: boolean): number {
+  const clusters = 'clusters' in report ? report : null;
+  if (report.assessedNothing && ctx.config.output === 'text' && !clusters) {
     // Nothing could be assessed: one clear line beats a page of identical errors.
     const failed = report.checks.find((c) => c.unreachable) ?? report.checks.find((c) => c.status === 'errored');
     const reason = failed?.error ?? report.severityReason;
@@ -18,9 +20,10 @@ export function emitReport(ctx: Context, report: Report, verbose: boolean): numb
     return ExitCode.unreachable;
   }
   if (ctx.config.output === 'json') {
-    ctx.io.stdout.write(`${JSON.stringify(reportDocument(report), null, 2)}\n`);
+    ctx.io.stdout.write(`${JSON.stringify(clusters ? clustersDocument(clusters) : reportDocument(report), null, 2)}\n`);
   } else {
-    ctx.io.stdout.write(reportText(report, { color: ctx.io.color, verbose }));
+    const options = { color: ctx.io.color, verbose };
+    ctx.io.stdout.write(clusters ? clustersText(clusters, options) : reportText(report, options));
   }
   if (meetsFailOn(report.severity, ctx.config.failOn)) return ExitCode.severity;
   if (report.unknown.length || report.assessedNothing) {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import type { Report } from '../checks/verdict.js';
+import type { ClusterReport, Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
 import { emitReport } from './report-output.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
 
@@ -16,16 +17,61 @@ export async function triage(ctx: Context): Promise<Report> {
 
 export function triageCommand(host: CommandHost): Command {
   return new Command('triage')
+    .option('--all-contexts', 'triage every context of the kubeconfig at once, one section per cluster')
     .addHelpText(
       'after',
       examples(
         'aegis-ir triage',
         'aegis-ir triage -o json --fail-on SEV2      # CI smoke test: exit 3 on SEV1/SEV2',
         'aegis-ir triage --kubeconfig ~/.kube/prod -n aegis --timeout 20s',
+        'aegis-ir triage --context prod-eu --context prod-us   # several clusters: the worst verdict decides',
       ),
     )
-    .action(async (_options, command: Command) => {
-      const ctx = await host.context(command);
-      host.exit(emitReport(ctx, await triage(ctx), Boolean(optionsOf(command).verbose)));
+    .action(async (options: { allContexts?: boolean }, command: Command) => {
+      const globals = optionsOf(command);
+      const verbose = Boolean(globals.verbose);
+      const named = (globals.context as string[] | undefined) ?? [];
+      if (options.allContexts && named.length) {
+        throw new UsageError('--all-contexts and --context together: give one or the other', 'aegis-ir triage --all-contexts');
+      }
+      if (!options.allContexts && named.length < 2) {
+        const ctx = await host.context(command);
+        host.exit(emitReport(ctx, await triage(ctx), verbose));
+        return;
+      }
+      const contexts = options.allContexts ? await kubeconfigContexts(host, command) : [...new Set(named)];
+      const first = await host.context(command, { context: contexts[0] });
+      const progress = first.progress(`triage: ${contexts.length} clusters (${contexts.join(', ')})…`);
+      try {
+        const { combineClusters } = await import('../checks/verdict.js');
+        const clusters = await Promise.all(contexts.map((context) => triageCluster(host, command, context)));
+        host.exit(emitReport(first, combineClusters('triage', clusters), verbose));
+      } finally {
+        progress.stop();
+      }
     });
+}
+
+/** One cluster's triage, as `triage --context NAME` would run it, under its own deadlines. */
+async function triageCluster(host: CommandHost, command: Command, context: string): Promise<ClusterReport> {
+  const ctx = await host.context(command, { context });
+  return {
+    context,
+    report: await triage({
+      ...ctx,
+      // One spinner speaks for every cluster.
+      progress: () => ({ update: () => undefined, stop: () => undefined }),
+      // Each cluster's checks listen on a signal of its own, which follows the run's (Ctrl-C).
+      signal: AbortSignal.any([ctx.signal]),
+    }),
+  };
+}
+
+/** `--all-contexts`: every context the kubeconfig (merged as kubectl merges KUBECONFIG) defines. */
+async function kubeconfigContexts(host: CommandHost, command: Command): Promise<string[]> {
+  const ctx = await host.context(command);
+  const { kubeContextNames } = await import('../kube/contexts.js');
+  const names = kubeContextNames(ctx.config.kubeconfig, ctx.env);
+  if (!names.length) throw new UsageError('the kubeconfig defines no context', 'check it with: kubectl config get-contexts');
+  return names;
 }

@@ -24,6 +24,15 @@ export function buildContext(
   for (const [option, key] of Object.entries(GLOBAL_FLAG_KEYS)) {
     if (options[option] !== undefined) flags[key] = options[option];
   }
+  // `--context` may be repeated (triage, one context per cluster); each context built here holds one.
+  const contexts = [extraFlags.context ?? options.context ?? []].flat();
+  if (contexts.length > 1) {
+    throw new UsageError(
+      `--context was given ${contexts.length} times (${contexts.join(', ')}); this command works on one cluster`,
+      'give one --context, or triage several at once: aegis-ir triage --context A --context B',
+    );
+  }
+  if (contexts.length) flags.context = contexts[0];
   const redactor = runtime.redactor ?? new Redactor();
   redactor.add(runtime.env.PGPASSWORD, runtime.env.AEGIS_IR_PROMETHEUS_TOKEN);
   const config = adjust(loadConfig({ file: options.config, env: runtime.env, flags }));

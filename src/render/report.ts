@@ -71,7 +71,7 @@ export function reportText(report: Report, options: { color: boolean; verbose: b
   return `${lines.join('\n')}\n`;
 }
 
-function verdictLines(report: Report, c: ChalkInstance): string[] {
+export function verdictLines(report: Report, c: ChalkInstance): string[] {
   if (!report.severity) {
     if (report.assessedNothing || report.unknown.length) {
       return [`${c.bold.yellow('UNKNOWN')}  ${report.severityReason}`];
