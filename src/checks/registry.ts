@@ -1,3 +1,8 @@
+import type { Config } from '../core/config.js';
+import { aiSettingsCheck } from './ai-provider/ai-settings.js';
+import { aiFeatureBroken, decideAiProviderRemediation } from './ai-provider/decision.js';
+import { providerLogsCheck } from './ai-provider/provider-logs.js';
+import { statusPageChecks } from './ai-provider/status-page.js';
 import type { Check } from './check.js';
 import type { Correlate } from './assess.js';
 import { logShapesCheck } from './api-errors/log-shapes.js';
@@ -29,14 +34,24 @@ export const TRIAGE_CHECKS: readonly Check[] = [
   componentHealthCheck,
 ];
 
+/**
+ * Checks triage adds from the configuration: each AI provider's status page, read only when the app
+ * reports its AI provider unhealthy (so the SEV2 "AI provider down and ai_provider health 0" holds).
+ */
+export function triageConfiguredChecks(config: Config): Check[] {
+  return statusPageChecks(config, { whenAiUnhealthy: true });
+}
+
 /** Cross-check rules applied after triage's checks. */
-export const TRIAGE_CORRELATIONS: readonly Correlate[] = [nameSuspectRollout];
+export const TRIAGE_CORRELATIONS: readonly Correlate[] = [nameSuspectRollout, aiFeatureBroken];
 
 /** A `diagnose <section>`: one "Common Issue" of the runbook. */
 export interface DiagnoseSection {
   /** The runbook issue it implements, for --help. */
   summary: string;
   checks: readonly Check[];
+  /** Checks that follow from the configuration (one per AI provider), run with the others. */
+  configured?: (config: Config) => Check[];
   correlations?: readonly Correlate[];
 }
 
@@ -58,10 +73,19 @@ export const DIAGNOSE_SECTIONS: Record<string, DiagnoseSection> = {
       findingsTrendCheck,
       recentRolloutsCheck,
     ],
-    correlations: [nameSuspectRollout, decideApiErrorRemediation],
+    configured: triageConfiguredChecks,
+    correlations: [nameSuspectRollout, aiFeatureBroken, decideApiErrorRemediation],
   },
   'db-connections': {
     summary: 'Database Connection Failures: connections by state/user/app vs the usable limit, idle ages, locks, PgBouncer',
     checks: [dbConnectionsCheck],
+  },
+  'ai-provider': {
+    summary:
+      "AI Provider Timeouts: each provider's status page, rate-limit/overload/timeout and billing lines in the logs, " +
+      "ai_provider health, the app's AI settings; ends with the remediation to run",
+    checks: [providerLogsCheck, componentHealthCheck, aiSettingsCheck],
+    configured: (config) => statusPageChecks(config, { whenAiUnhealthy: false }),
+    correlations: [aiFeatureBroken, decideAiProviderRemediation],
   },
 };

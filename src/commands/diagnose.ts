@@ -10,12 +10,17 @@ export function diagnoseCommand(host: CommandHost): Command {
   const names = Object.keys(DIAGNOSE_SECTIONS);
   return new Command('diagnose')
     .argument('<section>', `one of: ${names.join(', ')}`)
+    .option(
+      '--status-page <name=url>',
+      "ai-provider: read this provider's status page instead of the configured ones (repeatable)",
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .addHelpText(
       'after',
       `\nSections:\n${names.map((n) => `  ${n.padEnd(16)} ${DIAGNOSE_SECTIONS[n]?.summary ?? ''}`).join('\n')}\n` +
         examples(...names.map((n) => `aegis-ir diagnose ${n}`), `aegis-ir diagnose ${names[0] ?? '<section>'} -o json`),
     )
-    .action(async (section: string, _options, command: Command) => {
+    .action(async (section: string, options: { statusPage?: string[] }, command: Command) => {
       const chosen = DIAGNOSE_SECTIONS[section];
       if (!chosen) {
         throw new UsageError(
@@ -23,8 +28,9 @@ export function diagnoseCommand(host: CommandHost): Command {
           'aegis-ir diagnose --help',
         );
       }
-      const ctx = await host.context(command);
-      const report = await assess(ctx, `diagnose ${section}`, chosen.checks, [...(chosen.correlations ?? [])]);
+      const ctx = await host.context(command, options.statusPage ? { 'aiProvider.providers': options.statusPage.join(',') } : {});
+      const checks = [...chosen.checks, ...(chosen.configured?.(ctx.config) ?? [])];
+      const report = await assess(ctx, `diagnose ${section}`, checks, [...(chosen.correlations ?? [])]);
       host.exit(emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
     });
 }

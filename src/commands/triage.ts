@@ -11,8 +11,8 @@ import { examples, optionsOf, type CommandHost } from './host.js';
  */
 export async function triage(ctx: Context): Promise<Report> {
   // The checks load when triage runs, not for `triage --help`.
-  const [{ assess }, { TRIAGE_CHECKS, TRIAGE_CORRELATIONS }] = await Promise.all([import('../checks/assess.js'), import('../checks/registry.js')]);
-  return assess(ctx, 'triage', TRIAGE_CHECKS, [...TRIAGE_CORRELATIONS]);
+  const [{ assess }, { TRIAGE_CHECKS, TRIAGE_CORRELATIONS, triageConfiguredChecks }] = await Promise.all([import('../checks/assess.js'), import('../checks/registry.js')]);
+  return assess(ctx, 'triage', [...TRIAGE_CHECKS, ...triageConfiguredChecks(ctx.config)], [...TRIAGE_CORRELATIONS]);
 }
 
 export function triageCommand(host: CommandHost): Command {

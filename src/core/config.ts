@@ -23,6 +23,38 @@ const duration = durationOf(0, 'a duration such as 30s, 10m or 1h');
 /** A deadline: zero would fail every check before it starts. */
 const deadline = durationOf(1, 'a duration above zero such as 30s, 10m or 1h');
 const ratio = z.number().min(0).max(1);
+const providerName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a provider name in lower case, such as anthropic');
+const statusPageUrl = z.url({ protocol: /^https?$/ });
+/** One AI provider: its name (as the app's config names it) and its public status page. */
+const aiProvider = z.strictObject({
+  name: providerName,
+  statusPage: statusPageUrl,
+  /** Names (prefixes) of the page's components the app's API calls depend on; defaults by provider. */
+  components: z.array(z.string().min(1)).min(1).optional(),
+});
+/**
+ * The provider list, also as `anthropic=https://status.claude.com,openai=https://status.openai.com`:
+ * how `--status-page` and `AEGIS_IR_STATUS_PAGES` give it.
+ */
+const aiProviders = z.preprocess((value, ctx) => {
+  if (typeof value !== 'string') return value;
+  const providers: unknown[] = [];
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = part.indexOf('=');
+    const parsed = aiProvider.safeParse({ name: part.slice(0, at), statusPage: part.slice(at + 1) });
+    if (at < 1 || !parsed.success) {
+      ctx.issues.push({ code: 'custom', message: 'NAME=URL pairs such as anthropic=https://status.claude.com', input: value });
+      return z.NEVER;
+    }
+    providers.push(parsed.data);
+  }
+  return providers;
+}, z.array(aiProvider));
+/** SPEC's default providers: Anthropic's current status host and OpenAI's (served by incident.io). */
+const DEFAULT_AI_PROVIDERS = [
+  { name: 'anthropic', statusPage: 'https://status.claude.com' },
+  { name: 'openai', statusPage: 'https://status.openai.com' },
+];
 const positiveInt = z.number().int().positive();
 
 /**
@@ -112,6 +144,28 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  aiProvider: z
+    .strictObject({
+      /**
+       * The AI providers the app calls and their public Statuspage pages (root URL). `--status-page NAME=URL`
+       * and `AEGIS_IR_STATUS_PAGES` (`NAME=URL,NAME=URL`) replace the list.
+       */
+      providers: aiProviders.default(DEFAULT_AI_PROVIDERS),
+      /** The ConfigMap holding the app's AI settings. */
+      configMap: z.string().min(1).default('aegis-api-config'),
+      /** Log lines read per pod for rate-limit, overload, timeout and billing errors. */
+      logTailLines: positiveInt.max(10_000).default(500),
+      /** Where each AI setting lives: a data key, or a YAML document in one and the dotted path inside it. */
+      keys: z
+        .strictObject({
+          fallback: z.string().min(1).default('config.yaml#ai.fallback_provider'),
+          timeout: z.string().min(1).default('config.yaml#ai.timeout'),
+          cache: z.string().min(1).default('config.yaml#ai.cache.enabled'),
+          mode: z.string().min(1).default('config.yaml#ai.mode'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   remediation: z
     .strictObject({
       /** Safety cap of each remediation by id, overriding its built-in default (`--max` overrides both). */
@@ -179,6 +233,8 @@ export const configSchema = z.strictObject({
       crashLoopShare: ratio.default(0.5),
       memoryOfLimit: ratio.default(0.9),
       cpuOfLimit: ratio.default(0.9),
+      /** AI provider rate-limit, overload and timeout lines per 500 log lines above which it is SEV3. */
+      aiErrorLines: z.number().int().min(0).default(5),
     })
     .prefault({}),
 });
@@ -231,6 +287,7 @@ const ENV_KEYS: Record<string, string> = {
   AEGIS_IR_SLACK_TOKEN: 'notify.slack.token',
   AEGIS_IR_PAGERDUTY_ROUTING_KEY: 'notify.pagerduty.routingKey',
   AEGIS_IR_STATUSPAGE_API_KEY: 'notify.statuspage.apiKey',
+  AEGIS_IR_STATUS_PAGES: 'aiProvider.providers',
 };
 
 /** Where the config file is looked for when neither `--config` nor `AEGIS_IR_CONFIG` names one. */

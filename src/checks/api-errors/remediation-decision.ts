@@ -1,3 +1,4 @@
+import { AI_COMPONENT } from '../ai-provider/status-page.js';
 import { formatDuration } from '../../core/duration.js';
 import { makeFinding, type Finding, type FindingKind } from '../../core/findings.js';
 import { CATALOGUE } from '../catalogue.js';
@@ -121,7 +122,7 @@ function dependency(findings: Finding[]): Cause | null {
     cause: `external dependency ${down.map((f) => String(f.evidence.component)).join(', ')}`,
     evidence: describe(down),
     action: "check the provider's status page and enable the fallback provider in the config",
-    next: [],
+    next: down.some((f) => f.evidence.component === AI_COMPONENT) ? ['aegis-ir diagnose ai-provider'] : [],
   };
 }
 

@@ -1,3 +1,4 @@
+import { AI_COMPONENT } from '../ai-provider/status-page.js';
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { promQueries } from '../../prometheus/queries.js';
 import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
@@ -70,7 +71,8 @@ export function evaluateComponentHealth(evidence: ComponentHealthEvidence, _env:
         check: 'component-health',
         params: { component: c.component, metric: evidence.metric, down: c.unhealthy, instances: c.instances },
         evidence: { component: c.component, unhealthy: c.unhealthy, instances: c.instances, unhealthySince: since },
-        next: ['aegis-ir diagnose api-errors'],
+        // The AI provider has its own diagnosis (its status page, rate limits); other components are the API's.
+        next: [c.component === AI_COMPONENT ? 'aegis-ir diagnose ai-provider' : 'aegis-ir diagnose api-errors'],
         since,
       });
     });

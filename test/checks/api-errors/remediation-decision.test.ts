@@ -85,7 +85,7 @@ describe('the runbook remediation decision', () => {
     ['CPU', [errorRate, cpu], ['aegis-ir fix scale --by 1 --dry-run']],
     ['the database, from the health command', [errorRate, healthFailing], ['aegis-ir diagnose db-connections']],
     ['the database, from component health', [errorRate, component('database')], ['aegis-ir diagnose db-connections']],
-    ['an external dependency', [errorRate, component('ai_provider')], []],
+    ['an external dependency', [errorRate, component('ai_provider')], ['aegis-ir diagnose ai-provider']],
   ])('points at %s', (_cause, findings, next) => {
     const [decision] = decide(...findings);
     expect(decision?.code).toBe('AEG-3055');
