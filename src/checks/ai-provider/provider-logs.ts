@@ -1,6 +1,6 @@
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
-import { readAppLogs, splitTimestamp } from '../kubernetes/error-logs.js';
+import { readAppLogs, splitTimestamp, type LogCoverage } from '../kubernetes/error-logs.js';
 import { AI_PROVIDER_FINDINGS as F } from './findings.js';
 
 /** Kinds of AI provider trouble a log line can show. `billing` is not transient: waiting never clears it. */
@@ -45,6 +45,8 @@ export interface ProviderLogsEvidence {
   pods: number;
   linesRead: number;
   counts: AiErrorCount[];
+  /** Which pods were read by the deadline (absent in older fixtures). */
+  coverage?: LogCoverage;
 }
 
 /**
@@ -60,9 +62,9 @@ export const providerLogsCheck = defineCheck<ProviderLogsEvidence>({
   target: 'cluster',
   async collect(ctx) {
     const tailLines = ctx.config.aiProvider.logTailLines;
-    const reads = await readAppLogs(ctx, tailLines);
+    const { reads, coverage } = await readAppLogs(ctx, tailLines);
     const providers = ctx.config.aiProvider.providers.map((p) => p.name);
-    return { tailLines, pods: new Set(reads.map((r) => r.pod)).size, ...scanAiErrors(reads.map((r) => r.text), providers) };
+    return { tailLines, pods: new Set(reads.map((r) => r.pod)).size, coverage, ...scanAiErrors(reads.map((r) => r.text), providers) };
   },
   evaluate: evaluateProviderLogs,
 });
@@ -118,7 +120,7 @@ export function evaluateProviderLogs(evidence: ProviderLogsEvidence, env: Evalua
           providers: perProvider(transient),
           sample: latest.sample,
         },
-        evidence: { linesRead: evidence.linesRead, pods: evidence.pods, limit, counts: transient },
+        evidence: { linesRead: evidence.linesRead, pods: evidence.pods, limit, counts: transient, coverage: evidence.coverage ?? null },
         next: ['aegis-ir diagnose ai-provider'],
         since: transient.map((c) => c.firstAt).filter((t): t is string => Boolean(t)).sort()[0] ?? null,
       }),
