@@ -1,6 +1,7 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import { SEVERITIES, parseFailOn } from './core/severity.js';
-import { ExitCode, exitCodeFor, exitCodeSummary, hintFor } from './core/errors.js';
+import { ExitCode, UsageError, exitCodeFor, exitCodeSummary, hintFor } from './core/errors.js';
+import { wrap, wrapItems } from './render/wrap.js';
 import { Redactor } from './core/redact.js';
 import type { TextSink } from './core/io.js';
 import type { Runtime } from './core/runtime.js';
@@ -112,7 +113,7 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     .option('--timeout <duration>', 'deadline for the whole run, e.g. 30s, 2m (default: 30s)')
     .option('--no-color', 'disable colour (env: NO_COLOR)')
     .option('-y, --yes', 'answer yes to confirmations (required without a terminal)')
-    .option('-v, --verbose', 'print debug detail on stderr')
+    .option('-v, --verbose', 'more evidence on stdout (every item, full values) and debug lines on stderr')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -125,7 +126,8 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
         `\n${wrap(`Exit codes: ${exitCodeSummary()}.`, 100)}\n`,
     )
     .showSuggestionAfterError(true)
-    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .configureHelp({ sortSubcommands: false, formatHelp: (command, helper) => `${Help.prototype.formatHelp.call(helper, command, helper)}${inheritedFlags(command, helper)}` })
+    .helpCommand(false)
     .configureOutput({
       writeOut: (text) => runtime.stdout.write(text),
       writeErr: (text) => runtime.stderr.write(text),
@@ -136,12 +138,41 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     program.addCommand(command.description(entry.description), { hidden: entry.hidden });
     inherit(command, program);
   }
+  const help = program
+    .command('help [command...]')
+    .description('Show the help of a command or subcommand: aegis-ir help fix rollback')
+    .action((path: string[]) => helpOf(program, path).outputHelp());
+  inherit(help, program);
   return program;
 }
 
 /** `--context` given more than once: every value, in order. */
 function collectContexts(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
+}
+
+/** The command `path` names below `program`, as `help fix rollback` names `fix rollback`. */
+function helpOf(program: Command, path: string[]): Command {
+  let command = program;
+  for (const name of path) {
+    const next = command.commands.find((c) => c.name() === name);
+    if (!next) throw new UsageError(`unknown command "${[fullName(command), name].join(' ')}"`, `${fullName(command)} --help`);
+    command = next;
+  }
+  return command;
+}
+
+/**
+ * The global flags every subcommand takes, as gh lists them: names only, wrapped to the help's width, after
+ * the command's own flags (the root's --help describes each).
+ */
+function inheritedFlags(command: Command, helper: Help): string {
+  let root = command;
+  while (root.parent) root = root.parent;
+  if (root === command) return '';
+  const flags = root.options.filter((o) => !o.hidden && o.long !== '--version').map((o) => o.flags);
+  const lines = wrapItems(flags, (helper.helpWidth ?? 80) - 2, '  ');
+  return `\nInherited Flags (aegis-ir --help describes them):\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 }
 
 /** `--fail-on` in any case, as people type it: `sev2`, `SEV2`, `Never`. */
@@ -158,19 +189,6 @@ function failOnArgument(value: string): string {
 function inherit(command: Command, parent: Command): void {
   command.copyInheritedSettings(parent).showHelpAfterError(`(run "${fullName(command)} --help" for usage)`);
   for (const child of command.commands) inherit(child, command);
-}
-
-/** Breaks `text` at spaces into lines of at most `width` characters. */
-function wrap(text: string, width: number): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + word.length + 1 > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  return [...lines, line].join('\n');
 }
 
 function fullName(command: Command): string {

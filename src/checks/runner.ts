@@ -62,11 +62,11 @@ export async function runChecks(parent: Context, checks: Check[], options: RunOp
 async function runOne(ctx: Context, check: Check, deadline: Deadline): Promise<CheckOutcome> {
   const started = Date.now();
   const base = { id: check.id, title: check.title, target: check.target };
-  const done = (rest: Omit<CheckOutcome, 'id' | 'title' | 'target' | 'durationMs'>): CheckOutcome => ({
-    ...base,
-    durationMs: Date.now() - started,
-    ...rest,
-  });
+  const done = (rest: Omit<CheckOutcome, 'id' | 'title' | 'target' | 'durationMs'>): CheckOutcome => {
+    const durationMs = Date.now() - started;
+    ctx.logger.debug(`check ${check.id}: ${rest.status} in ${durationMs}ms${rest.findings.length ? ` (${rest.findings.map((f) => f.code).join(', ')})` : ''}`);
+    return { ...base, durationMs, ...rest };
+  };
   try {
     // After Ctrl-C no further check may start: it could still exec into a pod or query a database.
     if (ctx.signal.aborted) throw new CancelledError();

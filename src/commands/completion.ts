@@ -66,7 +66,8 @@ export function completionCommand(host: CommandHost, program: () => Promise<Comm
     .addHelpText(
       'after',
       examples(
-        'source <(aegis-ir completion bash)               # now; add it to ~/.bashrc to keep it',
+        'aegis-ir completion bash > ~/.local/share/bash-completion/completions/aegis-ir',
+        'source <(aegis-ir completion bash)               # this shell only',
         'source <(aegis-ir completion zsh)                # ~/.zshrc',
         'aegis-ir completion fish > ~/.config/fish/completions/aegis-ir.fish',
         'aegis-ir completion powershell | Out-String | Invoke-Expression',
