@@ -3,7 +3,7 @@ import { SEVERITIES, parseFailOn } from './core/severity.js';
 import { ExitCode, UsageError, exitCodeFor, exitCodeSummary, hintFor } from './core/errors.js';
 import { wrap, wrapItems } from './render/wrap.js';
 import { Redactor } from './core/redact.js';
-import type { TextSink } from './core/io.js';
+import { OUTPUT_FORMATS, type TextSink } from './core/io.js';
 import type { Runtime } from './core/runtime.js';
 import { examples, makeHost, type CommandHost } from './commands/host.js';
 import manifest from '../package.json' with { type: 'json' };
@@ -104,7 +104,7 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     .option('--idle-older-than <duration>', 'sessions idle longer than this count as long-idle (default: 10m)')
     .option('--prometheus-url <url>', 'Prometheus HTTP API base URL (env: PROMETHEUS_URL)')
     .option('--config <file>', 'YAML config file (env: AEGIS_IR_CONFIG; default ~/.config/aegis-ir/config.yaml)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS))
     .addOption(
       new Option('--fail-on <sev>', 'exit 3 when a severity at or above this is classified (default: SEV4)')
         .choices([...SEVERITIES, 'never'])

@@ -3,9 +3,9 @@ import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { paint } from '../render/style.js';
-import { SCHEMA_VERSION, reportDocument } from '../render/report.js';
+import { SCHEMA_VERSION, reportDocument, reportText } from '../render/report.js';
+import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
-import { emitReport } from './report-output.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
 import { triage } from './triage.js';
 
@@ -34,6 +34,7 @@ export function drillCommand(host: CommandHost): Command {
     .action(async (name: string | undefined, options: { list?: boolean; keep?: boolean }, command: Command) => {
       const base = await host.context(command);
       if (options.list) {
+        requireFormat(base, DOCUMENT_FORMATS);
         host.exit(await listDrills(base));
         return;
       }
@@ -87,24 +88,27 @@ async function start(name: string): Promise<Sandbox> {
 async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: boolean, scenarioArgument: string): Promise<number> {
   const { scenario } = sandbox;
   const expected = scenario.document.expect?.severity;
-  const c = paint(ctx.io.color);
   const report = await triage(ctx);
   const matches = expected === undefined || report.severity === expected;
-  if (ctx.config.output === 'json') {
-    const document = {
-      schemaVersion: SCHEMA_VERSION,
-      command: 'drill',
-      scenario: { name: scenario.name, description: scenario.document.description, expectedSeverity: expected ?? null },
-      passed: matches,
-      sandbox: { env: sandbox.env, kept: keep },
-      triage: reportDocument(report),
-    };
-    ctx.io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
-  } else {
-    ctx.io.stdout.write(`${c.bold(`Drill: ${scenario.name}`)} — ${scenario.document.description}\n\n$ aegis-ir triage\n`);
-    emitReport(ctx, report, verbose);
-    ctx.io.stdout.write(`\n${instructions(sandbox, keep, report, scenarioArgument)}`);
-  }
+  const document = {
+    schemaVersion: SCHEMA_VERSION,
+    command: 'drill',
+    scenario: { name: scenario.name, description: scenario.document.description, expectedSeverity: expected ?? null },
+    passed: matches,
+    sandbox: { env: sandbox.env, kept: keep },
+    triage: reportDocument(report),
+  };
+  print(
+    ctx,
+    {
+      document,
+      report,
+      text: (options) =>
+        `${paint(options.color).bold(`Drill: ${scenario.name}`)} — ${scenario.document.description}\n\n$ aegis-ir triage\n` +
+        `${reportText(report, options)}\n${instructions(sandbox, keep, report, scenarioArgument)}`,
+    },
+    verbose,
+  );
   if (!matches) {
     ctx.io.stderr.write(
       `aegis-ir: drill ${scenario.name} expected ${expected ?? 'a healthy verdict'} but triage classified ${report.severity ?? 'healthy'}\n`,
@@ -140,12 +144,11 @@ async function listDrills(ctx: Context): Promise<number> {
     const { document } = loadScenario(name);
     return { name, description: document.description, expectedSeverity: document.expect?.severity ?? null };
   });
-  if (ctx.config.output === 'json') {
-    ctx.io.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: 'drill --list', scenarios: drills }, null, 2)}\n`);
-  } else {
-    const width = Math.max(...drills.map((d) => d.name.length));
-    for (const d of drills) ctx.io.stdout.write(`${d.name.padEnd(width)}  ${d.description}\n`);
-  }
+  const width = Math.max(...drills.map((d) => d.name.length));
+  print(ctx, {
+    document: { schemaVersion: SCHEMA_VERSION, command: 'drill --list', scenarios: drills },
+    text: () => drills.map((d) => `${d.name.padEnd(width)}  ${d.description}\n`).join(''),
+  });
   return ExitCode.ok;
 }
 

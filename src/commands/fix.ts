@@ -6,6 +6,7 @@ import type { Remediation } from '../remediations/remediation.js';
 import { positiveDuration } from '../remediations/arguments.js';
 import { DEFAULT_PLAN_EXPIRY, readPlanFile, type PlanFile } from '../remediations/plan-file.js';
 import { fixDocument, fixText, remediationListDocument, remediationListText } from '../remediations/render.js';
+import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
 
 /** `fix <remediation>`: one guarded remediation per subcommand; `fix --list` shows them all with their risk. */
@@ -22,11 +23,8 @@ export function fixCommand(host: CommandHost): Command {
       if (!optionsOf(command).list) {
         throw new UsageError('name the remediation to apply', 'aegis-ir fix --list');
       }
-      ctx.io.stdout.write(
-        ctx.config.output === 'json'
-          ? `${JSON.stringify(remediationListDocument(REMEDIATIONS), null, 2)}\n`
-          : remediationListText(REMEDIATIONS, ctx.io.color),
-      );
+      requireFormat(ctx, DOCUMENT_FORMATS);
+      print(ctx, { document: remediationListDocument(REMEDIATIONS), text: ({ color }) => remediationListText(REMEDIATIONS, color) });
       host.exit(ExitCode.ok);
     });
   for (const remediation of REMEDIATIONS) fix.addCommand(remediationCommand(host, remediation));
@@ -52,6 +50,7 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
     .addHelpText('after', `\n${remediation.description}\n${examples(...remediation.examples)}`)
     .action(async (options: Record<string, unknown>, self: Command) => {
       const ctx = await host.context(self);
+      requireFormat(ctx, DOCUMENT_FORMATS);
       const { dryRun, savePlan, planExpiry, plan, ...own } = options;
       if (savePlan !== undefined && (!dryRun || plan !== undefined)) {
         throw new UsageError('--save-plan keeps the plan a dry run derives; it goes with --dry-run and without --plan', `aegis-ir fix ${remediation.id} --dry-run --save-plan ${String(savePlan)}`);
@@ -69,9 +68,7 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
             : { path: String(savePlan), validMs: positiveDuration('--plan-expiry', planExpiry, DEFAULT_PLAN_EXPIRY), options: own },
         planFile: saved,
       });
-      ctx.io.stdout.write(
-        ctx.config.output === 'json' ? `${JSON.stringify(fixDocument(report), null, 2)}\n` : fixText(report, ctx.io.color),
-      );
+      print(ctx, { document: fixDocument(report), text: ({ color }) => fixText(report, color) });
       host.exit(report.exitCode);
     });
 }

@@ -2,8 +2,7 @@ import type { ClustersReport, Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { ExitCode } from '../core/errors.js';
 import { meetsFailOn } from '../core/severity.js';
-import { clustersDocument, clustersText } from '../render/clusters.js';
-import { reportDocument, reportText } from '../render/report.js';
+import { print, reportPrintable } from '../render/output.js';
 
 /**
  * Prints a triage/diagnose report in the chosen format and returns the exit code SPEC gives it:
@@ -19,12 +18,7 @@ export function emitReport(ctx: Context, report: Report | ClustersReport, verbos
     ctx.io.stderr.write(`aegis-ir: ${reason}${failed?.hint ? `\n  try: ${failed.hint}` : ''}\n`);
     return ExitCode.unreachable;
   }
-  if (ctx.config.output === 'json') {
-    ctx.io.stdout.write(`${JSON.stringify(clusters ? clustersDocument(clusters) : reportDocument(report), null, 2)}\n`);
-  } else {
-    const options = { color: ctx.io.color, verbose };
-    ctx.io.stdout.write(clusters ? clustersText(clusters, options) : reportText(report, options));
-  }
+  print(ctx, reportPrintable(report), verbose);
   if (meetsFailOn(report.severity, ctx.config.failOn)) return ExitCode.severity;
   if (report.unknown.length || report.assessedNothing) {
     for (const unknown of report.unknown) ctx.io.stderr.write(`aegis-ir: verdict incomplete: ${unknown}\n`);

@@ -8,6 +8,7 @@ import { SCHEMA_VERSION } from '../render/report.js';
 import { paint } from '../render/style.js';
 import { matchSections, parseRunbook, type Runbook, type RunbookSection } from '../runbook/markdown.js';
 import { packageRoot } from '../sandbox/package-root.js';
+import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { examples, type CommandHost } from './host.js';
 
 /** Reads and parses the runbook shipped with aegis-ir, from beside its package.json (source tree or bundle alike). */
@@ -31,23 +32,19 @@ export function runbookCommand(host: CommandHost): Command {
     )
     .action(async (query: string | undefined, _options, command: Command) => {
       const ctx = await host.context(command);
+      requireFormat(ctx, DOCUMENT_FORMATS);
       const runbook = loadRunbook();
-      const json = ctx.config.output === 'json';
-      const printJson = (body: Record<string, unknown>): void => {
-        ctx.io.stdout.write(`${JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: 'runbook', ...body }, null, 2)}\n`);
-      };
+      const document = (body: Record<string, unknown>) => ({ schemaVersion: SCHEMA_VERSION, command: 'runbook', ...body });
       if (query === undefined) {
-        if (json) {
-          printJson({ sections: runbook.sections.map(({ id, title, level }) => ({ id, title, level })) });
-        } else {
-          ctx.io.stdout.write(contentsText(runbook, ctx.io.color));
-          ctx.io.stderr.write('Show a section with: aegis-ir runbook <section>\n');
-        }
+        print(ctx, {
+          document: document({ sections: runbook.sections.map(({ id, title, level }) => ({ id, title, level })) }),
+          text: ({ color }) => contentsText(runbook, color),
+          hint: 'Show a section with: aegis-ir runbook <section>',
+        });
         return;
       }
       const { id, title, markdown } = chooseSection(runbook, query);
-      if (json) printJson({ section: { id, title, markdown } });
-      else ctx.io.stdout.write(renderMarkdown(markdown, { color: ctx.io.color }));
+      print(ctx, { document: document({ section: { id, title, markdown } }), text: ({ color }) => renderMarkdown(markdown, { color }) });
     });
 }
 

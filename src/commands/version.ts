@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import { SCHEMA_VERSION } from '../render/report.js';
 import manifest from '../../package.json' with { type: 'json' };
+import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { examples, type CommandHost } from './host.js';
 
 /** The client libraries that talk to the systems aegis-ir inspects: what a bug report needs beside the version. */
@@ -27,11 +28,8 @@ export function versionCommand(host: CommandHost): Command {
       const ctx = await host.context(command);
       const document = versionDocument();
       const clients = Object.entries(document.clients as Record<string, string | null>).map(([name, v]) => `${name} ${v ?? 'unknown'}`);
-      ctx.io.stdout.write(
-        ctx.config.output === 'json'
-          ? `${JSON.stringify(document, null, 2)}\n`
-          : `aegis-ir ${manifest.version}\nnode ${process.versions.node}\n${clients.join('\n')}\n`,
-      );
+      requireFormat(ctx, DOCUMENT_FORMATS);
+      print(ctx, { document, text: () => `aegis-ir ${manifest.version}\nnode ${process.versions.node}\n${clients.join('\n')}\n` });
       host.exit(ExitCode.ok);
     });
 }

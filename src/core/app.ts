@@ -37,14 +37,15 @@ export function buildContext(
   redactor.add(runtime.env.PGPASSWORD, runtime.env.AEGIS_IR_PROMETHEUS_TOKEN);
   const config = adjust(loadConfig({ file: options.config, env: runtime.env, flags }));
   redactor.add(config.prometheus.token, ...notifySecrets(config));
-  const json = config.output === 'json';
+  // Machine-read output (JSON, YAML, JUnit, Markdown) gets neither colour nor a spinner.
+  const machine = config.output !== 'text';
   const io: IOStreams = {
     stdout: redacting(runtime.stdout, redactor),
     stderr: redacting(runtime.stderr, redactor),
     stdinIsTTY: runtime.stdinIsTTY,
     stdoutIsTTY: runtime.stdoutIsTTY,
     stderrIsTTY: runtime.stderrIsTTY,
-    color: colorEnabled({ flag: options.color, env: runtime.env, isTTY: runtime.stdoutIsTTY && !json }),
+    color: colorEnabled({ flag: options.color, env: runtime.env, isTTY: runtime.stdoutIsTTY && !machine }),
   };
   const stderrColor = colorEnabled({ flag: options.color, env: runtime.env, isTTY: runtime.stderrIsTTY });
   const logger = makeLogger(io.stderr, Boolean(options.verbose));
@@ -70,7 +71,7 @@ export function buildContext(
     prompter: runtime.prompter ?? noTerminalPrompter,
     logger,
     signal: runtime.signal,
-    progress: (text) => (runtime.stderrIsTTY && !json ? spinner(text, runtime.stderr, stderrColor) : silentProgress),
+    progress: (text) => (runtime.stderrIsTTY && !machine ? spinner(text, runtime.stderr, stderrColor) : silentProgress),
     kube: once(() =>
       connect({ kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace }, runtime.env),
     ),

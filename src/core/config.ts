@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError, UsageError, describeValue } from './errors.js';
 import { redact } from './redact.js';
+import { OUTPUT_FORMATS } from './io.js';
 import { SEVERITIES, parseFailOn } from './severity.js';
 
 /** A duration written `30s`, `10m`, `1h`, held in milliseconds; `minMs` is the smallest accepted. */
@@ -66,7 +67,7 @@ export const configSchema = z.strictObject({
   /** One kubeconfig file, or (from `KUBECONFIG`) several merged as kubectl merges them. */
   kubeconfig: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   context: z.string().min(1).optional(),
-  output: z.enum(['text', 'json']).default('text'),
+  output: z.enum(OUTPUT_FORMATS).default('text'),
   failOn: z.preprocess((v) => (typeof v === 'string' ? (parseFailOn(v) ?? v) : v), z.enum([...SEVERITIES, 'never'])).default('SEV4'),
   timeout: deadline.prefault('30s'),
   checkTimeout: deadline.prefault('10s'),

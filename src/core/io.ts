@@ -4,6 +4,10 @@
  * when the output is JSON.
  */
 
+/** What `-o/--output` accepts. */
+export const OUTPUT_FORMATS = ['text', 'json', 'yaml', 'junit', 'markdown'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
 /** The smallest writable the CLI needs: process streams and test buffers both fit. */
 export interface TextSink {
   write(text: string): unknown;

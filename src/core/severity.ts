@@ -10,11 +10,9 @@ export type Severity = (typeof SEVERITIES)[number];
 /** `--fail-on` accepts a severity or `never`. */
 export type FailOn = Severity | 'never';
 
-/** A `--fail-on` value as typed, in any case (`sev2`, `Never`), or undefined when it is not one. */
+/** A `--fail-on` value as typed, in any case (`sev2`, `2`, `Never`), or undefined when it is not one. */
 export function parseFailOn(text: string): FailOn | undefined {
-  const upper = text.trim().toUpperCase();
-  if (upper === 'NEVER') return 'never';
-  return SEVERITIES.find((sev) => sev === upper);
+  return text.trim().toLowerCase() === 'never' ? 'never' : parseSeverity(text);
 }
 
 export interface EscalationStep {

@@ -71,6 +71,11 @@ export function reportText(report: Report, options: { color: boolean; verbose: b
   return `${lines.join('\n')}\n`;
 }
 
+/** `On-Call now → Tech Lead at 30m → …` */
+export function escalationChain(report: Report): string {
+  return report.escalation.map((s) => (s.after === '0m' ? `${s.to} now` : `${s.to} at ${s.after}`)).join(' → ');
+}
+
 export function verdictLines(report: Report, c: ChalkInstance): string[] {
   if (!report.severity) {
     if (report.assessedNothing || report.unknown.length) {
@@ -80,7 +85,7 @@ export function verdictLines(report: Report, c: ChalkInstance): string[] {
   }
   const sevClass = SEVERITY_CLASSES[report.severity];
   const tone = report.severity === 'SEV1' || report.severity === 'SEV2' ? c.bold.red : c.bold.yellow;
-  const chain = report.escalation.map((s) => (s.after === '0m' ? `${s.to} now` : `${s.to} at ${s.after}`)).join(' → ');
+  const chain = escalationChain(report);
   const lines = [
     `${tone(report.severity)}  ${sevClass.description} — respond within ${report.responseTime}`,
     `  decided by: ${report.severityReason}`,

@@ -62,7 +62,7 @@ describe('aegis-ir completion bash, sourced in bash', () => {
   it("completes a command's own flags and the global ones, and flag values", () => {
     expect(complete('aegis-ir fix rollback --to')).toEqual(['--to-revision']);
     expect(complete('aegis-ir triage --fail')).toEqual(['--fail-on']);
-    expect(complete('aegis-ir triage -o js')).toEqual(['json']);
+    expect(complete('aegis-ir triage -o ju')).toEqual(['junit']);
     expect(complete('aegis-ir triage --fail-on SEV')).toEqual(['SEV1', 'SEV2', 'SEV3', 'SEV4']);
   });
 

@@ -1,0 +1,79 @@
+import { stringify } from 'yaml';
+import type { ClustersReport, Report } from '../checks/verdict.js';
+import type { Context } from '../core/context.js';
+import { UsageError } from '../core/errors.js';
+import type { OutputFormat } from '../core/io.js';
+import type { FailOn } from '../core/severity.js';
+import { githubAnnotations } from './annotations.js';
+import { clustersDocument, clustersText } from './clusters.js';
+import { junitReport } from './junit.js';
+import { reportDocument, reportText } from './report.js';
+import { markdownSummary } from './summary.js';
+
+/** How a text rendering may look. */
+export interface TextOptions {
+  color: boolean;
+  verbose: boolean;
+}
+
+/**
+ * What a command prints, ready for every format: its document (json, yaml), its text, and, for triage and
+ * diagnose (a drill too), the report that junit and markdown render. Commands build one and call {@link print};
+ * which format it comes out in is decided here only.
+ */
+export interface Printable {
+  document: Record<string, unknown>;
+  text(options: TextOptions): string;
+  report?: Report;
+  /** A line for the operator on stderr with the text format (what to type next). */
+  hint?: string;
+}
+
+/** The formats every command prints; junit and markdown render a report, so only the commands that make one. */
+export const DOCUMENT_FORMATS: readonly OutputFormat[] = ['text', 'json', 'yaml'];
+
+/** Refuses, before anything runs, a format this command cannot print (`fix -o junit` must not apply, then fail). */
+export function requireFormat(ctx: Context, formats: readonly OutputFormat[]): void {
+  if (!formats.includes(ctx.config.output)) {
+    throw new UsageError(
+      `-o ${ctx.config.output} is for triage, diagnose and drill reports; this command prints ${formats.join(', ')}`,
+      'aegis-ir triage -o junit',
+    );
+  }
+}
+
+/** Renders `printable` in `format`. */
+export function render(printable: Printable, format: OutputFormat, options: TextOptions & { failOn: FailOn }): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(printable.document, null, 2)}\n`;
+    case 'yaml':
+      return stringify(printable.document, { lineWidth: 0 });
+    case 'junit':
+      return junitReport(reportOf(printable), options.failOn);
+    case 'markdown':
+      return markdownSummary(reportOf(printable));
+    default:
+      return printable.text(options);
+  }
+}
+
+/** Prints `printable` on stdout in the run's format (its hint on stderr, with text). */
+export function print(ctx: Context, printable: Printable, verbose = false): void {
+  const format = ctx.config.output;
+  ctx.io.stdout.write(render(printable, format, { color: ctx.io.color, verbose, failOn: ctx.config.failOn }));
+  if (format === 'text' && printable.hint) ctx.io.stderr.write(`${printable.hint}\n`);
+  // In GitHub Actions the findings that fail the gate are annotated on the run's page too, whatever the format.
+  if (printable.report && ctx.env.GITHUB_ACTIONS === 'true') ctx.io.stderr.write(githubAnnotations(printable.report, ctx.config.failOn));
+}
+
+/** A triage or diagnose report (of one cluster or several), printable in every format. */
+export function reportPrintable(report: Report | ClustersReport): Printable {
+  if ('clusters' in report) return { document: clustersDocument(report), text: (options) => clustersText(report, options), report };
+  return { document: reportDocument(report), text: (options) => reportText(report, options), report };
+}
+
+function reportOf(printable: Printable): Report {
+  if (!printable.report) throw new UsageError('this command has no report to print as junit or markdown', 'aegis-ir triage -o junit');
+  return printable.report;
+}
