@@ -20,6 +20,8 @@ export interface Check<E = unknown> {
   id: string;
   title: string;
   target: Target;
+  /** This check's own deadline, when it waits on purpose longer than `checkTimeout` (a second profile after a while). */
+  deadline?(config: Config): number;
   collect(ctx: Context): Promise<E>;
   evaluate(evidence: E, env: EvaluationEnv): Finding[];
 }

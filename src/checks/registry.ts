@@ -1,3 +1,4 @@
+import type { Option } from 'commander';
 import type { Config } from '../core/config.js';
 import { aiSettingsCheck } from './ai-provider/ai-settings.js';
 import { aiFeatureBroken, decideAiProviderRemediation } from './ai-provider/decision.js';
@@ -14,6 +15,11 @@ import { podHealthCheck } from './kubernetes/pod-health.js';
 import { recentRolloutsCheck } from './kubernetes/recent-rollouts.js';
 import { resourceUsageCheck } from './kubernetes/resource-usage.js';
 import { nameSuspectRollout } from './kubernetes/rollout-suspect.js';
+import { heapProfileCheck, heapProfileOptions, heapProfileRequest } from './memory/heap-profile.js';
+import { memoryTrendCheck } from './memory/memory-trend.js';
+import { memoryUsageCheck } from './memory/memory-usage.js';
+import { oomHistoryCheck } from './memory/oom-history.js';
+import { decideMemoryRemediation } from './memory/remediation-decision.js';
 import { componentHealthCheck } from './prometheus/component-health.js';
 import { errorRateCheck } from './prometheus/error-rate.js';
 import { findingsTrendCheck } from './prometheus/findings-trend.js';
@@ -53,6 +59,10 @@ export interface DiagnoseSection {
   /** Checks that follow from the configuration (one per AI provider), run with the others. */
   configured?: (config: Config) => Check[];
   correlations?: readonly Correlate[];
+  /** Flags of this section alone (`diagnose memory --pod`). */
+  options?: () => Option[];
+  /** The checks as those flags shape them. */
+  withOptions?: (options: Record<string, unknown>, config: Config) => readonly Check[];
 }
 
 /** Sections of `diagnose`, by name. */
@@ -87,5 +97,14 @@ export const DIAGNOSE_SECTIONS: Record<string, DiagnoseSection> = {
     checks: [providerLogsCheck, componentHealthCheck, aiSettingsCheck],
     configured: (config) => statusPageChecks(config, { whenAiUnhealthy: false }),
     correlations: [aiFeatureBroken, decideAiProviderRemediation],
+  },
+  memory: {
+    summary:
+      'High Memory Usage: usage vs request and limit per container, OOMKills and restarts, the memory trend and when it ' +
+      'reaches the limit, the heap profile summarised as go tool pprof -top; ends with the remediation and the lead',
+    checks: [memoryUsageCheck, oomHistoryCheck, memoryTrendCheck, heapProfileCheck()],
+    correlations: [decideMemoryRemediation],
+    options: heapProfileOptions,
+    withOptions: (options, config) => [memoryUsageCheck, oomHistoryCheck, memoryTrendCheck, heapProfileCheck(heapProfileRequest(options, config))],
   },
 };

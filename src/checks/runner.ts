@@ -48,11 +48,12 @@ export async function runChecks(parent: Context, checks: Check[], options: RunOp
   const ctx = forOneRun(parent);
   const outcomes = await mapLimited(checks, options.concurrency ?? 8, (check) => {
     const remaining = Math.max(0, options.timeoutMs - (Date.now() - started));
+    const own = check.deadline?.(ctx.config) ?? options.checkTimeoutMs;
     // Say which deadline ended a check: its own, or the run's --timeout.
     const deadline =
-      remaining < options.checkTimeoutMs
+      remaining < own
         ? { ms: remaining, says: `the run's ${formatDuration(options.timeoutMs)} deadline (--timeout) passed` }
-        : { ms: options.checkTimeoutMs, says: `timed out after ${formatDuration(options.checkTimeoutMs)}` };
+        : { ms: own, says: `timed out after ${formatDuration(own)}` };
     return runOne(ctx, check, deadline);
   });
   if (ctx.signal.aborted) throw new CancelledError();

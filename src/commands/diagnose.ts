@@ -8,7 +8,16 @@ import { examples, optionsOf, type CommandHost } from './host.js';
 /** `diagnose <section>`: the diagnosis steps of one of the runbook's Common Issues. */
 export function diagnoseCommand(host: CommandHost): Command {
   const names = Object.keys(DIAGNOSE_SECTIONS);
-  return new Command('diagnose')
+  const command = new Command('diagnose');
+  // A section's own flags are the command's; using one with another section is a usage error.
+  const owners = new Map<string, string>();
+  for (const [name, section] of Object.entries(DIAGNOSE_SECTIONS)) {
+    for (const option of section.options?.() ?? []) {
+      command.addOption(option);
+      owners.set(option.attributeName(), name);
+    }
+  }
+  return command
     .argument('<section>', `one of: ${names.join(', ')}`)
     .option(
       '--status-page <name=url>',
@@ -18,9 +27,14 @@ export function diagnoseCommand(host: CommandHost): Command {
     .addHelpText(
       'after',
       `\nSections:\n${names.map((n) => `  ${n.padEnd(16)} ${DIAGNOSE_SECTIONS[n]?.summary ?? ''}`).join('\n')}\n` +
-        examples(...names.map((n) => `aegis-ir diagnose ${n}`), `aegis-ir diagnose ${names[0] ?? '<section>'} -o json`),
+        examples(
+          ...names.map((n) => `aegis-ir diagnose ${n}`),
+          `aegis-ir diagnose ${names[0] ?? '<section>'} -o json`,
+          'aegis-ir diagnose memory --save-profile heap.pb.gz',
+          'aegis-ir diagnose memory --compare 30s --timeout 1m',
+        ),
     )
-    .action(async (section: string, options: { statusPage?: string[] }, command: Command) => {
+    .action(async (section: string, options: Record<string, unknown> & { statusPage?: string[] }, command: Command) => {
       const chosen = DIAGNOSE_SECTIONS[section];
       if (!chosen) {
         throw new UsageError(
@@ -28,8 +42,13 @@ export function diagnoseCommand(host: CommandHost): Command {
           'aegis-ir diagnose --help',
         );
       }
+      for (const [key, owner] of owners) {
+        if (options[key] !== undefined && owner !== section) {
+          throw new UsageError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is a flag of diagnose ${owner}, not of diagnose ${section}`, `aegis-ir diagnose ${owner} --help`);
+        }
+      }
       const ctx = await host.context(command, options.statusPage ? { 'aiProvider.providers': options.statusPage.join(',') } : {});
-      const checks = [...chosen.checks, ...(chosen.configured?.(ctx.config) ?? [])];
+      const checks = [...(chosen.withOptions?.(options, ctx.config) ?? chosen.checks), ...(chosen.configured?.(ctx.config) ?? [])];
       const report = await assess(ctx, `diagnose ${section}`, checks, [...(chosen.correlations ?? [])]);
       host.exit(emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
     });

@@ -167,6 +167,30 @@ export const configSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  memory: z
+    .strictObject({
+      /** How far back `diagnose memory` reads each container's working set to fit its growth. */
+      trendWindow: duration.prefault('1h'),
+      /** A container projected to reach its limit within this is SEV3. */
+      leakHorizon: duration.prefault('1h'),
+      /** Rows of the heap profile's top table. */
+      topN: positiveInt.max(100).default(10),
+      /** The app's Go pprof endpoint, read through the API server's pod proxy. */
+      pprof: z
+        .strictObject({
+          port: positiveInt.max(65535).default(6060),
+          path: z.string().startsWith('/').default('/debug/pprof/heap'),
+        })
+        .prefault({}),
+      /** Where the app's batch size lives, for `fix batch-size`. */
+      batchSize: z
+        .strictObject({
+          configMap: z.string().min(1).default('aegis-api-config'),
+          key: z.string().min(1).default('config.yaml#processing.batch_size'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   remediation: z
     .strictObject({
       /** Safety cap of each remediation by id, overriding its built-in default (`--max` overrides both). */

@@ -1,9 +1,11 @@
+import http from 'node:http';
+import https from 'node:https';
 import { Writable } from 'node:stream';
 import type { V1Status } from '@kubernetes/client-node';
 import { UnreachableError } from '../core/errors.js';
 import { describeNetworkCode, isTlsCode, networkCode } from '../core/network.js';
 import { loadKubeConfig } from './kubeconfig.js';
-import type { AccessCheck, ExecResult, KubePort, KubeTarget, LogOptions, ObjectPatch, WriteOptions } from './port.js';
+import type { AccessCheck, ExecResult, KubePort, KubeTarget, LogOptions, ObjectPatch, ProxyResponse, WriteOptions } from './port.js';
 
 /** Largest exec output kept; health commands print a few lines. */
 const EXEC_OUTPUT_LIMIT = 64 * 1024;
@@ -98,6 +100,30 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
         } catch (error) {
           // Asking for the previous container's log of a container that never restarted.
           if (options.previous && statusOf(error) === 400) return '';
+          throw error;
+        }
+      }),
+    listNodeEvents: (fieldSelector) =>
+      call('list node events', async () => (await core.listNamespacedEvent({ namespace: 'default', fieldSelector })).items),
+    proxyGet: (pod, port, path, limitBytes) =>
+      call(`get pods/${pod}:${port}/proxy${path}`, async () => {
+        const url = new URL(`${server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}:${port}/proxy${path}`);
+        const options: https.RequestOptions = {};
+        await kc.applyToHTTPSOptions(options);
+        return rawGet(url, options, limitBytes);
+      }),
+    evictPod: (name, options) =>
+      call(`create pods/${name}/eviction`, async () => {
+        try {
+          await core.createNamespacedPodEviction({
+            name,
+            namespace,
+            body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
+            dryRun: dryRunOf(options),
+          });
+          return { evicted: true } as const;
+        } catch (error) {
+          if (statusOf(error) === 429) return { evicted: false, blocked: refusalOf(error) } as const;
           throw error;
         }
       }),
@@ -200,6 +226,63 @@ async function unlessStatus(statuses: number[], write: () => Promise<unknown>): 
     if (status !== undefined && statuses.includes(status)) return false;
     throw error;
   }
+}
+
+/**
+ * A GET answered with raw bytes (a heap profile is binary, which the generated clients would decode as text),
+ * with the kubeconfig's credentials and CA; the body is cut at `limitBytes`. A status other than 401/403 is
+ * the caller's to read.
+ */
+function rawGet(url: URL, options: https.RequestOptions, limitBytes: number): Promise<ProxyResponse> {
+  return new Promise((resolve, reject) => {
+    const tls = url.protocol === 'https:';
+    const request = (tls ? https.request : http.request)(
+      url,
+      { ...options, ...(tls ? {} : { agent: undefined }), method: 'GET', headers: { ...options.headers, Accept: '*/*' } },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        if (status === 401 || status === 403) {
+          response.resume();
+          reject(Object.assign(new Error(`${status}`), { code: status }));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let truncated = false;
+        response.on('data', (chunk: Buffer) => {
+          if (size + chunk.length > limitBytes) {
+            chunks.push(chunk.subarray(0, limitBytes - size));
+            size = limitBytes;
+            truncated = true;
+            response.destroy();
+            resolve({ status, contentType: String(response.headers['content-type'] ?? ''), body: Buffer.concat(chunks), truncated });
+            return;
+          }
+          chunks.push(chunk);
+          size += chunk.length;
+        });
+        response.on('end', () => resolve({ status, contentType: String(response.headers['content-type'] ?? ''), body: Buffer.concat(chunks), truncated }));
+        response.on('error', (error) => {
+          if (!truncated) reject(error);
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** Why the Eviction API refused: its message and the disruption budget's cause. */
+function refusalOf(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  let status: { message?: string; details?: { causes?: Array<{ message?: string }> } } = {};
+  try {
+    status = (typeof body === 'string' ? JSON.parse(body) : body) ?? {};
+  } catch {
+    return apiMessage(error);
+  }
+  const causes = (status.details?.causes ?? []).map((c) => c.message).filter(Boolean);
+  return `${status.message ?? apiMessage(error)}${causes.length ? ` (${causes.join('; ')})` : ''}`;
 }
 
 /** A read that answers null for 404 Not Found. */

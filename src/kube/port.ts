@@ -54,6 +54,18 @@ export interface KubePort {
   /** Pod metrics from metrics.k8s.io, or null when the cluster serves no metrics API. */
   listPodMetrics(): Promise<PodMetric[] | null>;
   readPodLog(pod: string, options: LogOptions): Promise<string>;
+  /** Events about nodes (they live in `default`), e.g. `SystemOOM`: `fieldSelector` narrows them. */
+  listNodeEvents(fieldSelector: string): Promise<CoreV1Event[]>;
+  /**
+   * GET through the API server's pod proxy (`/api/v1/namespaces/{ns}/pods/{pod}:{port}/proxy{path}`): the
+   * answer as served, whatever its status, its body cut at `limitBytes`.
+   */
+  proxyGet(pod: string, port: number, path: string, limitBytes: number): Promise<ProxyResponse>;
+  /**
+   * Evicts a pod through the Eviction API, so PodDisruptionBudgets hold: `blocked` with the API server's
+   * reason when a budget refuses (429).
+   */
+  evictPod(name: string, options: WriteOptions): Promise<{ evicted: true } | { evicted: false; blocked: string }>;
   exec(pod: string, container: string, command: string[]): Promise<ExecResult>;
   /** The ConfigMap, or null when it does not exist. */
   readConfigMap(name: string): Promise<V1ConfigMap | null>;
@@ -89,6 +101,15 @@ export interface KubePort {
   patchDeployment(name: string, patch: ObjectPatch, options: WriteOptions): Promise<V1Deployment>;
   /** Patches a HorizontalPodAutoscaler; with `dryRun` the API server returns the result and stores nothing. */
   patchHorizontalPodAutoscaler(name: string, patch: ObjectPatch, options: WriteOptions): Promise<V2HorizontalPodAutoscaler>;
+}
+
+/** What the pod proxy answered. */
+export interface ProxyResponse {
+  status: number;
+  contentType: string;
+  body: Buffer;
+  /** The body was longer than asked for and was cut. */
+  truncated: boolean;
 }
 
 /** Where to find the cluster: the usual kubectl settings. */

@@ -253,12 +253,13 @@ export interface TopTable {
 
 /** The top `n` functions by flat value, ordered as pprof orders them (|flat|, then name, then |cum|). */
 export function topTable(costs: ProfileCosts, n: number): TopTable {
-  return tableOf(costs.sampleType, costs.unit, costs.total, [...costs.functions.values()], n);
+  return tableOf(costs.sampleType, costs.unit, costs.total, [...costs.functions.values()], n, NODE_FRACTION);
 }
 
 /**
  * The `-diff_base` view: each function's flat and cum in `current` minus `base`, shares of the base
- * total, ranked by how much they changed (growth and shrinkage alike, as pprof does).
+ * total, ranked by how much they changed (growth and shrinkage alike, as pprof does). Unlike pprof,
+ * no change is left out for being small: a leak seen over a short `--compare` is small.
  */
 export function diffTable(base: ProfileCosts, current: ProfileCosts, n: number): TopTable {
   const names = new Set([...base.functions.keys(), ...current.functions.keys()]);
@@ -272,11 +273,11 @@ export function diffTable(base: ProfileCosts, current: ProfileCosts, n: number):
     const where = (after ?? before) as FunctionCost;
     changes.push({ ...where, flat, cum });
   }
-  return tableOf(current.sampleType, current.unit, base.total, changes, n);
+  return tableOf(current.sampleType, current.unit, base.total, changes, n, 0);
 }
 
-function tableOf(sampleType: string, unit: string, total: number, costs: FunctionCost[], n: number): TopTable {
-  const cutoff = Math.abs(Math.trunc(total * NODE_FRACTION));
+function tableOf(sampleType: string, unit: string, total: number, costs: FunctionCost[], n: number, nodeFraction: number): TopTable {
+  const cutoff = Math.abs(Math.trunc(total * nodeFraction));
   const kept = costs
     .filter((c) => Math.abs(c.cum) > cutoff)
     .sort(

@@ -48,3 +48,14 @@ export function promDuration(ms: number): string {
   }
   return `${Math.max(1, Math.round(ms))}ms`;
 }
+
+/**
+ * The working set of each container of the named pods (cAdvisor's `container_memory_working_set_bytes`,
+ * what the OOM killer compares with the limit), summed per container: each instance of a container
+ * is a series of its own, and the sum makes one series per container in which a restart is a fall.
+ * The pause container and the pod-level cgroup (`container="POD"`, `""`) are left out.
+ */
+export function memoryWorkingSetQuery(namespace: string, pods: readonly string[]): string {
+  const names = pods.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\/g, '\\\\')).join('|');
+  return `sum by (namespace, pod, container) (container_memory_working_set_bytes{namespace="${namespace}", pod=~"${names}", container!="", container!="POD"})`;
+}

@@ -54,7 +54,9 @@ export function reportText(report: Report, options: { color: boolean; verbose: b
       const tone = levelColor(c, f.level);
       lines.push(`  ${tone(`${LEVEL_MARK[f.level]} ${f.code}`)} ${f.summary}${f.resource ? c.dim(`  (${f.resource})`) : ''}`);
       for (const [key, value] of Object.entries(f.evidence)) {
-        if (options.verbose || isShort(value)) lines.push(c.dim(`      ${key}: ${formatEvidence(value)}`));
+        // A table (the heap profile's top) is read as one, line by line.
+        if (key === 'table' && Array.isArray(value)) lines.push(...value.map((line) => `      ${String(line)}`));
+        else if (options.verbose || isShort(value)) lines.push(c.dim(`      ${key}: ${formatEvidence(value)}`));
       }
       lines.push(c.dim(`      runbook: ${f.runbook}`));
     }

@@ -83,7 +83,8 @@ export const KUBERNETES_FINDINGS = {
   noMemoryLimit: defineFinding<{ pod: string; container: string }>({
     code: 'AEG-1012',
     title: 'No memory limit',
-    severity: 'SEV4',
+    // SPEC: context, not a severity; the memory diagnosis turns it into "enforce memory limits".
+    severity: null,
     anchor: 'issue-high-memory-usage',
     summary: (p) => `${p.pod}/${p.container} has no memory limit; a leak can starve its node`,
   }),

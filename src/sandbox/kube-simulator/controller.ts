@@ -2,7 +2,7 @@ import { formatCores, parseQuantity } from '../../kube/quantity.js';
 import { recordEvent } from './events.js';
 import { randomSuffix } from './names.js';
 import { DEPLOYMENT, POD, POD_METRICS, REPLICA_SET, type ResourceType } from './resources.js';
-import type { ContainerLogs, LogSource, PodRuntime, PodRuntimes } from './runtime.js';
+import { type ContainerLogs, type ContainerUsage, type LogSource, type PodRuntime, type PodRuntimes, freshHeap } from './runtime.js';
 import type { KubeObject, ObjectStore, StoreEvent } from './store.js';
 import { type Clock, rfc3339 } from './time.js';
 import {
@@ -227,8 +227,12 @@ function startPod(options: DeploymentControllerOptions, deployment: KubeObject, 
   const donor = findDonor(store, deployment, main.image, crashing);
   const donorMain = donor === undefined ? undefined : containerStatus(donor, main.name);
   const donorCrash = donorMain?.lastState?.terminated;
+  const donorRuntime = donor === undefined ? undefined : runtimes.get(namespace, donor.metadata.name);
   const plans = containers.map((c): ContainerPlan => {
-    const usage = donor === undefined ? undefined : runtimes.get(namespace, donor.metadata.name).usage.get(c.name);
+    // A container started afresh holds its fresh working set, not what its donor has grown to.
+    const fresh = donorRuntime?.memory.get(c.name)?.fresh;
+    const borrowed = donorRuntime?.usage.get(c.name);
+    const usage = borrowed === undefined || fresh === undefined ? borrowed : { ...borrowed, memory: `${Math.ceil(fresh / 1024)}Ki` };
     const base = { name: c.name, ...(usage === undefined ? {} : { usage }) };
     if (!crashing || c !== main) {
       return { ...base, ready: true, restartCount: 0, state: { running: { startedAt: rfc3339(now) } }, lastState: {} };
@@ -246,9 +250,11 @@ function startPod(options: DeploymentControllerOptions, deployment: KubeObject, 
   const pod = createPod(store, { replicaSet: rs, name, phase: 'Running', ready: !crashing, startTime: now,
     nodeName: node, podIP: `10.244.${(podSequence % NODE_NAMES.length) + 1}.${100 + (podSequence % 150)}`,
     containers: plans, initContainers: initPlans });
-  if (donor !== undefined) {
-    runtimes.set(namespace, name, shiftedRuntime(runtimes.get(namespace, donor.metadata.name),
-      anchor(pod, main.name) - anchor(donor, main.name)));
+  if (donor !== undefined && donorRuntime !== undefined) {
+    const runtime = shiftedRuntime(donorRuntime, anchor(pod, main.name) - anchor(donor, main.name));
+    runtimes.set(namespace, name, { ...runtime,
+      usage: new Map(plans.flatMap((p): [string, ContainerUsage][] => (p.usage === undefined ? [] : [[p.name, p.usage]]))),
+      ...(runtime.heap === undefined ? {} : { heap: freshHeap(runtime.heap, now.getTime()) }) });
   }
 }
 

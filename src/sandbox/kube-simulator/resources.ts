@@ -43,6 +43,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     group: '', version: 'v1', resource: 'pods', singular: 'pod', kind: 'Pod', namespaced: true, shortNames: ['po'],
     categories: ['all'], verbs: ALL_VERBS,
     subresources: [
+      { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
       { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
       { name: 'log', kind: 'Pod', verbs: ['get'] },
       { name: 'proxy', kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
@@ -76,6 +77,10 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   {
     group: 'autoscaling', version: 'v2', resource: 'horizontalpodautoscalers', singular: 'horizontalpodautoscaler',
     kind: 'HorizontalPodAutoscaler', namespaced: true, shortNames: ['hpa'], categories: ['all'], verbs: ALL_VERBS,
+  },
+  {
+    group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', singular: 'poddisruptionbudget',
+    kind: 'PodDisruptionBudget', namespaced: true, shortNames: ['pdb'], verbs: ALL_VERBS,
   },
   {
     group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease',
@@ -123,4 +128,5 @@ export const DEPLOYMENT = resourceType('apps', 'deployments');
 export const REPLICA_SET = resourceType('apps', 'replicasets');
 export const HPA = resourceType('autoscaling', 'horizontalpodautoscalers');
 export const LEASE = resourceType('coordination.k8s.io', 'leases');
+export const PDB = resourceType('policy', 'poddisruptionbudgets');
 export const POD_METRICS = resourceType('metrics.k8s.io', 'pods');

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
 import type { Authorizer } from './authorization.js';
 import { coreVersions, group, groupList, resourceList } from './discovery.js';
+import { evictPod } from './eviction.js';
 import { chooseExecProtocol, execContainer, serveExec } from './exec.js';
 import { type LogQuery, renderLogs, selectLogSources } from './logs.js';
 import { applyPatch } from './patch.js';
@@ -394,11 +395,16 @@ export class Router {
       case 'exec':
         if (type !== POD) throw pathNotFound();
         throw badRequest('Upgrade request required');
+      case 'eviction': {
+        if (type !== POD || method !== 'POST') throw pathNotFound();
+        send(response, 201, evictPod(store, namespace ?? '', name, await readBody(request), dryRun));
+        return;
+      }
       case 'proxy': {
         if (type !== POD) throw pathNotFound();
         const pod = store.require(POD, namespace, name);
         const answer = proxyAnswer(pod, this.context.runtimes.get(namespace ?? '', name), target.port,
-          target.proxyPath);
+          target.proxyPath, this.context.clock());
         send(response, answer.status, answer.body, answer.contentType);
         return;
       }

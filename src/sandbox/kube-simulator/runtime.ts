@@ -1,3 +1,4 @@
+import type { Allocator } from '../heap-profile.js';
 import type { ScenarioExecResult, ScenarioProxyResponse } from './scenario/schema.js';
 
 /**
@@ -23,6 +24,26 @@ export interface ContainerUsage {
   readonly memory: string;
 }
 
+/** How a container's working set moves (bytes): `perHour` from `fresh` when it starts. */
+export interface ContainerMemory {
+  readonly perHour: number;
+  readonly fresh: number;
+}
+
+/** One allocator of a simulated heap, growing `growthPerHour` bytes from its value at `anchoredAt`. */
+export interface HeapAllocator extends Omit<Allocator, 'inuseBytes'> {
+  readonly inuseBytes: number;
+  readonly growthPerHour: number;
+}
+
+/** A pod's `/debug/pprof/heap`: the allocators as they were at `anchoredAt` (epoch ms). */
+export interface HeapRuntime {
+  readonly port: number;
+  readonly path: string;
+  readonly allocators: readonly HeapAllocator[];
+  readonly anchoredAt: number;
+}
+
 /** Everything the simulator knows about a pod besides its API object. */
 export interface PodRuntime {
   readonly logs: ReadonlyMap<string, ContainerLogs>;
@@ -31,10 +52,23 @@ export interface PodRuntime {
   readonly execContainer?: string;
   readonly proxy: readonly ScenarioProxyResponse[];
   readonly usage: ReadonlyMap<string, ContainerUsage>;
+  readonly memory: ReadonlyMap<string, ContainerMemory>;
+  readonly heap?: HeapRuntime;
 }
 
 /** A pod runtime with nothing in it, for pods created through the API. */
-const EMPTY_RUNTIME: PodRuntime = { logs: new Map(), exec: {}, proxy: [], usage: new Map() };
+const EMPTY_RUNTIME: PodRuntime = { logs: new Map(), exec: {}, proxy: [], usage: new Map(), memory: new Map() };
+
+/** The heap a container started afresh at `at` holds: what does not grow, and nothing yet of what leaks. */
+export function freshHeap(heap: HeapRuntime, at: number): HeapRuntime {
+  return { ...heap, anchoredAt: at, allocators: heap.allocators.map((a) => (a.growthPerHour > 0 ? { ...a, inuseBytes: 0 } : a)) };
+}
+
+/** The allocators' values at `at`, for generating the profile served then. */
+export function heapAt(heap: HeapRuntime, at: number): Allocator[] {
+  const hours = (at - heap.anchoredAt) / 3_600_000;
+  return heap.allocators.map(({ growthPerHour, ...a }) => ({ ...a, inuseBytes: Math.max(a.objectBytes, Math.round(a.inuseBytes + growthPerHour * hours)) }));
+}
 
 /** Pod runtimes keyed by namespace and pod name. */
 export class PodRuntimes {

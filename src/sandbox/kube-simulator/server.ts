@@ -13,11 +13,12 @@ import { startDeploymentController } from './controller.js';
 import { chooseExecProtocol } from './exec.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { Router } from './router.js';
-import { PodRuntimes } from './runtime.js';
+import { type PodRuntime, PodRuntimes } from './runtime.js';
 import { compileScenario } from './scenario/compile.js';
 import { type Scenario, loadScenario } from './scenario/load.js';
 import { ObjectStore } from './store.js';
 import { type Clock, systemClock } from './time.js';
+import { markReady } from './workloads.js';
 
 /** How to start a simulator. */
 export interface KubeSimulatorOptions {
@@ -43,6 +44,8 @@ export interface KubeSimulator {
   readonly scenario: Scenario;
   /** The objects it serves; tests read it to check what a command changed, and may subscribe to changes. */
   readonly store: ObjectStore;
+  /** What a pod's containers do beyond its object (memory growth, heap), for the other simulators. */
+  podRuntime(namespace: string, pod: string): PodRuntime;
   /** A kubeconfig (context `aegis-sandbox`) pointing at this simulator. */
   kubeconfigYaml(options?: { namespace?: string }): string;
   /** Writes that kubeconfig to a file (mode 0600, since it may hold the token). */
@@ -65,6 +68,8 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
   const stopController = startDeploymentController({ store, runtimes, clock,
     crashingImages: compiled.crashingImages });
   const stopAutoscaler = startAutoscaler(store);
+  const readiness = compiled.readyLater.map(({ pod, afterMs }) =>
+    setTimeout(() => markReady(store, compiled.namespace, pod, clock()), afterMs).unref());
   const websockets = new WebSocketServer({
     noServer: true,
     handleProtocols: (offered) => chooseExecProtocol([...offered].join(',')) ?? false,
@@ -88,9 +93,11 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
     url,
     scenario,
     store,
+    podRuntime: (namespace, pod) => runtimes.get(namespace, pod),
     kubeconfigYaml: config,
     writeKubeconfig: (path, o) => writeFile(path, config(o), { mode: 0o600 }),
     close: async () => {
+      for (const timer of readiness) clearTimeout(timer);
       stopController();
       stopAutoscaler();
       for (const client of websockets.clients) client.terminate();

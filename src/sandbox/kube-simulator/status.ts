@@ -2,6 +2,8 @@ import { type ResourceType, qualifiedName } from './resources.js';
 
 /** A `metav1.Status` cause, as listed in `details.causes`. */
 export interface StatusCause {
+  /** Written `reason` by most causes; the eviction API's disruption-budget cause says `type`. */
+  readonly type?: string;
   readonly reason?: string;
   readonly message?: string;
   readonly field?: string;

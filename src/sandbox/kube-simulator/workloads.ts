@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { podTemplateHash } from './names.js';
-import { DEPLOYMENT, POD, POD_METRICS, REPLICA_SET } from './resources.js';
+import { DEPLOYMENT, PDB, POD, POD_METRICS, REPLICA_SET } from './resources.js';
 import type { ContainerUsage } from './runtime.js';
 import { badRequest } from './status.js';
 import type { KubeObject, ObjectStore, OwnerReference } from './store.js';
@@ -284,6 +284,19 @@ export function requestedContainer(pod: KubeObject, requested: string | null | u
   return requested;
 }
 
+/** A pod whose containers finished warming up: every container and the pod's Ready conditions turn True. */
+export function markReady(store: ObjectStore, namespace: string, name: string, now: Date): void {
+  const pod = store.get(POD, namespace, name);
+  if (pod === undefined || isPodReady(pod)) return;
+  const status = pod['status'] as Json;
+  const at = rfc3339(now);
+  const conditions = ((status['conditions'] ?? []) as Json[]).map((c) =>
+    (c['type'] === 'Ready' || c['type'] === 'ContainersReady' ? { type: c['type'], status: 'True', lastProbeTime: null, lastTransitionTime: at } : c));
+  const containerStatuses = ((status['containerStatuses'] ?? []) as Json[]).map((c) => ({ ...c, ready: true }));
+  store.update(POD, { ...pod, status: { ...status, conditions, containerStatuses } });
+  refreshWorkloadStatus(store, namespace, now);
+}
+
 /** True when the pod's Ready condition is True. */
 export function isPodReady(pod: KubeObject): boolean {
   const conditions = ((pod['status'] as Json | undefined)?.['conditions'] ?? []) as { type: string; status: string }[];
@@ -313,6 +326,34 @@ export function refreshWorkloadStatus(store: ObjectStore, namespace: string, now
   for (const deployment of store.list(DEPLOYMENT, namespace)) {
     store.update(DEPLOYMENT, { ...deployment, status: deploymentStatus(deployment, replicaSets, pods, now) });
   }
+  for (const budget of store.list(PDB, namespace)) {
+    const status = budgetStatus(budget, pods);
+    if (!isDeepStrictEqual(status, budget['status'])) store.update(PDB, { ...budget, status });
+  }
+}
+
+/** Whether a PodDisruptionBudget's selector (matchLabels) selects the pod. */
+export function budgetSelects(budget: KubeObject, pod: KubeObject): boolean {
+  const match = ((budget['spec'] as Json)['selector'] as { matchLabels?: Record<string, string> } | undefined)?.matchLabels ?? {};
+  return Object.entries(match).every(([k, v]) => pod.metadata.labels?.[k] === v);
+}
+
+/** A PodDisruptionBudget's status as the disruption controller keeps it, from the pods that exist now. */
+export function budgetStatus(budget: KubeObject, pods: KubeObject[]): Json {
+  const spec = budget['spec'] as { minAvailable?: number | string; maxUnavailable?: number | string };
+  const selected = pods.filter((p) => budgetSelects(budget, p) && p.metadata['deletionTimestamp'] === undefined);
+  const expected = selected.length;
+  const healthy = selected.filter(isPodReady).length;
+  const count = (value: number | string) =>
+    typeof value === 'number' ? value : Math.ceil((Number(value.slice(0, -1)) / 100) * expected);
+  const desired = spec.minAvailable !== undefined ? count(spec.minAvailable) : Math.max(0, expected - count(spec.maxUnavailable ?? 0));
+  return {
+    observedGeneration: budget.metadata.generation ?? 1,
+    currentHealthy: healthy,
+    desiredHealthy: desired,
+    expectedPods: expected,
+    disruptionsAllowed: Math.max(0, healthy - desired),
+  };
 }
 
 function deploymentStatus(deployment: KubeObject, allReplicaSets: KubeObject[], allPods: KubeObject[],

@@ -20,6 +20,39 @@ export interface PrometheusSimulatorOptions {
   workload: () => WorkloadState;
   /** Calls `listener` after every change in the simulated cluster; returns how to stop. */
   onWorkloadChange(listener: () => void): () => void;
+  /** The cluster's containers as cAdvisor would report their working sets. */
+  memory?: () => ContainerMemorySeries[];
+}
+
+/** One container's working set over time, as `container_memory_working_set_bytes` would show it. */
+export interface ContainerMemorySeries {
+  namespace: string;
+  pod: string;
+  container: string;
+  /** Bytes at `time` (epoch ms), or undefined when no instance of the container ran then. */
+  at(time: number): number | undefined;
+}
+
+const MEMORY_QUERY = /^sum by \(namespace, pod, container\) \(container_memory_working_set_bytes\{(.*)\}\)$/;
+const MATCHER = /(\w+)(=~|!~|!=|=)"((?:[^"\\]|\\.)*)"/g;
+
+/** The working-set query aegis-ir sends, with its label matchers applied to the cluster's containers. */
+function memoryAnswer(promql: string, series: () => ContainerMemorySeries[], at: number): Samples | undefined {
+  const selector = MEMORY_QUERY.exec(promql)?.[1];
+  if (selector === undefined) return undefined;
+  const matchers = [...selector.matchAll(MATCHER)].map(([, label = '', op, quoted = '']) => {
+    const value = quoted.replace(/\\(.)/g, '$1');
+    const pattern = new RegExp(`^(?:${value})$`);
+    return (labels: Labels) => {
+      const actual = labels[label] ?? '';
+      return op === '=' ? actual === value : op === '!=' ? actual !== value : op === '=~' ? pattern.test(actual) : !pattern.test(actual);
+    };
+  });
+  return series().flatMap((c) => {
+    const labels = { namespace: c.namespace, pod: c.pod, container: c.container };
+    const value = c.at(at);
+    return value !== undefined && matchers.every((m) => m(labels)) ? [{ labels, value }] : [];
+  });
 }
 
 export interface PrometheusSimulator {
@@ -37,7 +70,7 @@ type Samples = Array<{ labels: Labels; value: number }>;
  * The sandbox's Prometheus: an HTTP server on 127.0.0.1 answering `/api/v1/query`,
  * `/api/v1/query_range` and `/api/v1/status/buildinfo` for the queries aegis-ir sends (the
  * runbook's, built by the same code with default settings), computed from the scenario's
- * per-endpoint signals. It evaluates no other PromQL: anything else is answered as Prometheus
+ * per-endpoint signals, and the containers' working sets from the simulated cluster. It evaluates no other PromQL: anything else is answered as Prometheus
  * answers a query it cannot parse (400 bad_data), naming what it serves.
  */
 export async function startPrometheusSimulator(options: PrometheusSimulatorOptions): Promise<PrometheusSimulator> {
@@ -58,7 +91,9 @@ export async function startPrometheusSimulator(options: PrometheusSimulatorOptio
     return at >= since && at < end ? incident : route.baseline;
   };
   const section = options.section;
-  const evaluate = (promql: string, at: number) => answers.get(promql)?.(section, at, activeAt);
+  const memory = options.memory;
+  const evaluate = (promql: string, at: number) =>
+    answers.get(promql)?.(section, at, activeAt) ?? (memory ? memoryAnswer(promql, memory, at) : undefined);
 
   const server = createServer((request, response) => {
     // A client that hangs up before its body is read rejects readForm; nobody is left to answer.

@@ -1,7 +1,8 @@
 import { type EventRecord, recordEvent } from '../events.js';
 import { stableSuffix } from '../names.js';
-import { CONFIG_MAP, DEPLOYMENT, HPA, LEASE, NAMESPACE, NODE } from '../resources.js';
-import type { ContainerLogs, ContainerUsage, LogSource, PodRuntimes } from '../runtime.js';
+import { parseQuantity } from '../../../kube/quantity.js';
+import { CONFIG_MAP, DEPLOYMENT, HPA, LEASE, NAMESPACE, NODE, PDB } from '../resources.js';
+import type { ContainerLogs, ContainerMemory, ContainerUsage, HeapRuntime, LogSource, PodRuntimes } from '../runtime.js';
 import type { KubeObject, ObjectStore } from '../store.js';
 import { parseDuration } from '../../../core/duration.js';
 import { resolveTime, rfc3339 } from '../time.js';
@@ -10,8 +11,8 @@ import {
   createReplicaSet, refreshWorkloadStatus,
 } from '../workloads.js';
 import type {
-  ScenarioContainer, ScenarioDeployment, ScenarioDocument, ScenarioEvent, ScenarioLogEntry, ScenarioPod,
-  ScenarioRbacRule,
+  ScenarioContainer, ScenarioDeployment, ScenarioDocument, ScenarioEvent, ScenarioHeapProfile, ScenarioLogEntry,
+  ScenarioPod, ScenarioRbacRule,
 } from './schema.js';
 
 /** What the server needs from a scenario beyond the objects it put in the store. */
@@ -24,6 +25,8 @@ export interface CompiledScenario {
   readonly crashingImages: ReadonlyMap<string, ReadonlySet<string>>;
   /** metrics.k8s.io answers 503 (metrics-server down). */
   readonly metricsUnavailable: boolean;
+  /** Pods that turn ready a while after the scenario starts: name and delay in milliseconds. */
+  readonly readyLater: ReadonlyArray<{ readonly pod: string; readonly afterMs: number }>;
 }
 
 /** Scenario times are resolved once, against the clock reading taken when the scenario is loaded. */
@@ -59,11 +62,20 @@ export function compileScenario(document: ScenarioDocument, store: ObjectStore, 
     store.create(NODE, nodeObject(name, n?.ready ?? true, n?.reason, n?.message, now));
   }
   const crashingImages = new Map<string, ReadonlySet<string>>();
+  const readyLater: Array<{ pod: string; afterMs: number }> = [];
   let podIndex = 0;
   for (const d of k.deployments) {
     crashingImages.set(`${k.namespace}/${d.name}`, new Set(d.crashingImages));
     const pods = k.pods.filter((p) => p.deployment === d.name);
-    podIndex = compileDeployment(d, pods, k.namespace, store, runtimes, times, podIndex);
+    podIndex = compileDeployment(d, pods, k.namespace, store, runtimes, times, podIndex, readyLater);
+  }
+  for (const b of k.podDisruptionBudgets) {
+    store.create(PDB, {
+      metadata: { name: b.name, namespace: k.namespace, creationTimestamp: rfc3339(new Date(now.getTime() - 30 * 86_400_000)) },
+      spec: { selector: { matchLabels: b.selector },
+        ...(b.minAvailable === undefined ? {} : { minAvailable: b.minAvailable }),
+        ...(b.maxUnavailable === undefined ? {} : { maxUnavailable: b.maxUnavailable }) },
+    });
   }
   for (const cm of k.configmaps) {
     store.create(CONFIG_MAP, { metadata: { name: cm.name, namespace: k.namespace, labels: cm.labels,
@@ -107,6 +119,7 @@ export function compileScenario(document: ScenarioDocument, store: ObjectStore, 
     rbacDeny: k.rbac.deny,
     crashingImages,
     metricsUnavailable: k.metricsServer === 'unavailable',
+    readyLater,
   };
 }
 
@@ -161,7 +174,8 @@ function podTemplate(d: ScenarioDeployment, labels: Record<string, string>, imag
 }
 
 function compileDeployment(d: ScenarioDeployment, pods: ScenarioPod[], namespace: string, store: ObjectStore,
-  runtimes: PodRuntimes, times: Times, firstPodIndex: number): number {
+  runtimes: PodRuntimes, times: Times, firstPodIndex: number,
+  readyLater: Array<{ pod: string; afterMs: number }>): number {
   const labels = d.labels ?? { app: d.name };
   const revisions = [...d.revisions].sort((a, b) => a.revision - b.revision);
   const current = revisions[revisions.length - 1];
@@ -227,7 +241,13 @@ function compileDeployment(d: ScenarioDeployment, pods: ScenarioPod[], namespace
             const usage = findContainer(d, p, c)?.usage;
             return usage === undefined ? [] : [[c, usage]];
           })),
+          memory: new Map(containerNames(d).flatMap((c): [string, ContainerMemory][] => {
+            const memory = findContainer(d, p, c)?.memory;
+            return memory === undefined ? [] : [[c, { perHour: bytes(memory.perHour), fresh: bytes(memory.fresh) }]];
+          })),
+          ...(p.heapProfile === undefined ? {} : { heap: heapRuntime(p.heapProfile, times.now) }),
         });
+        if (p.readyAfter !== undefined && !p.ready) readyLater.push({ pod: name, afterMs: parseDuration(p.readyAfter) ?? 0 });
         for (const e of p.events) {
           recordEvent(store, pod, eventRecord(e, pod, times, 'kubelet', node));
         }
@@ -236,6 +256,20 @@ function compileDeployment(d: ScenarioDeployment, pods: ScenarioPod[], namespace
   }
   for (const e of d.events) recordEvent(store, deployment, eventRecord(e, deployment, times, 'deployment-controller'));
   return podIndex;
+}
+
+function bytes(quantity: string): number {
+  return parseQuantity(quantity) ?? 0; // the schema checked the quantity
+}
+
+function heapRuntime(h: ScenarioHeapProfile, now: Date): HeapRuntime {
+  return {
+    port: h.port,
+    path: h.path,
+    anchoredAt: now.getTime(),
+    allocators: h.allocators.map((a) => ({ stack: a.stack, inuseBytes: bytes(a.inuse), growthPerHour: bytes(a.growthPerHour),
+      objectBytes: bytes(a.objectSize), allocFactor: a.allocFactor })),
+  };
 }
 
 function containerNames(d: ScenarioDeployment): string[] {

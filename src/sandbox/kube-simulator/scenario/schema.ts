@@ -88,6 +88,11 @@ const containerStatus = z.strictObject({
   lastState: z.strictObject({ terminated }).optional(),
   /** metrics.k8s.io usage; absent means no metrics for this container. */
   usage: z.strictObject({ cpu: quantity, memory: quantity }).optional(),
+  /**
+   * How the working set moves, for the memory series the sandbox's Prometheus serves: it grows `perHour` up to
+   * `usage.memory` now, and a container started afresh (a restart, a replacement pod) begins at `fresh`.
+   */
+  memory: z.strictObject({ perHour: quantity.default('0'), fresh: quantity }).optional(),
   logs: logs.optional(),
 });
 
@@ -108,6 +113,33 @@ const proxyResponse = z.strictObject({
   bodyBase64: z.string().optional(),
 }).refine((p) => (p.body === undefined) !== (p.bodyBase64 === undefined), {
   error: 'expected exactly one of body, bodyBase64',
+});
+
+/** A frame of an allocating stack, leaf first; `inlined` frames share their caller's location. */
+const allocatorFrame = z.strictObject({
+  function: z.string().min(1),
+  file: z.string().min(1),
+  line: z.number().int().min(1),
+  inlined: z.boolean().default(false),
+});
+
+/** Live heap held by one call stack of a Go heap profile. */
+const allocator = z.strictObject({
+  stack: z.array(allocatorFrame).min(1),
+  /** inuse_space now. */
+  inuse: quantity,
+  /** How fast it grows (a leak); a container started afresh holds only what it grew since. */
+  growthPerHour: quantity.default('0'),
+  objectSize: quantity.default('64Ki'),
+  /** alloc_space as a multiple of inuse_space. */
+  allocFactor: z.number().min(1).default(4),
+});
+
+/** A Go service's `/debug/pprof/heap`: gzipped profile.proto generated from the allocators on every request. */
+const heapProfile = z.strictObject({
+  port: z.number().int().min(1).max(65535).default(6060),
+  path: z.string().startsWith('/').default('/debug/pprof/heap'),
+  allocators: z.array(allocator).min(1),
 });
 
 /** An event about the object it is nested in (a pod or a deployment). */
@@ -187,6 +219,10 @@ const pod = z.strictObject({
   exec: z.record(z.string(), execResult).default({}),
   /** Answers of the apiserver's pod proxy. */
   proxy: z.array(proxyResponse).default([]),
+  /** The heap profile the pod proxy serves (its replacements serve it too, from a fresh heap). */
+  heapProfile: heapProfile.optional(),
+  /** A pod that is not ready now becomes ready this long after the scenario starts (a container warming up). */
+  readyAfter: duration.optional(),
 });
 
 const rbacRule = z.strictObject({
@@ -233,6 +269,15 @@ const kubernetes = z.strictObject({
   configmaps: z.array(z.strictObject({ name: z.string(), labels: labels.optional(),
     data: z.record(z.string(), z.string()).default({}) })).default([]),
   horizontalPodAutoscalers: z.array(hpa).default([]),
+  /** PodDisruptionBudgets, which the Eviction API enforces. */
+  podDisruptionBudgets: z.array(z.strictObject({
+    name: z.string(),
+    selector: labels,
+    minAvailable: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%$/)]).optional(),
+    maxUnavailable: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+%$/)]).optional(),
+  }).refine((b) => (b.minAvailable === undefined) !== (b.maxUnavailable === undefined), {
+    error: 'expected exactly one of minAvailable, maxUnavailable',
+  })).default([]),
   leases: z.array(lease).default([]),
 }).superRefine((k, ctx) => {
   // Cross references are checked here so they are reported with the same file/path/value wording as shape errors.
@@ -281,6 +326,8 @@ export type ScenarioLogEntry = z.infer<typeof logEntry>;
 export type ScenarioExecResult = z.infer<typeof execResult>;
 /** A pod proxy response. */
 export type ScenarioProxyResponse = z.infer<typeof proxyResponse>;
+/** A pod's heap profile endpoint. */
+export type ScenarioHeapProfile = z.infer<typeof heapProfile>;
 /** A nested event. */
 export type ScenarioEvent = z.infer<typeof event>;
 /** An RBAC deny rule. */

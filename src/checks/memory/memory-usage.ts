@@ -1,0 +1,94 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Config } from '../../core/config.js';
+import { makeFinding, type Finding } from '../../core/findings.js';
+import { formatBytes, parseQuantity } from '../../kube/quantity.js';
+import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
+import { KUBERNETES_FINDINGS as K } from '../kubernetes/findings.js';
+
+/** Whether a container is the app's or runs beside it. */
+export type ContainerRole = 'app' | 'sidecar';
+
+/** One container's working set next to its memory request and limit (bytes). */
+export interface ContainerMemory {
+  pod: string;
+  container: string;
+  role: ContainerRole;
+  /** metrics.k8s.io working set; null when the metrics API has none for it. */
+  usage: number | null;
+  request: number | null;
+  limit: number | null;
+}
+
+/** Evidence of the memory-usage check. */
+export interface MemoryUsageEvidence {
+  containers: ContainerMemory[];
+}
+
+/**
+ * The app container, by SPEC's rule (kubectl's): `app.container`, else the pod's
+ * `kubectl.kubernetes.io/default-container` annotation, else the container named like the
+ * deployment, else the first.
+ */
+export function appContainerName(pod: V1Pod, config: Config): string | undefined {
+  const names = (pod.spec?.containers ?? []).map((c) => c.name);
+  const annotated = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
+  return [config.app.container, annotated, config.app.deployment].find((n) => n !== undefined && names.includes(n)) ?? names[0];
+}
+
+/**
+ * Memory against requests and limits (`kubectl top pods --containers`): every container of the
+ * app's pods from metrics.k8s.io, the app container and its sidecars by name. Memory at the limit
+ * is where OOMKills come from; a container without a limit can take its node's memory.
+ */
+export const memoryUsageCheck = defineCheck<MemoryUsageEvidence>({
+  id: 'memory-usage',
+  title: 'Memory against requests and limits',
+  target: 'cluster',
+  async collect(ctx) {
+    const kube = await ctx.kube();
+    const [metrics, pods] = await Promise.all([kube.listPodMetrics(), kube.listPods(ctx.config.app.selector)]);
+    if (!metrics) throw new SkipCheck('the cluster serves no metrics.k8s.io API (metrics-server not installed)');
+    const usage = new Map(metrics.flatMap((m) => m.containers.map((c) => [`${m.metadata.name}/${c.name}`, c.usage.memory] as const)));
+    const containers = pods
+      .filter((pod) => !pod.metadata?.deletionTimestamp)
+      .flatMap((pod) => {
+        const name = pod.metadata?.name ?? '';
+        const app = appContainerName(pod, ctx.config);
+        return (pod.spec?.containers ?? []).map((c): ContainerMemory => ({
+          pod: name,
+          container: c.name,
+          role: c.name === app ? 'app' : 'sidecar',
+          usage: parseQuantity(usage.get(`${name}/${c.name}`)) ?? null,
+          request: parseQuantity(c.resources?.requests?.memory) ?? null,
+          limit: parseQuantity(c.resources?.limits?.memory) ?? null,
+        }));
+      });
+    return { containers: containers.sort((a, b) => a.pod.localeCompare(b.pod) || (a.role === b.role ? a.container.localeCompare(b.container) : a.role === 'app' ? -1 : 1)) };
+  },
+  evaluate: evaluateMemoryUsage,
+});
+
+/** Pure evaluation of {@link MemoryUsageEvidence}: at or above `thresholds.memoryOfLimit` of the limit is SEV3. */
+export function evaluateMemoryUsage(evidence: MemoryUsageEvidence, env: EvaluationEnv): Finding[] {
+  const check = 'memory-usage';
+  const findings: Finding[] = [];
+  for (const c of evidence.containers) {
+    const shown = { container: c.container, role: c.role, usage: c.usage, request: c.request, limit: c.limit };
+    if (c.limit === null) {
+      findings.push(
+        makeFinding(K.noMemoryLimit, { check, resource: `pod/${c.pod}`, params: { pod: c.pod, container: c.container }, evidence: shown, next: ['aegis-ir fix enforce-limits --dry-run'] }),
+      );
+    } else if (c.usage !== null && c.usage >= env.config.thresholds.memoryOfLimit * c.limit) {
+      findings.push(
+        makeFinding(K.memoryNearLimit, {
+          check,
+          resource: `pod/${c.pod}`,
+          params: { pod: c.pod, container: c.container, usage: formatBytes(c.usage), limit: formatBytes(c.limit), percent: Math.round((c.usage / c.limit) * 100) },
+          evidence: { ...shown, ofRequest: c.request ? Math.round((c.usage / c.request) * 100) / 100 : null },
+          next: ['aegis-ir fix restart --dry-run'],
+        }),
+      );
+    }
+  }
+  return findings;
+}
