@@ -11,7 +11,8 @@ import { parseQuantity } from '../../kube/quantity.js';
 import { INUSE_SPACE, decodeProfile, diffTable, pprofPercent, pprofValue, profileCosts, topLines, topTable, type TopTable } from '../../pprof/heap-profile.js';
 import { SkipCheck, defineCheck, type Check, type EvaluationEnv } from '../check.js';
 import { MEMORY_FINDINGS as F } from './findings.js';
-import { appContainerName } from './memory-usage.js';
+import { appContainerName, workloadSnapshot } from '../kubernetes/snapshot.js';
+import { livePods } from './memory-usage.js';
 
 /** Largest heap profile read; Go's are a few MB even for big heaps. */
 const MAX_PROFILE_BYTES = 64 * 1024 * 1024;
@@ -107,7 +108,7 @@ export function heapProfileCheck(request: HeapProfileRequest = {}): Check {
 
 /** The pod named by `--pod`, else the one whose app container uses the most memory, else the first running one. */
 async function choosePod(ctx: Context, kube: KubePort, named: string | undefined): Promise<{ pod: string; chosen: string }> {
-  const pods = (await kube.listPods(ctx.config.app.selector)).filter((p) => !p.metadata?.deletionTimestamp);
+  const pods = livePods((await workloadSnapshot(ctx)).pods);
   const names = pods.map((p) => p.metadata?.name ?? '');
   if (named) {
     if (!names.includes(named)) {
@@ -119,7 +120,7 @@ async function choosePod(ctx: Context, kube: KubePort, named: string | undefined
   if (!running.length) throw new SkipCheck(`no running pod of ${ctx.config.app.selector} to take a heap profile of`);
   const metrics = await kube.listPodMetrics();
   const used = (pod: V1Pod) => {
-    const app = appContainerName(pod, ctx.config);
+    const app = appContainerName(pod, ctx.config.app);
     const entry = metrics?.find((m) => m.metadata.name === pod.metadata?.name)?.containers.find((c) => c.name === app);
     return parseQuantity(entry?.usage.memory) ?? -1;
   };

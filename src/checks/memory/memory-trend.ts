@@ -5,7 +5,8 @@ import { memoryWorkingSetQuery } from '../../prometheus/queries.js';
 import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
 import { configuredPrometheus, trendOf, type TrendPoint } from '../prometheus/source.js';
 import { MEMORY_FINDINGS as F } from './findings.js';
-import { appContainerName, type ContainerRole } from './memory-usage.js';
+import { appContainerName, workloadSnapshot } from '../kubernetes/snapshot.js';
+import { livePods, type ContainerRole } from './memory-usage.js';
 import { fitGrowth, growthSpread, isGrowing, reachesLimitAt, splitAtRestarts, type GrowthFit } from './trend-fit.js';
 
 /** One container's working set over the trend window, with what the fit needs to know about it. */
@@ -40,7 +41,7 @@ export const memoryTrendCheck = defineCheck<MemoryTrendEvidence>({
   async collect(ctx) {
     const prometheus = await configuredPrometheus(ctx);
     const kube = await ctx.kube();
-    const pods = (await kube.listPods(ctx.config.app.selector)).filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = livePods((await workloadSnapshot(ctx)).pods);
     if (!pods.length) throw new SkipCheck(`no pods match ${ctx.config.app.selector} in namespace ${kube.namespace}`);
     const query = memoryWorkingSetQuery(kube.namespace, pods.map((p) => p.metadata?.name ?? ''));
     const end = ctx.clock.now();
@@ -53,7 +54,7 @@ export const memoryTrendCheck = defineCheck<MemoryTrendEvidence>({
     const trends: ContainerTrend[] = [];
     for (const pod of pods) {
       const name = pod.metadata?.name ?? '';
-      const app = appContainerName(pod, ctx.config);
+      const app = appContainerName(pod, ctx.config.app);
       for (const container of pod.spec?.containers ?? []) {
         const found = series.find((s) => s.labels.pod === name && s.labels.container === container.name);
         if (!found) continue;

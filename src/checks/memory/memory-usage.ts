@@ -1,9 +1,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Config } from '../../core/config.js';
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { formatBytes, parseQuantity } from '../../kube/quantity.js';
 import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as K } from '../kubernetes/findings.js';
+import { appContainerName, isFinished, workloadSnapshot } from '../kubernetes/snapshot.js';
 
 /** Whether a container is the app's or runs beside it. */
 export type ContainerRole = 'app' | 'sidecar';
@@ -24,15 +24,9 @@ export interface MemoryUsageEvidence {
   containers: ContainerMemory[];
 }
 
-/**
- * The app container, by SPEC's rule (kubectl's): `app.container`, else the pod's
- * `kubectl.kubernetes.io/default-container` annotation, else the container named like the
- * deployment, else the first.
- */
-export function appContainerName(pod: V1Pod, config: Config): string | undefined {
-  const names = (pod.spec?.containers ?? []).map((c) => c.name);
-  const annotated = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
-  return [config.app.container, annotated, config.app.deployment].find((n) => n !== undefined && names.includes(n)) ?? names[0];
+/** The Deployment's own pods that run or will: not finished, not terminating. */
+export function livePods(pods: readonly V1Pod[]): V1Pod[] {
+  return pods.filter((p) => !isFinished(p) && !p.metadata?.deletionTimestamp);
 }
 
 /**
@@ -46,14 +40,13 @@ export const memoryUsageCheck = defineCheck<MemoryUsageEvidence>({
   target: 'cluster',
   async collect(ctx) {
     const kube = await ctx.kube();
-    const [metrics, pods] = await Promise.all([kube.listPodMetrics(), kube.listPods(ctx.config.app.selector)]);
+    const [metrics, snapshot] = await Promise.all([kube.listPodMetrics(), workloadSnapshot(ctx)]);
     if (!metrics) throw new SkipCheck('the cluster serves no metrics.k8s.io API (metrics-server not installed)');
     const usage = new Map(metrics.flatMap((m) => m.containers.map((c) => [`${m.metadata.name}/${c.name}`, c.usage.memory] as const)));
-    const containers = pods
-      .filter((pod) => !pod.metadata?.deletionTimestamp)
+    const containers = livePods(snapshot.pods)
       .flatMap((pod) => {
         const name = pod.metadata?.name ?? '';
-        const app = appContainerName(pod, ctx.config);
+        const app = appContainerName(pod, ctx.config.app);
         return (pod.spec?.containers ?? []).map((c): ContainerMemory => ({
           pod: name,
           container: c.name,

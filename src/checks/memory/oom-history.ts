@@ -2,7 +2,9 @@ import type { CoreV1Event } from '@kubernetes/client-node';
 import { formatDuration } from '../../core/duration.js';
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
+import { workloadSnapshot } from '../kubernetes/snapshot.js';
 import { MEMORY_FINDINGS as F } from './findings.js';
+import { livePods } from './memory-usage.js';
 
 /** The kubelet and kernel-monitor events that tell an OOM story, per container. */
 const OOM_EVENT_REASONS = new Set(['OOMKilling', 'Killing', 'BackOff']);
@@ -59,8 +61,9 @@ export const oomHistoryCheck = defineCheck<OomHistoryEvidence>({
   target: 'cluster',
   async collect(ctx) {
     const kube = await ctx.kube();
-    const [pods, events] = await Promise.all([kube.listPods(ctx.config.app.selector), kube.listEvents()]);
-    const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+    const snapshot = await workloadSnapshot(ctx);
+    const { events } = snapshot;
+    const live = livePods(snapshot.pods);
     const names = new Set(live.map((p) => p.metadata?.name ?? ''));
     const nodes = new Set(live.flatMap((p) => (p.spec?.nodeName ? [p.spec.nodeName] : [])));
     const nodeEvents = nodes.size ? await kube.listNodeEvents('involvedObject.kind=Node,reason=SystemOOM') : [];
