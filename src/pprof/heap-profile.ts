@@ -116,15 +116,16 @@ export function profileCosts(profile: Profile, sampleType: string = INUSE_SPACE)
     }
     keyOfFunction.set(num(fn.id), key);
   }
+  const count = names.length;
+  // For a function that never allocated itself: the line of its first frame in the profile.
+  const firstLine: Array<number | undefined> = new Array(count);
   const frames = new Map<number, FrameInfo[]>();
   for (const location of profile.location) {
     const lines = location.line;
-    frames.set(
-      num(location.id),
-      lines.map((l, i) => ({ key: keyOfFunction.get(num(l.functionId)) ?? -1, line: num(l.line), inlined: i < lines.length - 1 })),
-    );
+    const infos = lines.map((l, i) => ({ key: keyOfFunction.get(num(l.functionId)) ?? -1, line: num(l.line), inlined: i < lines.length - 1 }));
+    for (const info of infos) if (info.key >= 0) firstLine[info.key] ??= info.line;
+    frames.set(num(location.id), infos);
   }
-  const count = names.length;
   const flat = new Float64Array(count);
   const cum = new Float64Array(count);
   // The last sample that counted a function's cum, so each function counts once per sample without a Set.
@@ -201,7 +202,7 @@ export function profileCosts(profile: Profile, sampleType: string = INUSE_SPACE)
     functions.set(name, {
       function: name,
       file: files[key] ?? '',
-      line: heaviest(bestLine.get(key)) ?? firstLine(profile, frames, key),
+      line: heaviest(bestLine.get(key)) ?? firstLine[key] ?? 0,
       flat: flat[key] ?? 0,
       cum: cum[key] ?? 0,
       inline: inlineIn[key] ? (callIn[key] ? 'partial-inline' : 'inline') : null,
@@ -217,15 +218,6 @@ function heaviest(lines: Map<number, number> | undefined): number | undefined {
     if (value > weight) [best, weight] = [line, value];
   }
   return best;
-}
-
-/** For a function that never allocated itself: the line of its first frame in the profile. */
-function firstLine(profile: Profile, frames: Map<number, FrameInfo[]>, key: number): number {
-  for (const location of profile.location) {
-    const frame = frames.get(num(location.id))?.find((f) => f.key === key);
-    if (frame) return frame.line;
-  }
-  return 0;
 }
 
 /** One row of the top table. */
