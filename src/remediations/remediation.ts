@@ -1,6 +1,7 @@
 import type { Option } from 'commander';
 import type { Context } from '../core/context.js';
 import type { Finding } from '../core/findings.js';
+import type { Replaced } from './replaced.js';
 
 /**
  * The guarded-remediation contract (SPEC "Guards on every remediation"). A remediation only knows its
@@ -64,6 +65,8 @@ export type StepStatus = 'done' | 'skipped' | 'failed';
 export interface StepOutcome {
   status: StepStatus;
   detail: string;
+  /** What an applied Kubernetes write replaced (audited with the outcome, for `fix revert`). */
+  replaced?: Replaced;
 }
 
 /** The relevant check after apply: its findings and the numbers that show whether the fix took. */

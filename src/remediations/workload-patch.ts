@@ -9,6 +9,7 @@ import { UsageError } from '../core/errors.js';
 import type { Finding } from '../core/findings.js';
 import type { AccessCheck, KubePort, ObjectPatch } from '../kube/port.js';
 import { LEASE_RIGHTS, deniedRights, lockTarget } from './lease-lock.js';
+import { replacedParts, type Replaced } from './replaced.js';
 import { kubeScope, type KubeScope, type Plan, type PlanStep, type RemediationSession, type StepOutcome, type Verification } from './remediation.js';
 
 /** How often the rollout is polled while waiting. */
@@ -142,32 +143,21 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
 
   async applyStep(step: WorkloadStep): Promise<StepOutcome> {
     if (step.change) {
-      const after = await this.write(step.change, false);
-      return { status: 'done', detail: `resourceVersion ${after.metadata?.resourceVersion ?? '?'}` };
+      const { change } = step;
+      const after = await this.write(change, false);
+      const replaced: Replaced = {
+        kind: change.kind,
+        namespace: this.kube.namespace,
+        name: change.current.metadata?.name ?? '',
+        parts: replacedParts(change.current, after, patchedPointers(change.patch)),
+      };
+      return { status: 'done', detail: `resourceVersion ${after.metadata?.resourceVersion ?? '?'}`, replaced };
     }
-    return this.waitForRollout();
+    return waitForRollout(this.ctx, this.kube, this.goal, this.rolloutTimeoutMs);
   }
 
-  async verify(): Promise<Verification> {
-    const now = this.ctx.clock.now();
-    const findings: Finding[] = [];
-    const errors: string[] = [];
-    const run = forOneRun(this.ctx);
-    for (const check of this.remediation.verifyWith) {
-      try {
-        findings.push(...check.evaluate(await check.collect(run), { config: this.ctx.config, now }));
-      } catch (error) {
-        errors.push(`${check.id}: ${(error as Error).message}`);
-      }
-    }
-    const deployment = await this.kube.readDeployment(this.ctx.config.app.deployment);
-    const progress = rolloutProgress(deployment);
-    const checks = this.remediation.verifyWith.map((c) => c.id).join(', ');
-    return {
-      summary: `${progress.text}; ${checks}: ${findings.length ? `${findings.length} finding(s)` : errors.length ? 'could not run' : 'ok'}`,
-      findings,
-      details: { ...progress.counts, ...(errors.length ? { errors } : {}) },
-    };
+  verify(): Promise<Verification> {
+    return verifyByChecks(this.ctx, this.kube, this.remediation.verifyWith);
   }
 
   async close(): Promise<void> {}
@@ -179,25 +169,58 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
       : this.kube.patchHorizontalPodAutoscaler(name, change.patch, { dryRun });
   }
 
-  /** Polls the deployment like `kubectl rollout status`, with a spinner on a terminal. */
-  private async waitForRollout(): Promise<StepOutcome> {
-    const name = this.ctx.config.app.deployment;
-    const progress = this.ctx.progress(`waiting for ${goalText(this.goal, name)}…`);
-    const deadline = Date.now() + this.rolloutTimeoutMs;
+}
+
+/** The spec fields a patch writes, as JSON pointers: what a revert restores (annotations stay as the change left them). */
+function patchedPointers(patch: ObjectPatch): string[] {
+  if (patch.type === 'json') return [...new Set(patch.body.map((op) => op.path).filter((path) => path.startsWith('/spec/')))];
+  return Object.keys((patch.body as { spec?: object }).spec ?? {}).map((key) => `/spec/${key}`);
+}
+
+/**
+ * Runs `checks` again after a change (each on a fresh snapshot of the workload) and reports their
+ * findings with the deployment's rollout state: the verification of every Kubernetes remediation.
+ */
+export async function verifyByChecks(ctx: Context, kube: KubePort, checks: readonly Check[]): Promise<Verification> {
+  const now = ctx.clock.now();
+  const findings: Finding[] = [];
+  const errors: string[] = [];
+  const run = forOneRun(ctx);
+  for (const check of checks) {
     try {
-      for (;;) {
-        const state = rolloutProgress(await this.kube.readDeployment(name));
-        progress.update(`deployment/${name}: ${state.text}`);
-        if (reached(this.goal, state.counts)) return { status: 'done', detail: state.text };
-        if (this.ctx.signal.aborted) return { status: 'failed', detail: `stopped waiting (cancelled): ${state.text}` };
-        if (Date.now() >= deadline) {
-          return { status: 'failed', detail: `not done after ${formatDuration(this.rolloutTimeoutMs)}: ${state.text}` };
-        }
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      }
-    } finally {
-      progress.stop();
+      findings.push(...check.evaluate(await check.collect(run), { config: ctx.config, now }));
+    } catch (error) {
+      errors.push(`${check.id}: ${(error as Error).message}`);
     }
+  }
+  const deployment = await kube.readDeployment(ctx.config.app.deployment);
+  const progress = rolloutProgress(deployment);
+  const ids = checks.map((c) => c.id).join(', ');
+  return {
+    summary: `${progress.text}; ${ids}: ${findings.length ? `${findings.length} finding(s)` : errors.length ? 'could not run' : 'ok'}`,
+    findings,
+    details: { ...progress.counts, ...(errors.length ? { errors } : {}) },
+  };
+}
+
+/** Polls the app deployment like `kubectl rollout status` until `goal`, with a spinner on a terminal. */
+export async function waitForRollout(ctx: Context, kube: KubePort, goal: RolloutGoal, timeoutMs: number): Promise<StepOutcome> {
+  const name = ctx.config.app.deployment;
+  const progress = ctx.progress(`waiting for ${goalText(goal, name)}…`);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const state = rolloutProgress(await kube.readDeployment(name));
+      progress.update(`deployment/${name}: ${state.text}`);
+      if (reached(goal, state.counts)) return { status: 'done', detail: state.text };
+      if (ctx.signal.aborted) return { status: 'failed', detail: `stopped waiting (cancelled): ${state.text}` };
+      if (Date.now() >= deadline) {
+        return { status: 'failed', detail: `not done after ${formatDuration(timeoutMs)}: ${state.text}` };
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  } finally {
+    progress.stop();
   }
 }
 
@@ -234,7 +257,7 @@ function reached(goal: RolloutGoal, c: RolloutCounts): boolean {
   return c.updated >= c.desired && c.total === c.updated && c.available >= c.updated;
 }
 
-function goalText(goal: RolloutGoal, name: string): string {
+export function goalText(goal: RolloutGoal, name: string): string {
   return goal.kind === 'replicas' ? `deployment/${name} to run ${goal.replicas} available replicas` : `the rollout of deployment/${name}`;
 }
 
