@@ -50,6 +50,7 @@ export function diagnoseCommand(host: CommandHost): Command {
       const ctx = await host.context(command, options.statusPage ? { 'aiProvider.providers': options.statusPage.join(',') } : {});
       const checks = [...(chosen.withOptions?.(options, ctx.config) ?? chosen.checks), ...(chosen.configured?.(ctx.config) ?? [])];
       const report = await assess(ctx, `diagnose ${section}`, checks, [...(chosen.correlations ?? [])]);
+      await (await import('../incident/timeline.js')).auditVerdict(ctx, report);
       host.exit(emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
     });
 }

@@ -36,7 +36,9 @@ export function triageCommand(host: CommandHost): Command {
       }
       if (!options.allContexts && named.length < 2) {
         const ctx = await host.context(command);
-        host.exit(emitReport(ctx, await triage(ctx), verbose));
+        const report = await triage(ctx);
+        await (await import('../incident/timeline.js')).auditVerdict(ctx, report);
+        host.exit(emitReport(ctx, report, verbose));
         return;
       }
       const contexts = options.allContexts ? await kubeconfigContexts(host, command) : [...new Set(named)];

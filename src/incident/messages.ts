@@ -126,7 +126,7 @@ export function openingMessages(incident: Incident, services: Configured, config
     out.push(
       slackPost(
         INCIDENT_CHANNEL,
-        `${incident.severity} incident declared: ${happening}`,
+        `${incident.severity} incident declared by ${incident.commander ?? 'the on-call'}; respond within ${sevClass.responseTime}. Follow ${incident.channel}.`,
         [
           ["What's happening", happening],
           ['Who is investigating', incident.commander ?? 'unassigned (on-call)'],
@@ -202,8 +202,9 @@ function statuspageMessage(incident: Incident, text: string, config: Config, sta
 
 /** The customer communication drafted at open, for review; `update --public` sends it (or a better one). */
 export function publicDraft(incident: Incident, updateEveryMs: number): string {
-  return `We are investigating ${incident.impact.summary ? `an issue: ${incident.impact.summary}` : `an issue affecting Cloud Aegis (${incident.title})`}. ` +
-    `We will post an update within ${formatDuration(updateEveryMs)}.`;
+  // Words for customers, not the findings: the operator reviews it and sends it with `update --public`.
+  const what = incident.severity === 'SEV1' ? 'an outage of' : incident.severity === 'SEV2' ? 'degraded service on' : 'an issue affecting';
+  return `We are investigating ${what} Cloud Aegis. We will post an update within ${formatDuration(updateEveryMs)}.`;
 }
 
 /** Bringing in the next level: a post naming the contact, and a fresh page when the contact is PagerDuty. */
@@ -238,7 +239,7 @@ export function resolutionMessages(incident: Incident, services: Configured, con
 }
 
 /** A PagerDuty change event for a remediation applied while the incident is open. */
-export function changeMessage(incident: Incident, summary: string, details: Record<string, unknown>, at: Date, source: string): Outgoing {
+export function changeMessage(incident: Pick<Incident, 'id'>, summary: string, details: Record<string, unknown>, at: Date, source: string): Outgoing {
   return {
     service: 'pagerduty',
     action: 'change',

@@ -4,20 +4,26 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { stateDir } from '../core/state.js';
 
-/** One line of the audit log. `event` is one of plan, plan-saved, preflight-failed, lock-held, cap-exceeded, confirmed, declined, cancelled, plan-changed, lock-lost, step, outcome, verify, lock-release-failed, error. */
+/** One line of the audit log. `event` is one of verdict (triage or diagnose while an incident is open), plan, plan-saved, preflight-failed, lock-held, cap-exceeded, confirmed, declined, cancelled, plan-changed, lock-lost, step, outcome, verify, lock-release-failed, error. */
 export interface AuditRecord {
   time: string;
   /** Ties the records of one run together. */
   run: string;
   operator: string;
-  remediation: string;
-  target: string;
+  /** The remediation's id; absent on a triage or diagnose verdict. */
+  remediation?: string;
+  target?: string;
+  /** The incident open while this ran (several ids when several were open), so it joins that incident's timeline. */
+  incident?: string | string[];
   /** A Kubernetes target's API server URL and kubeconfig context. */
   cluster?: string;
   context?: string | null;
   event: string;
   [key: string]: unknown;
 }
+
+/** What every record of one run carries. */
+export type AuditBase = Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target' | 'cluster' | 'context' | 'incident'>;
 
 /** Where the audit log lives: `audit.path` / `AEGIS_IR_AUDIT_LOG`, else `$XDG_STATE_HOME/aegis-ir/audit.jsonl`. */
 export function auditLogPath(ctx: Context): string {
@@ -33,12 +39,12 @@ export function auditLogPath(ctx: Context): string {
 export class AuditLog {
   private constructor(
     readonly path: string,
-    private readonly base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target' | 'cluster' | 'context'>,
+    private readonly base: AuditBase,
     private readonly clock: () => Date,
     private readonly redact: (text: string) => string,
   ) {}
 
-  static open(ctx: Context, base: Pick<AuditRecord, 'run' | 'operator' | 'remediation' | 'target' | 'cluster' | 'context'>): AuditLog {
+  static open(ctx: Context, base: AuditBase): AuditLog {
     const path = auditLogPath(ctx);
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });

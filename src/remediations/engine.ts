@@ -74,15 +74,20 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
   // The session's port calls are each bounded by --timeout; waiting for a rollout is bounded by --rollout-timeout.
   const session = await remediation.open(perCallDeadline(ctx, ctx.config.timeout), args);
   try {
+    const { openIncidents, incidentField, noteRemediation } = await import('../incident/timeline.js');
+    const incidents = await openIncidents(ctx);
     const audit = AuditLog.open(ctx, {
       run: randomUUID(),
       operator: operatorName(ctx.env),
       remediation: remediation.id,
       target: session.target,
       ...session.scope,
+      ...incidentField(incidents),
     });
     try {
-      return await guarded(ctx, remediation, session, audit, flags);
+      const report = await guarded(ctx, remediation, session, audit, flags);
+      await noteRemediation(ctx, incidents, report);
+      return report;
     } catch (error) {
       if (!(error instanceof GuardError || error instanceof CancelledError)) {
         audit.append('error', { error: (error as Error).message });
