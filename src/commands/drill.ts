@@ -6,6 +6,7 @@ import { paint } from '../render/style.js';
 import { SCHEMA_VERSION, reportDocument, reportText } from '../render/report.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import { playCommunication, startCommunication, type CommunicationSandbox, type IncidentStep } from './drill-incident.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
 import { triage } from './triage.js';
 
@@ -22,6 +23,7 @@ export function drillCommand(host: CommandHost): Command {
     .argument('[scenario]', `a built-in scenario or a scenario YAML file (default: ${DEFAULT_SCENARIO})`)
     .option('--list', 'list the built-in scenarios')
     .option('--keep', 'leave the sandbox running until Ctrl-C, to try other commands against it')
+    .option('--with-incident', 'then play the communication flow (incident open --from-triage … resolve) against simulated Slack, PagerDuty and Statuspage')
     .addHelpText(
       'after',
       examples(
@@ -29,9 +31,10 @@ export function drillCommand(host: CommandHost): Command {
         'aegis-ir drill --list',
         'aegis-ir drill oom --keep            # then, in another terminal, the commands it prints',
         'aegis-ir drill ./my-incident.yaml -o json',
+        'aegis-ir drill api-down --with-incident   # the messages Slack, PagerDuty and Statuspage receive',
       ),
     )
-    .action(async (name: string | undefined, options: { list?: boolean; keep?: boolean }, command: Command) => {
+    .action(async (name: string | undefined, options: { list?: boolean; keep?: boolean; withIncident?: boolean }, command: Command) => {
       const base = await host.context(command);
       if (options.list) {
         requireFormat(base, DOCUMENT_FORMATS);
@@ -39,6 +42,7 @@ export function drillCommand(host: CommandHost): Command {
         return;
       }
       const sandbox = await start(name ?? DEFAULT_SCENARIO);
+      let communication: CommunicationSandbox | null = null;
       try {
         // The sandbox is the only target: the operator's own cluster, database and Prometheus settings
         // (flags or environment) must not point the drill's triage elsewhere.
@@ -57,16 +61,21 @@ export function drillCommand(host: CommandHost): Command {
             prometheus: { ...config.prometheus, url: sandbox.env.PROMETHEUS_URL, token: undefined },
           }),
         );
-        host.exit(await play(ctx, sandbox, Boolean(options.keep), Boolean(optionsOf(command).verbose), name ?? DEFAULT_SCENARIO));
+        if (options.withIncident) communication = await startCommunication(sandbox, ctx.io.stderr, ctx.io.color);
+        const flow = communication ? { ...env, ...communication.env } : null;
+        const incident = flow ? () => playCommunication({ ...host.runtime, env: flow }, flow, ctx.config.output !== 'text') : null;
+        host.exit(await play(ctx, sandbox, Boolean(options.keep), Boolean(optionsOf(command).verbose), name ?? DEFAULT_SCENARIO, incident));
         if (options.keep) await untilCancelled(ctx.signal);
       } finally {
+        await communication?.close();
         await sandbox.close();
       }
     });
 }
 
-/** Environment variables that name a cluster, database or Prometheus (libpq's PG* variables included). */
-const TARGET_VARIABLES = /^(KUBECONFIG|DATABASE_URL|PG[A-Z]+|PROMETHEUS_URL|AEGIS_IR_(CONTEXT|NAMESPACE|PGBOUNCER_URL|PROMETHEUS_TOKEN))$/;
+/** Environment variables that name a cluster, database, Prometheus (libpq's PG* variables included) or where incidents are sent: a drill never pages the real on-call. */
+const TARGET_VARIABLES =
+  /^(KUBECONFIG|DATABASE_URL|PG[A-Z]+|PROMETHEUS_URL|AEGIS_IR_(CONTEXT|NAMESPACE|PGBOUNCER_URL|PROMETHEUS_TOKEN|SLACK_WEBHOOK_URL|SLACK_TOKEN|PAGERDUTY_ROUTING_KEY|STATUSPAGE_API_KEY))$/;
 
 function withoutTargets(env: Record<string, string | undefined>): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !TARGET_VARIABLES.test(name)));
@@ -85,11 +94,21 @@ async function start(name: string): Promise<Sandbox> {
   }
 }
 
-async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: boolean, scenarioArgument: string): Promise<number> {
+async function play(
+  ctx: Context,
+  sandbox: Sandbox,
+  keep: boolean,
+  verbose: boolean,
+  scenarioArgument: string,
+  incident: (() => Promise<IncidentStep[]>) | null,
+): Promise<number> {
   const { scenario } = sandbox;
   const expected = scenario.document.expect?.severity;
   const report = await triage(ctx);
   const matches = expected === undefined || report.severity === expected;
+  // The communication flow follows the triage: its documents join the drill's, its text follows the report.
+  const text = ctx.config.output === 'text';
+  const steps: IncidentStep[] = incident && !text ? await incident() : [];
   const document = {
     schemaVersion: SCHEMA_VERSION,
     command: 'drill',
@@ -97,6 +116,7 @@ async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: bool
     passed: matches,
     sandbox: { env: sandbox.env, kept: keep },
     triage: reportDocument(report),
+    ...(incident ? { incident: steps } : {}),
   };
   print(
     ctx,
@@ -104,11 +124,26 @@ async function play(ctx: Context, sandbox: Sandbox, keep: boolean, verbose: bool
       document,
       report,
       text: (options) =>
-        `${paint(options.color).bold(`Drill: ${scenario.name}`)} — ${scenario.document.description}\n\n$ aegis-ir triage\n` +
-        `${reportText(report, options)}\n${instructions(sandbox, keep, report, scenarioArgument)}`,
+        `${paint(options.color).bold(`Drill: ${scenario.name}`)} — ${scenario.document.description}
+
+$ aegis-ir triage
+` +
+        `${reportText(report, options)}${incident ? '' : `
+${instructions(sandbox, keep, report, scenarioArgument)}`}`,
     },
     verbose,
   );
+  if (incident && text) {
+    steps.push(...(await incident()));
+    ctx.io.stdout.write(`
+${instructions(sandbox, keep, report, scenarioArgument)}`);
+  }
+  const failed = steps.find((s) => s.exitCode !== 0);
+  if (failed) {
+    ctx.io.stderr.write(`aegis-ir: drill ${scenario.name}: ${failed.command} exited ${failed.exitCode}
+`);
+    return ExitCode.internal;
+  }
   if (!matches) {
     ctx.io.stderr.write(
       `aegis-ir: drill ${scenario.name} expected ${expected ?? 'a healthy verdict'} but triage classified ${report.severity ?? 'healthy'}\n`,
