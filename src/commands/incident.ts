@@ -250,7 +250,7 @@ function afterOpen(created: Incident): string[] {
 }
 
 /** How often `watch` looks at the record when nothing is due sooner: another operator may resolve it. */
-const WATCH_POLL_MS = 10_000;
+const WATCH_POLL_MS = 5_000;
 
 /**
  * `incident watch`: each round escalates what the matrix says is due, reminds once per due update

@@ -85,7 +85,7 @@ function statusLines(incident: Incident, clock: IncidentClock, c: ChalkInstance,
   lines.push(
     `  ${label('outbox')}${
       pending.length
-        ? c.yellow(`${pending.length} undelivered: ${pending.map((m) => `${SERVICE_NAMES[m.service]} ${m.action}${m.lastError ? ` (${m.lastError})` : ''}`).join('; ')}`)
+        ? c.yellow(`${pending.length} undelivered: ${pending.map((m) => `${SERVICE_NAMES[m.service]} ${m.action}${m.unconfirmed ? ` (unconfirmed: may have been posted, not sent again; ${m.lastError ?? ''})` : m.lastError ? ` (${m.lastError})` : ''}`).join('; ')}`)
         : incident.outbox.length
           ? `all ${incident.outbox.length} message(s) delivered`
           : 'nothing to send (no Slack, PagerDuty or Statuspage configured)'

@@ -144,3 +144,52 @@ describe('incident commands against Slack, PagerDuty and Statuspage', () => {
     for (const secret of secrets) expect(everything).not.toContain(secret);
   });
 });
+
+describe('Slack through an incoming webhook', () => {
+  let slack: SlackSimulator;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    slack = await startSlackSimulator();
+    env = { HOME: '/nonexistent', XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'aegis-webhook-')), AEGIS_IR_SLACK_WEBHOOK_URL: slack.webhookUrl, AEGIS_IR_TIMEOUT: '5s' };
+  });
+  afterAll(async () => slack?.close());
+
+  it('posts once after a 429 with Retry-After, and hides the webhook path everywhere', async () => {
+    slack.fail(/^\/services\//, { status: 429, body: 'rate_limited', headers: { 'Retry-After': '1' } });
+    const run = await runCaptured(['incident', 'open', '--sev', '2', '--title', 'Checkout errors', '--security'], { env });
+    expect(run.code, run.stderr).toBe(0);
+    // The initial update and the word to Security, each once, in the webhook's one channel.
+    expect(slack.messages.map((m) => m.text)).toEqual([expect.stringContaining('SEV2: Checkout errors: SEV2 incident declared by the on-call'), expect.stringContaining('#security-ops: security incident')]);
+    expect(slack.received.map((r) => r.status)).toEqual([429, 200, 200]);
+    const path = new URL(slack.webhookUrl).pathname;
+    const record = readdirSync(join(env.XDG_STATE_HOME as string, 'aegis-ir', 'incidents')).map((f) => readFileSync(join(env.XDG_STATE_HOME as string, 'aegis-ir', 'incidents', f), 'utf8')).join('');
+    for (const text of [run.stdout, run.stderr, record]) expect(text).not.toContain(path.split('/').at(-1));
+  });
+
+  it('keeps a post Slack refused (no_service) pending, exits 4, and sends it once the webhook answers again', async () => {
+    slack.fail(/^\/services\//, { status: 404, body: 'no_service' });
+    const run = await runCaptured(['incident', 'update', 'Rolled back to v2.4.0'], { env });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('Slack answered 404 Not Found: no_service');
+    expect(run.stderr).not.toContain(new URL(slack.webhookUrl).pathname.split('/').at(-1));
+    const before = slack.messages.length;
+    const again = await runCaptured(['incident', 'status'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(slack.messages.slice(before).map((m) => m.text)).toEqual([expect.stringContaining('Rolled back to v2.4.0')]);
+    expect((await runCaptured(['incident', 'status'], { env })).code).toBe(0);
+    expect(slack.messages.length).toBe(before + 1);
+  });
+
+  it('never posts twice a message whose answer was lost: it is reported, not re-sent', async () => {
+    slack.fail(/^\/services\//, { reset: true });
+    const run = await runCaptured(['incident', 'update', 'Database failover started'], { env });
+    expect(run.code, run.stdout + run.stderr).toBe(4);
+    expect(run.stderr).toMatch(/may have been delivered/);
+    const before = slack.received.length;
+    // Later commands show it (someone has to look in the channel) but do not send it, nor fail for it.
+    const status = await runCaptured(['incident', 'status'], { env });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/1 undelivered: Slack post \(unconfirmed: may have been posted, not sent again;/);
+    expect(slack.received.length).toBe(before);
+  });
+});
