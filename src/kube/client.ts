@@ -161,7 +161,7 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
           body: {
             apiVersion: 'authorization.k8s.io/v1',
             kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { namespace, verb: access.verb, resource: access.resource, group: access.group, name: access.name } },
+            spec: { resourceAttributes: { namespace, verb: access.verb, resource: access.resource, subresource: access.subresource, group: access.group, name: access.name } },
           },
         });
         return review.status?.allowed === true;

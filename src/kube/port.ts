@@ -129,6 +129,8 @@ export interface WriteOptions {
 export interface AccessCheck {
   verb: string;
   resource: string;
+  /** `eviction` of `pods`, `log` of `pods`… */
+  subresource?: string;
   group?: string;
   name?: string;
 }

@@ -29,7 +29,7 @@ export async function deniedRights(kube: KubePort, needs: readonly AccessCheck[]
   const allowed = await Promise.all(needs.map((need) => kube.canI(need)));
   return needs
     .filter((_, i) => !allowed[i])
-    .map((n) => `not allowed to ${n.verb} ${n.resource}${n.group ? `.${n.group}` : ''}${n.name ? `/${n.name}` : ''} in namespace ${kube.namespace}`);
+    .map((n) => `not allowed to ${n.verb} ${n.resource}${n.subresource ? `/${n.subresource}` : ''}${n.group ? `.${n.group}` : ''}${n.name ? `/${n.name}` : ''} in namespace ${kube.namespace}`);
 }
 
 /**

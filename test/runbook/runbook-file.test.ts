@@ -106,6 +106,7 @@ describe('runbooks/incident-response.md', () => {
     expect(commands('issue-ai-provider-timeouts')).toContain('diagnose ai-provider');
     expect(commands('issue-high-memory-usage')).toContain('diagnose memory');
     expect(MARKDOWN).toMatch(/`aegis-ir diagnose ai-provider` \(planned\)/);
-    expect(MARKDOWN).toMatch(/`aegis-ir diagnose memory` \(planned\)/);
+    expect(MARKDOWN).toMatch(/`aegis-ir diagnose memory` — /);
+    expect(commands('issue-high-memory-usage')).toEqual(expect.arrayContaining(['fix restart', 'fix enforce-limits']));
   });
 });

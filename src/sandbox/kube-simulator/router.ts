@@ -32,6 +32,8 @@ export interface RouterContext {
   readonly token?: string;
   /** metrics.k8s.io answers 503, as the aggregated API does while metrics-server is down. */
   readonly metricsUnavailable?: boolean;
+  /** Every eviction asked for, with the status it was answered. */
+  readonly evictions: Array<{ pod: string; status: number; dryRun: boolean }>;
 }
 
 /** A request for a resource path, after URL parsing. */
@@ -397,7 +399,13 @@ export class Router {
         throw badRequest('Upgrade request required');
       case 'eviction': {
         if (type !== POD || method !== 'POST') throw pathNotFound();
-        send(response, 201, evictPod(store, namespace ?? '', name, await readBody(request), dryRun));
+        try {
+          send(response, 201, evictPod(store, namespace ?? '', name, await readBody(request), dryRun));
+          this.context.evictions.push({ pod: name, status: 201, dryRun });
+        } catch (error) {
+          this.context.evictions.push({ pod: name, status: error instanceof ApiError ? error.code : 500, dryRun });
+          throw error;
+        }
         return;
       }
       case 'proxy': {

@@ -44,6 +44,8 @@ export interface KubeSimulator {
   readonly scenario: Scenario;
   /** The objects it serves; tests read it to check what a command changed, and may subscribe to changes. */
   readonly store: ObjectStore;
+  /** Every eviction asked for (dry runs included) and the status it was answered, in order. */
+  evictions(): ReadonlyArray<{ pod: string; status: number; dryRun: boolean }>;
   /** What a pod's containers do beyond its object (memory growth, heap), for the other simulators. */
   podRuntime(namespace: string, pod: string): PodRuntime;
   /** A kubeconfig (context `aegis-sandbox`) pointing at this simulator. */
@@ -75,7 +77,8 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
     handleProtocols: (offered) => chooseExecProtocol([...offered].join(',')) ?? false,
   });
   const token = compiled.token ?? (options.tls ? randomBytes(24).toString('base64url') : undefined);
-  const router = new Router({ store, runtimes, clock, authorizer: new Authorizer(compiled.rbacDeny), websockets,
+  const evictions: Array<{ pod: string; status: number; dryRun: boolean }> = [];
+  const router = new Router({ store, runtimes, clock, authorizer: new Authorizer(compiled.rbacDeny), websockets, evictions,
     metricsUnavailable: compiled.metricsUnavailable, ...(token === undefined ? {} : { token }) });
   const handle = (request: Parameters<Router['handle']>[0], response: Parameters<Router['handle']>[1]) =>
     void router.handle(request, response);
@@ -94,6 +97,7 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
     scenario,
     store,
     podRuntime: (namespace, pod) => runtimes.get(namespace, pod),
+    evictions: () => evictions,
     kubeconfigYaml: config,
     writeKubeconfig: (path, o) => writeFile(path, config(o), { mode: 0o600 }),
     close: async () => {
