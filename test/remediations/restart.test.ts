@@ -53,8 +53,10 @@ describe('fix restart', () => {
     expect(s.kube.evictions().every((e) => e.status === 429 || e.status === 201)).toBe(true);
   });
 
-  it('--yes evicts one pod at a time, waits through the disruption budget\'s refusal, and verifies', async () => {
+  it('--yes evicts one pod at a time, waits through the disruption budget\'s refusal, verifies, and the drill is green', async () => {
     const s = await leakingCluster();
+    const triage = async () => JSON.parse((await runCaptured(['triage', '-o', 'json'], { env: { HOME: s.dir, ...s.env } })).stdout) as { severity: string | null; severityReason: string };
+    expect((await triage()).severity).toBe('SEV3');
     const original = podsOf(s).map((p) => p.metadata.name);
     const oomPod = podsOf(s).find((p) => restartsOf(p) === 3)?.metadata.name ?? '';
     const running = runCaptured(['fix', 'restart', '--yes', '-o', 'json'], { env: { HOME: s.dir, ...s.env } });
@@ -74,6 +76,10 @@ describe('fix restart', () => {
     // One at a time: the second eviction came after the first one's replacement.
     const accepted = s.kube.evictions().filter((e) => e.status === 201 && !e.dryRun).map((e) => e.pod);
     expect(accepted).toEqual(doc.plan.targets.map((t) => t.pod));
+    // The memory-leak drill played through: nothing left at or near a limit, nothing OOMKilled.
+    const after = await triage();
+    expect(after.severityReason).toMatch(/^(all checks ok|no finding implies a severity)/);
+    expect(after.severity).toBeNull();
   });
 
   it('refuses a pod that is not the app\'s, and restarts the whole deployment with --rolling', async () => {
