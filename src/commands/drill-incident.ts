@@ -16,6 +16,8 @@ export interface IncidentStep {
 /** The simulated Slack, PagerDuty and Statuspage of a drill, and the environment that points aegis-ir at them. */
 export interface CommunicationSandbox {
   env: Record<string, string>;
+  /** The same environment as a shell file (mode 0600), so the tokens are sourced rather than printed. */
+  envFile: string;
   close(): Promise<void>;
 }
 
@@ -46,8 +48,7 @@ export async function startCommunication(sandbox: Sandbox, stderr: TextSink, col
       '',
     ].join('\n'),
   );
-  return {
-    env: {
+  const env = {
       AEGIS_IR_CONFIG: config,
       // The drill's incidents and audit log stay in the sandbox: never mixed with the operator's own.
       XDG_STATE_HOME: join(sandbox.dir, 'state'),
@@ -55,7 +56,12 @@ export async function startCommunication(sandbox: Sandbox, stderr: TextSink, col
       AEGIS_IR_SLACK_TOKEN: slack.token,
       AEGIS_IR_PAGERDUTY_ROUTING_KEY: pagerduty.routingKey,
       AEGIS_IR_STATUSPAGE_API_KEY: statuspage.apiKey,
-    },
+  };
+  const envFile = join(sandbox.dir, 'incident.env');
+  writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+  return {
+    env,
+    envFile,
     close: async () => {
       await Promise.all([slack.close(), pagerduty.close(), statuspage.close()]);
     },

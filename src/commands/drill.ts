@@ -65,6 +65,9 @@ export function drillCommand(host: CommandHost): Command {
         const flow = communication ? { ...env, ...communication.env } : null;
         const incident = flow ? () => playCommunication({ ...host.runtime, env: flow }, flow, ctx.config.output !== 'text') : null;
         host.exit(await play(ctx, sandbox, Boolean(options.keep), Boolean(optionsOf(command).verbose), name ?? DEFAULT_SCENARIO, incident));
+        if (options.keep && communication && ctx.config.output === 'text') {
+          ctx.io.stdout.write(`  set -a; . ${communication.envFile}; set +a   # the simulated Slack, PagerDuty and Statuspage, and the drill's incidents\n`);
+        }
         if (options.keep) await untilCancelled(ctx.signal);
       } finally {
         await communication?.close();

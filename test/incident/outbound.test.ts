@@ -105,6 +105,21 @@ describe('incident commands against Slack, PagerDuty and Statuspage', () => {
     expect((await cli('incident', 'status', `INC-${today}-01`)).stdout).toContain('OVERDUE');
   });
 
+  it('pages when an update raises the SEV to SEV1, and escalate brings in the role named, with its contact', async () => {
+    const id = `INC-${today}-02`;
+    const raised = await json('incident', 'update', id, 'Search is down for everyone', '--sev', 'SEV1');
+    expect(raised.code, raised.stderr).toBe(0);
+    expect(pagerduty.alerts.get(id)).toMatchObject({ severity: 'critical', events: ['trigger'] });
+    const escalated = await json('incident', 'escalate', id, '--to', 'engineering manager');
+    expect(escalated.code, escalated.stderr).toBe(0);
+    expect(escalated.document.incidents[0]?.escalations.at(-1)).toMatchObject({ to: 'Engineering Manager', contact: '@eng-manager', reason: 'manual' });
+    expect(escalated.document.incidents[0]?.clock.next.role).toBe('VP Engineering');
+    expect(slack.messages.at(-1)?.text).toContain(`${id} escalated to Engineering Manager (@eng-manager)`);
+    const unknown = await cli('incident', 'escalate', id, '--to', 'CEO');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown role "CEO"; expected one of: On-Call, Engineering Manager, VP Engineering');
+  });
+
   it('exits 4 naming PagerDuty while it answers 500, and the next command pages exactly once', async () => {
     pagerduty.fail(/\/v2\/enqueue/, ...Array.from({ length: 50 }, () => ({ status: 500, body: '{"status":"error","message":"Internal Server Error"}', headers: { 'Content-Type': 'application/json' } })));
     const run = await cli('incident', 'open', '--sev', 'SEV2', '--title', 'Checkout errors', '--timeout', '2s');
