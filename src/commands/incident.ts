@@ -11,6 +11,7 @@ import { DETECTION_SOURCES, OPEN_STATUSES, isOpen, type Incident, type IncidentS
 import { incidentDocument, incidentText, type IncidentView } from '../incident/render.js';
 import { outboundSenders } from '../incident/senders.js';
 import { openStore } from '../incident/store.js';
+import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { examples, type CommandHost } from './host.js';
 import { triage } from './triage.js';
 
@@ -163,6 +164,8 @@ interface Outcome {
  */
 async function run(host: CommandHost, command: Command, name: string, body: (ctx: Context, session: IncidentSession) => Promise<Outcome>): Promise<void> {
   const ctx = await host.context(command);
+  // Before anything is written or sent: an incident has no report for junit or markdown.
+  requireFormat(ctx, DOCUMENT_FORMATS);
   const session = new IncidentSession(ctx, await openStore(ctx), outboundSenders(ctx));
   const outcome = await body(ctx, session);
   const delivery = await session.flush();
@@ -179,11 +182,7 @@ async function run(host: CommandHost, command: Command, name: string, body: (ctx
     headline: outcome.headline,
     next: outcome.next,
   };
-  ctx.io.stdout.write(
-    ctx.config.output === 'json'
-      ? `${JSON.stringify(incidentDocument(view), null, 2)}\n`
-      : incidentText(view, { color: ctx.io.color, now: ctx.clock.now(), brief: Boolean(outcome.brief) }),
-  );
+  print(ctx, { document: incidentDocument(view), text: (options) => incidentText(view, { color: options.color, now: ctx.clock.now(), brief: Boolean(outcome.brief) }) });
   host.exit(reportUndelivered(ctx, delivery));
 }
 
