@@ -48,7 +48,8 @@ function terminalPrompter(signal: AbortSignal): Prompter {
     },
     input: async (message) => {
       const { input } = await import('@inquirer/prompts');
-      return input({ message }, context).catch(cancelled);
+      // No green tick once typed: whether the name was right is decided after, and a wrong one cancels.
+      return input({ message, theme: { prefix: { idle: '?', done: '›' } } }, context).catch(cancelled);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Finding } from '../core/findings.js';
 import type { Check } from './check.js';
 import { runChecks } from './runner.js';
 import { assessImpact } from './impact.js';
+import { runnableNext } from './next-steps.js';
 import { classify, type Report } from './verdict.js';
 
 /** Derives findings that need more than one check's evidence (e.g. a rollout that preceded symptoms). */
@@ -27,7 +28,7 @@ export async function assess(
     const findings = outcomes.flatMap((o) => o.findings);
     const now = ctx.clock.now();
     const report = classify(command, outcomes, correlate.flatMap((derive) => derive(findings, now)));
-    return { ...withIncidentNext(report), impact: assessImpact(outcomes, report.findings, report.severity, ctx.config) };
+    return { ...runnableNext(withIncidentNext(report), ctx), impact: assessImpact(outcomes, report.findings, report.severity, ctx.config) };
   } finally {
     progress.stop();
   }

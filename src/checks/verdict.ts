@@ -1,4 +1,6 @@
 import type { Finding } from '../core/findings.js';
+import { shellWord } from '../core/shell.js';
+import { withFlags, type UnavailableNext } from './next-steps.js';
 import { SEVERITY_CLASSES, worstSeverity, type EscalationStep, type Severity } from '../core/severity.js';
 import type { Impact } from './impact.js';
 import type { CheckOutcome } from './runner.js';
@@ -19,6 +21,8 @@ export interface Report {
   unknown: string[];
   /** Nothing could be assessed at all. */
   assessedNothing: boolean;
+  /** Next commands left out because their target is not configured, with what to configure. */
+  unavailableNext?: UnavailableNext[];
   /** Step 2 of the Triage Procedure, from `triage` and `diagnose`. */
   impact?: Impact;
 }
@@ -100,7 +104,7 @@ export interface ClustersReport extends Report {
 export function combineClusters(command: string, clusters: ClusterReport[]): ClustersReport {
   const sections = clusters.map(({ context, report }) => ({
     context,
-    report: { ...report, findings: report.findings.map((f) => ({ ...f, next: f.next.map((n) => `${n} --context ${shellWord(context)}`) })) },
+    report: { ...report, findings: report.findings.map((f) => ({ ...f, next: f.next.map((n) => withFlags(n, ['--context', shellWord(context)])) })) },
   }));
   const severity = sections.reduce<Severity | null>((worst, s) => worstSeverity(worst, s.report.severity), null);
   const deciding = severity ? sections.filter((s) => s.report.severity === severity) : sections;
@@ -119,6 +123,3 @@ export function combineClusters(command: string, clusters: ClusterReport[]): Clu
 }
 
 /** A context name as one shell word (EKS names hold `:` and `/`, which are safe; spaces and quotes are not). */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
-}

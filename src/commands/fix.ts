@@ -7,6 +7,8 @@ import { positiveDuration } from '../remediations/arguments.js';
 import { DEFAULT_PLAN_EXPIRY, readPlanFile, type PlanFile } from '../remediations/plan-file.js';
 import { fixDocument, fixText, remediationListDocument, remediationListText } from '../remediations/render.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
+import { shellWord } from '../core/shell.js';
+import type { FixReport } from '../remediations/engine.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
 
 /** `fix <remediation>`: one guarded remediation per subcommand; `fix --list` shows them all with their risk. */
@@ -58,7 +60,9 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
       const saved = plan === undefined ? undefined : savedPlan(remediation, String(plan), own);
       // Applying a saved plan derives it again with the remediation's flags it was saved with.
       const effective = saved ? saved.file.options : own;
+      const commandLine = [`aegis-ir fix ${remediation.id}`, ...typedFlags(self, ['dryRun', 'savePlan', 'planExpiry']), ...(ctx.rerunFlags ?? [])].join(' ');
       const report = await runRemediation(ctx, remediation, effective, {
+        commandLine,
         dryRun: Boolean(dryRun),
         yes: Boolean(optionsOf(self).yes),
         max: effective.max as number | undefined,
@@ -68,9 +72,26 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
             : { path: String(savePlan), validMs: positiveDuration('--plan-expiry', planExpiry, DEFAULT_PLAN_EXPIRY), options: own },
         planFile: saved,
       });
-      print(ctx, { document: fixDocument(report), text: ({ color }) => fixText(report, color) });
+      print(ctx, { document: fixDocument(report), text: ({ color }) => fixText(report, color) + applyLine(report, commandLine) });
       host.exit(report.exitCode);
     });
+}
+
+/** The remediation's own flags the operator typed (not their defaults), as they typed them. */
+function typedFlags(command: Command, leaveOut: string[]): string[] {
+  return command.options.flatMap((option) => {
+    const key = option.attributeName();
+    if (leaveOut.includes(key) || command.getOptionValueSource(key) !== 'cli' || !option.long) return [];
+    const value: unknown = command.getOptionValue(key);
+    return typeof value === 'boolean' ? [option.long] : [option.long, shellWord(String(value))];
+  });
+}
+
+/** A dry run ends with the exact command that applies what it showed. */
+function applyLine(report: FixReport, commandLine: string): string {
+  if (!report.dryRun) return '';
+  const max = report.cap?.exceeded ? ` --max ${report.plan.size}` : '';
+  return report.savedPlan ? '' : `To apply this plan: ${commandLine}${max}\n`;
 }
 
 /**

@@ -8,6 +8,7 @@ import { createDbPort } from '../db/client.js';
 import { createHttpPort } from '../http/client.js';
 import { resolveDbTarget, type DbTarget } from '../db/target.js';
 import { operatorName } from './operator.js';
+import { shellWord } from './shell.js';
 
 /**
  * Builds a command's {@link Context} from the runtime and the parsed flags. Streams are wrapped so
@@ -33,6 +34,8 @@ export function buildContext(
     );
   }
   if (contexts.length) flags.context = contexts[0];
+  // A context chosen here for one of several clusters is added to its next commands with the cluster's report.
+  const rerunFlags = rerunFlagsOf({ ...options, context: extraFlags.context === undefined ? contexts[0] : undefined });
   const redactor = runtime.redactor ?? new Redactor();
   redactor.add(runtime.env.PGPASSWORD, runtime.env.AEGIS_IR_PROMETHEUS_TOKEN);
   const config = adjust(loadConfig({ file: options.config, env: runtime.env, flags }));
@@ -71,6 +74,7 @@ export function buildContext(
     prompter: runtime.prompter ?? noTerminalPrompter,
     logger,
     signal: runtime.signal,
+    rerunFlags,
     progress: (text) => (runtime.stderrIsTTY && !machine ? spinner(text, runtime.stderr, stderrColor) : silentProgress),
     kube: once(() =>
       connect({ kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace }, runtime.env),
@@ -104,6 +108,26 @@ function notifySecrets(config: Config): Array<string | undefined> {
   const { slack, pagerduty, statuspage } = config.notify;
   const webhookPath = slack.webhookUrl ? new URL(slack.webhookUrl).pathname : undefined;
   return [slack.webhookUrl, webhookPath, slack.token, pagerduty.routingKey, statuspage.apiKey];
+}
+
+/** The target-selecting flags of a run, in the spelling the help gives them. */
+const RERUN_FLAGS: Record<string, string> = {
+  kubeconfig: '--kubeconfig',
+  context: '--context',
+  namespace: '-n',
+  selector: '-l',
+  deployment: '--deployment',
+  container: '--container',
+  config: '--config',
+  databaseUrl: '--database-url',
+  prometheusUrl: '--prometheus-url',
+};
+
+function rerunFlagsOf(options: GlobalOptions): string[] {
+  return Object.entries(RERUN_FLAGS).flatMap(([option, flag]) => {
+    const value = options[option];
+    return typeof value === 'string' ? [flag, shellWord(value)] : [];
+  });
 }
 
 function redacting(sink: TextSink, redactor: Redactor): TextSink {

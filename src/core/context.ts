@@ -44,6 +44,11 @@ export interface Context {
   prompter: Prompter;
   logger: Logger;
   signal: AbortSignal;
+  /**
+   * The flags this run was pointed at its targets with, as typed (`--context prod`, `-n payments`…), so the next
+   * commands it suggests run against the same targets when pasted. Absent: none given.
+   */
+  rerunFlags?: readonly string[];
   progress(text: string): Progress;
   /** Hides every secret this run knows in `text`; the output streams already apply it. */
   redact(text: string): string;

@@ -17,6 +17,8 @@ export interface RunFlags {
   savePlan?: { path: string; validMs: number; options: Record<string, unknown> };
   /** `--plan FILE`: the reviewed plan this run applies exactly, or refuses. */
   planFile?: { path: string; file: PlanFile };
+  /** This remediation's command line as typed, without --dry-run and --yes: what the hints tell the operator to run. */
+  commandLine?: string;
 }
 
 /** The cap that applies: `--max`, else `remediation.caps.<id>` in the config, else the remediation's default. */
@@ -186,7 +188,7 @@ async function locked(
     audit.append('plan-changed', { shown: plan.identity, now: again.identity });
     throw new GuardError(
       `the plan changed since it was shown (${again.summary}); nothing was applied`,
-      `review the new plan: aegis-ir fix ${remediation.id} --dry-run`,
+      `review the new plan: ${flags.commandLine ?? `aegis-ir fix ${remediation.id}`} --dry-run`,
     );
   }
   // A lock that expired while the operator read the plan may be someone else's now.
@@ -364,13 +366,20 @@ async function confirm(
   flags: RunFlags,
 ): Promise<boolean> {
   if (flags.yes) {
+    // Said out loud: in a production namespace --yes also stands for typing its name.
+    if (plan.confirmByTyping) ctx.io.stderr.write(`--yes: not asking to type "${plan.confirmByTyping}" to confirm (${session.target} is production)\n`);
     audit.append('confirmed', { by: '--yes' });
     return false;
   }
   ctx.io.stderr.write(planText(remediation, session.target, plan, null, ctx.io.color));
+  // A long plan scrolls away: the question restates what, how much and the cap.
+  const cap = capState(ctx, remediation, plan, flags.max);
+  const restated = `${plan.summary} (${cap ? `${plan.size} of at most ${cap.limit} ${cap.unit}` : `${plan.steps.length} step(s)`})`;
   const asked = plan.confirmByTyping
-    ? ctx.prompter.input(`${session.target} is production. Type "${plan.confirmByTyping}" to apply this plan:`).then((typed) => typed.trim() === plan.confirmByTyping)
-    : ctx.prompter.confirm(`Apply this plan to ${session.target}?`);
+    ? ctx.prompter
+        .input(`${session.target} is production. ${restated}. Type "${plan.confirmByTyping}" to apply:`)
+        .then((typed) => typed.trim() === plan.confirmByTyping)
+    : ctx.prompter.confirm(`Apply to ${session.target}: ${restated}?`);
   const answer = await asked.catch((error: unknown) => {
     if (error instanceof CancelledError) audit.append('cancelled', { at: 'confirmation' });
     throw error;

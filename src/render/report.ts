@@ -70,6 +70,10 @@ export function reportText(report: Report, options: { color: boolean; verbose: b
     lines.push('', c.bold('Next'));
     for (const command of next) lines.push(`  $ ${command}`);
   }
+  if (report.unavailableNext?.length) {
+    lines.push('', c.bold('Not available here'));
+    for (const u of report.unavailableNext) lines.push(`  ${u.command}: needs ${u.needs}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,0 +1,71 @@
+import type { Context } from '../core/context.js';
+import type { Report } from './verdict.js';
+
+/** A next command this run cannot suggest as is, and what would make it possible. */
+export interface UnavailableNext {
+  command: string;
+  needs: string;
+}
+
+/** Next commands that need a target the operator may not have configured. */
+const NEEDS: ReadonlyArray<{ command: RegExp; configured: (ctx: Context) => boolean; needs: string }> = [
+  {
+    command: /^aegis-ir (diagnose|fix) db-connections\b/,
+    configured: (ctx) => ctx.db() !== null,
+    needs: 'a database: pass --database-url URL, set DATABASE_URL (or the PG* variables) or database.url',
+  },
+];
+
+/**
+ * Makes every next command of a report runnable as printed where the operator is: never the command that
+ * is running, with the flags that chose this run's targets, and kubectl pointed at the same namespace. A
+ * command whose target is not configured moves to `unavailableNext`, saying what to configure.
+ */
+export function runnableNext(report: Report, ctx: Context): Report {
+  const self = `aegis-ir ${report.command}`;
+  const unavailable = new Map<string, UnavailableNext>();
+  const findings = report.findings.map((finding) => {
+    const next = finding.next.flatMap((command) => {
+      if (command === self || command.startsWith(`${self} `)) return [];
+      const need = NEEDS.find((n) => n.command.test(command));
+      if (need && !need.configured(ctx)) {
+        unavailable.set(command, { command, needs: need.needs });
+        return [];
+      }
+      return [withFlags(command, flagsFor(command, ctx))];
+    });
+    return { ...finding, next };
+  });
+  return { ...report, findings, ...(unavailable.size ? { unavailableNext: [...unavailable.values()] } : {}) };
+}
+
+/** The run's flags, for an aegis-ir command; the namespace (and context, kubeconfig) kubectl needs, for kubectl. */
+function flagsFor(command: string, ctx: Context): string[] {
+  const rerun = ctx.rerunFlags ?? [];
+  if (command.startsWith('aegis-ir ')) return [...rerun];
+  if (!command.startsWith('kubectl ')) return [];
+  const pairs: string[] = ['-n', ctx.config.namespace];
+  for (let i = 0; i + 1 < rerun.length; i += 2) {
+    if (rerun[i] === '--context' || rerun[i] === '--kubeconfig') pairs.push(rerun[i] as string, rerun[i + 1] as string);
+  }
+  return pairs;
+}
+
+/**
+ * Adds `flags` (pairs of flag and value) to `command` before any trailing `# comment`, leaving out a flag the
+ * command gives already.
+ */
+export function withFlags(command: string, flags: readonly string[]): string {
+  const hash = command.search(/\s+#/);
+  const body = hash < 0 ? command : command.slice(0, hash);
+  const comment = hash < 0 ? '' : command.slice(hash);
+  const words = body.split(/\s+/);
+  const given = (flag: string) =>
+    words.some((w) => w === flag || w.startsWith(`${flag}=`)) ||
+    (flag === '-n' && words.some((w) => w === '--namespace' || w === '-A' || w === '--all-namespaces'));
+  const extra: string[] = [];
+  for (let i = 0; i + 1 < flags.length; i += 2) {
+    if (!given(flags[i] as string)) extra.push(flags[i] as string, flags[i + 1] as string);
+  }
+  return extra.length ? `${body} ${extra.join(' ')}${comment}` : command;
+}
