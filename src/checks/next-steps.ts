@@ -17,26 +17,33 @@ const NEEDS: ReadonlyArray<{ command: RegExp; configured: (ctx: Context) => bool
 ];
 
 /**
- * Makes every next command of a report runnable as printed where the operator is: never the command that
- * is running, with the flags that chose this run's targets, and kubectl pointed at the same namespace. A
- * command whose target is not configured moves to `unavailableNext`, saying what to configure.
+ * Makes every next command of a report runnable as printed where the operator is: never the command that is
+ * running, and none whose target is not configured (those move to `unavailableNext`, saying what to configure).
+ * `nextCommands` is what a person pastes: each with the flags that chose this run's targets, and kubectl pointed
+ * at the same namespace. The findings' own `next` stay as the catalogue gives them, for scripts.
  */
 export function runnableNext(report: Report, ctx: Context): Report {
   const self = `aegis-ir ${report.command}`;
   const unavailable = new Map<string, UnavailableNext>();
   const findings = report.findings.map((finding) => {
-    const next = finding.next.flatMap((command) => {
-      if (command === self || command.startsWith(`${self} `)) return [];
+    const next = finding.next.filter((command) => {
+      if (command === self || command.startsWith(`${self} `)) return false;
       const need = NEEDS.find((n) => n.command.test(command));
       if (need && !need.configured(ctx)) {
         unavailable.set(command, { command, needs: need.needs });
-        return [];
+        return false;
       }
-      return [withFlags(command, flagsFor(command, ctx))];
+      return true;
     });
     return { ...finding, next };
   });
-  return { ...report, findings, ...(unavailable.size ? { unavailableNext: [...unavailable.values()] } : {}) };
+  const nextCommands = [...new Set(findings.flatMap((f) => f.next))].map((command) => withFlags(command, flagsFor(command, ctx)));
+  return { ...report, findings, nextCommands, ...(unavailable.size ? { unavailableNext: [...unavailable.values()] } : {}) };
+}
+
+/** The next commands to print for a person: runnable as printed when the report knows its context. */
+export function nextCommandsOf(report: Report): string[] {
+  return report.nextCommands ?? [...new Set(report.findings.flatMap((f) => f.next))];
 }
 
 /** The run's flags, for an aegis-ir command; the namespace (and context, kubeconfig) kubectl needs, for kubectl. */

@@ -23,6 +23,8 @@ export interface Report {
   assessedNothing: boolean;
   /** Next commands left out because their target is not configured, with what to configure. */
   unavailableNext?: UnavailableNext[];
+  /** The findings' next commands as a person pastes them here: with the run's target flags. */
+  nextCommands?: string[];
   /** Step 2 of the Triage Procedure, from `triage` and `diagnose`. */
   impact?: Impact;
 }
@@ -104,7 +106,11 @@ export interface ClustersReport extends Report {
 export function combineClusters(command: string, clusters: ClusterReport[]): ClustersReport {
   const sections = clusters.map(({ context, report }) => ({
     context,
-    report: { ...report, findings: report.findings.map((f) => ({ ...f, next: f.next.map((n) => withFlags(n, ['--context', shellWord(context)])) })) },
+    report: {
+      ...report,
+      findings: report.findings.map((f) => ({ ...f, next: f.next.map((n) => withFlags(n, ['--context', shellWord(context)])) })),
+      nextCommands: report.nextCommands?.map((n) => withFlags(n, ['--context', shellWord(context)])),
+    },
   }));
   const severity = sections.reduce<Severity | null>((worst, s) => worstSeverity(worst, s.report.severity), null);
   const deciding = severity ? sections.filter((s) => s.report.severity === severity) : sections;

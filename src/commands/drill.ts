@@ -1,3 +1,4 @@
+import { nextCommandsOf } from '../checks/next-steps.js';
 import { Command } from 'commander';
 import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
@@ -163,7 +164,7 @@ ${instructions(sandbox, keep, report, scenarioArgument)}`);
 function instructions(sandbox: Sandbox, keep: boolean, report: Report, scenario: string): string {
   if (!keep) return `To explore it yourself, keep the sandbox running and follow what it prints:\n  aegis-ir drill ${scenario} --keep\n`;
   const exports = Object.entries(sandbox.env).map(([k, v]) => `  export ${k}=${v}`);
-  const next = [...new Set(report.findings.flatMap((f) => f.next))];
+  const next = nextCommandsOf(report);
   const lines = [
     'The sandbox keeps running until Ctrl-C. In another terminal:',
     ...exports,

@@ -1,3 +1,4 @@
+import { nextCommandsOf } from '../checks/next-steps.js';
 import type { ChalkInstance } from 'chalk';
 import type { CheckOutcome } from '../checks/runner.js';
 import type { Impact, ImpactItem } from '../checks/impact.js';
@@ -65,7 +66,7 @@ export function reportText(report: Report, options: { color: boolean; verbose: b
   lines.push(c.bold('Checks'));
   const width = Math.max(...report.checks.map((o) => o.id.length), 0);
   for (const o of report.checks) lines.push(`  ${checkLine(o, width, c)}`);
-  const next = [...new Set(report.findings.flatMap((f) => f.next))];
+  const next = nextCommandsOf(report);
   if (next.length) {
     lines.push('', c.bold('Next'));
     for (const command of next) lines.push(`  $ ${command}`);

@@ -1,3 +1,4 @@
+import { nextCommandsOf } from '../checks/next-steps.js';
 import type { Report } from '../checks/verdict.js';
 import type { CheckOutcome } from '../checks/runner.js';
 import { SEVERITY_CLASSES } from '../core/severity.js';
@@ -31,7 +32,7 @@ export function markdownSummary(report: Report): string {
   }
   lines.push('', '### Checks', '', '| check | status | time | detail |', '|---|---|---|---|');
   for (const c of report.checks) lines.push(`| ${c.id} | ${c.status} | ${c.durationMs} ms | ${cell(detailOf(c))} |`);
-  const next = [...new Set(report.findings.flatMap((f) => f.next))];
+  const next = nextCommandsOf(report);
   if (next.length) lines.push('', '### Next', '', '```sh', ...next, '```');
   return `${lines.join('\n')}\n`;
 }

@@ -28,8 +28,9 @@ describe('next steps, pasted as printed', () => {
   });
 
   it('keep the flags that chose the targets and run without a usage error', async () => {
-    const triage = await runCaptured(['--kubeconfig', cluster.kubeconfig, '-n', 'aegis', 'triage', '-o', 'json'], { env: env() });
-    const next = [...new Set((JSON.parse(triage.stdout) as { findings: { next: string[] }[] }).findings.flatMap((f) => f.next))];
+    const triage = await runCaptured(['--kubeconfig', cluster.kubeconfig, '-n', 'aegis', 'triage'], { env: env() });
+    const section = triage.stdout.slice(triage.stdout.indexOf('\nNext\n'));
+    const next = [...section.matchAll(/^ {2}\$ (.+)$/gm)].map((m) => m[1] as string);
     expect(next.length).toBeGreaterThan(2);
     for (const command of next) {
       const argv = words(command);
