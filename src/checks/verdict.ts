@@ -56,9 +56,7 @@ export function classify(command: string, outcomes: CheckOutcome[], extraFinding
       ? `unknown: nothing could be assessed: ${why.join(', ')}`
       : unknown.length
         ? `no finding among the checks that ran; unknown: ${unknown.join(', ')}`
-        : findings.length
-          ? `no finding implies a severity (${findings.length} informational)`
-          : 'all checks ok';
+        : skippedWording(outcomes, findings.length);
   }
   return {
     command,
@@ -71,6 +69,25 @@ export function classify(command: string, outcomes: CheckOutcome[], extraFinding
     unknown,
     assessedNothing,
   };
+}
+
+/**
+ * A healthy verdict says what it did not look at: "no problem found; 4 of 9 checks skipped: …",
+ * and that error rates were not measured when no Prometheus was there to measure them.
+ */
+function skippedWording(outcomes: CheckOutcome[], informational: number): string {
+  const found = informational ? `no finding implies a severity (${informational} informational)` : null;
+  const skipped = outcomes.filter((o) => o.status === 'skipped');
+  if (!skipped.length) return found ?? 'all checks ok';
+  const byReason = new Map<string, string[]>();
+  for (const o of skipped) {
+    // The reason's first words; the full reason, with the flag to pass, is in the check's own line.
+    const reason = (o.reason ?? 'skipped').split(' (')[0] as string;
+    byReason.set(reason, [...(byReason.get(reason) ?? []), o.id]);
+  }
+  const list = [...byReason].map(([reason, ids]) => `${ids.join(', ')} (${reason})`).join(', ');
+  const unmeasured = skipped.some((o) => o.id === 'error-rate') ? '; error rates were not measured' : '';
+  return `${found ?? 'no problem found'}; ${skipped.length} of ${outcomes.length} checks skipped: ${list}${unmeasured}`;
 }
 
 /** The deciding findings in one line; several of one code (three pods at their CPU limit) read as one. */

@@ -8,6 +8,7 @@ import { ConfigError, UsageError, describeValue } from './errors.js';
 import { redact } from './redact.js';
 import { OUTPUT_FORMATS } from './io.js';
 import { SEVERITIES, parseFailOn } from './severity.js';
+import { isLabelName, isMetricName, parseMatchers } from '../prometheus/promql.js';
 
 /** A duration written `30s`, `10m`, `1h`, held in milliseconds; `minMs` is the smallest accepted. */
 function durationOf(minMs: number, expected: string) {
@@ -56,6 +57,18 @@ const DEFAULT_AI_PROVIDERS = [
   { name: 'anthropic', statusPage: 'https://status.claude.com' },
   { name: 'openai', statusPage: 'https://status.openai.com' },
 ];
+/** A PromQL metric name: a selector or function here would change what every query means. */
+const metricName = z.string().refine(isMetricName, { error: 'a PromQL metric name such as aegis_http_requests_total (scope series with prometheus.matchers)' });
+const labelName = z.string().refine(isLabelName, { error: 'a PromQL label name such as status' });
+/** `namespace="aegis", job="aegis-api"`: label matchers added to every PromQL selector. */
+const matchers = z.string().transform((text, ctx) => {
+  const parsed = parseMatchers(text);
+  if ('error' in parsed) {
+    ctx.issues.push({ code: 'custom', message: `label matchers such as namespace="aegis", job="aegis-api" (${parsed.error})`, input: text });
+    return z.NEVER;
+  }
+  return parsed;
+});
 const positiveInt = z.number().int().positive();
 
 /**
@@ -107,20 +120,22 @@ export const configSchema = z.strictObject({
       trendStep: duration.prefault('30s'),
       metrics: z
         .strictObject({
-          requests: z.string().min(1).default('aegis_http_requests_total'),
+          requests: metricName.default('aegis_http_requests_total'),
           /** Histogram base name; `_bucket` is appended. */
-          duration: z.string().min(1).default('aegis_http_request_duration_seconds'),
-          findingsActive: z.string().min(1).default('aegis_findings_active'),
-          health: z.string().min(1).default('aegis_health_status'),
+          duration: metricName.default('aegis_http_request_duration_seconds'),
+          findingsActive: metricName.default('aegis_findings_active'),
+          health: metricName.default('aegis_health_status'),
         })
         .prefault({}),
+      /** Label matchers scoping every selector, e.g. `namespace="aegis", job="aegis-api"`; none by default. */
+      matchers: matchers.prefault(''),
       /** Label of the request metrics holding the HTTP status, and the values that count as errors. */
-      statusLabel: z.string().min(1).default('status'),
+      statusLabel: labelName.default('status'),
       errorStatus: z.string().min(1).default('5..'),
       /** Labels naming the endpoint, tried in order; the first the request metrics carry splits them per route. */
-      routeLabels: z.array(z.string().min(1)).default(['route', 'handler', 'endpoint']),
+      routeLabels: z.array(labelName).default(['route', 'handler', 'endpoint']),
       /** Label of the health metric naming the component. */
-      componentLabel: z.string().min(1).default('component'),
+      componentLabel: labelName.default('component'),
     })
     .prefault({}),
   database: z
@@ -252,6 +267,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       errorRate: z
         .strictObject({ sev3: ratio.default(0.001), sev2: ratio.default(0.5), sev1: ratio.default(0.95) })
+        .superRefine((t, ctx) => {
+          // A SEV1 threshold below the SEV2 one would classify an outage as the lesser incident.
+          if (t.sev3 >= t.sev2) ctx.addIssue({ code: 'custom', path: ['sev2'], input: t.sev2, message: `a ratio above sev3 (${t.sev3}) and below sev1 (${t.sev1}): errorRate thresholds are ordered sev3 < sev2 < sev1` });
+          else if (t.sev2 >= t.sev1) ctx.addIssue({ code: 'custom', path: ['sev1'], input: t.sev1, message: `a ratio above sev2 (${t.sev2}): errorRate thresholds are ordered sev3 < sev2 < sev1` });
+        })
         .prefault({}),
       latencyP99: duration.prefault('500ms'),
       connectionSaturation: ratio.default(0.8),

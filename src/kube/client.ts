@@ -80,8 +80,14 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
         try {
           return (await metrics.getPodMetrics(namespace)).items;
         } catch (error) {
-          // No metrics.k8s.io on this cluster (metrics-server not installed).
-          if (statusOf(error) === 404 || statusOf(error) === 503) return null;
+          // No metrics.k8s.io on this cluster (metrics-server not installed). A 5xx is a metrics-server
+          // that is installed and failing: the evidence exists and could not be had.
+          if (statusOf(error) === 404) return null;
+          const status = statusOf(error);
+          // client-node drops the body of these answers; the status says enough.
+          if (status !== undefined && status >= 500) {
+            throw new Error(`metrics.k8s.io answered ${status}${status === 503 ? ' Service Unavailable' : ''}: metrics-server is installed but not serving (check: kubectl get apiservice v1beta1.metrics.k8s.io)`);
+          }
           throw error;
         }
       }),

@@ -1,7 +1,12 @@
 import type { Config } from '../core/config.js';
+import { aggregate, divide, histogramQuantile, orZero, rate, selector, type Matcher } from './promql.js';
 
 /** The PromQL aegis-ir sends: the runbook's "Key Metrics to Monitor", with names and windows from the config. */
 export interface PromQueries {
+  /** How many request series there are: none means a wrong URL, metric name or matcher, not "no errors". */
+  requestSeries: string;
+  /** How many request-duration histogram series there are. */
+  durationSeries: string;
   /** Share of requests answered 5xx: the runbook's error-rate query (0 when there were no errors at all). */
   errorRatio: string;
   /** Requests per second, per endpoint label. */
@@ -21,23 +26,30 @@ export interface PromQueries {
 }
 
 /**
- * Builds the queries from the `prometheus` config section. The runbook's p99 query has no `sum by
- * (le)`, which yields one quantile per series; summing the buckets first gives the service's p99.
+ * Builds the queries from the `prometheus` config section, every selector scoped by
+ * `prometheus.matchers`. The runbook's p99 query has no `sum by (le)`, which yields one quantile per
+ * series; summing the buckets first gives the service's p99. `or vector(0)` turns "no 5xx series"
+ * into a zero error rate, so it is only sound once `requestSeries` has found the requests.
  */
 export function promQueries(settings: Config['prometheus']): PromQueries {
   const window = promDuration(settings.rateWindow);
   const { requests, duration, health, findingsActive } = settings.metrics;
-  const errors = `${requests}{${settings.statusLabel}=~"${settings.errorStatus}"}`;
-  const routes = settings.routeLabels.join(', ');
+  const scoped = (metric: string, extra: Matcher[] = []) => selector(metric, [...settings.matchers, ...extra]);
+  const all = rate(scoped(requests), window);
+  const errors = rate(scoped(requests, [{ label: settings.statusLabel, op: '=~', value: settings.errorStatus }]), window);
+  const buckets = rate(scoped(`${duration}_bucket`), window);
+  const routes = settings.routeLabels;
   return {
-    errorRatio: `(sum(rate(${errors}[${window}])) or vector(0)) / sum(rate(${requests}[${window}]))`,
-    requestsByRoute: `sum by (${routes}) (rate(${requests}[${window}]))`,
-    errorsByRoute: `sum by (${routes}) (rate(${errors}[${window}]))`,
-    latencyP99: `histogram_quantile(0.99, sum by (le) (rate(${duration}_bucket[${window}])))`,
-    latencyP99ByRoute: `histogram_quantile(0.99, sum by (le, ${routes}) (rate(${duration}_bucket[${window}])))`,
-    health,
-    healthByComponent: `min by (${settings.componentLabel}) (${health})`,
-    findingsActive: `sum(${findingsActive})`,
+    requestSeries: aggregate('count', scoped(requests)),
+    durationSeries: aggregate('count', scoped(`${duration}_bucket`)),
+    errorRatio: divide(orZero(aggregate('sum', errors)), aggregate('sum', all)),
+    requestsByRoute: aggregate('sum', all, routes),
+    errorsByRoute: aggregate('sum', errors, routes),
+    latencyP99: histogramQuantile(0.99, aggregate('sum', buckets, ['le'])),
+    latencyP99ByRoute: histogramQuantile(0.99, aggregate('sum', buckets, ['le', ...routes])),
+    health: scoped(health),
+    healthByComponent: aggregate('min', scoped(health), [settings.componentLabel]),
+    findingsActive: aggregate('sum', scoped(findingsActive)),
   };
 }
 

@@ -50,6 +50,19 @@ describe('classify', () => {
     expect(report).toMatchObject({ severity: null, severityReason: 'all checks ok', responseTime: null, escalation: [] });
   });
 
+  it('says in a healthy headline which checks were skipped, and that error rates were not measured', () => {
+    const report = classify('triage', [
+      outcome('pod-health', []),
+      outcome('db-connections', [], { status: 'skipped', reason: 'no database configured (pass --database-url)' }),
+      outcome('error-rate', [], { status: 'skipped', reason: 'no Prometheus configured (pass --prometheus-url)' }),
+      outcome('latency', [], { status: 'skipped', reason: 'no Prometheus configured (pass --prometheus-url)' }),
+    ]);
+    expect(report.severityReason).toBe(
+      'no problem found; 3 of 4 checks skipped: db-connections (no database configured), error-rate, latency (no Prometheus configured); ' +
+        'error rates were not measured',
+    );
+  });
+
   it('says informational findings did not decide anything', () => {
     const info = makeFinding(F.recentRollout, {
       check: 'recent-rollouts',

@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCaptured } from '../helpers/cli.js';
@@ -107,5 +110,68 @@ describe('triage on real cluster shapes', () => {
     const { document } = await run('node-not-ready');
     expect(document.severity).toBe('SEV3');
     expect(document.severityReason).toContain('1 of 3 pods are failing to run (NodeNotReady (ip-10-0-3-17.eu-west-1.compute.internal)) while the others serve');
+  });
+});
+
+/**
+ * An HTTP proxy in front of the simulator that answers one path with an HTML page, as an auth
+ * proxy or a misrouted ingress does; everything else is forwarded.
+ */
+async function htmlFor(path: string, upstream: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    if (req.url?.split('?')[0] === path) {
+      res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><html><body><h1>Sign in</h1></body></html>');
+      return;
+    }
+    const target = new URL(req.url ?? '/', upstream);
+    req.pipe(
+      httpRequest(target, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('unknown is never healthy', () => {
+  it('is incomplete (exit 4), not skipped, when metrics-server answers 503', async () => {
+    const { code, check, stderr } = await run('metrics-server-down');
+    expect(check('resource-usage')).toMatchObject({ status: 'errored' });
+    expect(check('resource-usage')?.error).toBe(
+      'metrics.k8s.io answered 503 Service Unavailable: metrics-server is installed but not serving (check: kubectl get apiservice v1beta1.metrics.k8s.io)',
+    );
+    expect(stderr).toMatch(/verdict incomplete: resource-usage failed \(.*503/);
+    expect(code).toBe(4);
+  });
+
+  it('is incomplete (exit 4) when the Deployment is answered with an HTML page', async () => {
+    cluster = await simulatedCluster('healthy');
+    const proxy = await htmlFor('/apis/apps/v1/namespaces/aegis/deployments/aegis-api', cluster.sim.url);
+    try {
+      const kubeconfig = `${cluster.kubeconfig}.html`;
+      writeFileSync(kubeconfig, cluster.sim.kubeconfigYaml().replace(cluster.sim.url, proxy.url));
+      const result = await runCaptured(['triage', '--kubeconfig', kubeconfig, '-o', 'json']);
+      const document = JSON.parse(result.stdout) as Document;
+      expect(document.severity).toBeNull();
+      expect(document.checks.find((c) => c.id === 'pod-health')?.status).toBe('errored');
+      expect(result.code).toBe(4);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('is a usage error (exit 2) naming a namespace that does not exist', async () => {
+    cluster = await simulatedCluster('healthy');
+    const result = await runCaptured(['triage', '--kubeconfig', cluster.kubeconfig, '-n', 'aegis-prod']);
+    expect(result.stderr).toContain('namespace "aegis-prod" not found');
+    expect(result.code).toBe(2);
   });
 });

@@ -114,8 +114,27 @@ describe.skipIf('missing' in binary)('against a real Prometheus', () => {
     expect(evaluate(findingsTrendCheck, trend, ctx)).toEqual([]);
   });
 
+  it('scopes every query with prometheus.matchers', async () => {
+    const scoped = contextFor({ 'prometheus.matchers': 'job="aegis", instance=~"127\\\\.0\\\\.0\\\\.1:.*"' });
+    const evidence = (await errorRateCheck.collect(scoped)) as ErrorRateEvidence;
+    expect(evidence.query).toContain('job="aegis", instance=~"127\\\\.0\\\\.0\\\\.1:.*"');
+    expect(evidence.errorRatio).toBeCloseTo(0.02, 4);
+    expect(((await latencyCheck.collect(scoped)) as LatencyEvidence).p99Seconds).toBeCloseTo(0.6, 2);
+    expect(JSON.stringify(await componentHealthCheck.collect(scoped))).toContain('"component":"ai_provider"');
+  });
+
+  it('errors, never "all checks ok", when the configured series do not exist', async () => {
+    const ctx = contextFor({ 'prometheus.matchers': 'job="aegis-api"' });
+    const outcomes = await runChecks(ctx, [errorRateCheck, latencyCheck, componentHealthCheck], { checkTimeoutMs: 10_000, timeoutMs: 20_000 });
+    expect(outcomes.map((o) => [o.status, o.error])).toEqual([
+      ['errored', 'no series for aegis_http_requests_total — wrong URL, wrong metric names or wrong matchers?'],
+      ['errored', 'no series for aegis_http_request_duration_seconds_bucket — wrong URL, wrong metric names or wrong matchers?'],
+      ['errored', 'no series for aegis_health_status — wrong URL, wrong metric names or wrong matchers?'],
+    ]);
+  });
+
   it('reports a query Prometheus rejects on its check, without stopping the others', async () => {
-    const ctx = contextFor({ 'prometheus.metrics': { requests: 'aegis_http_requests_total{' } });
+    const ctx = contextFor({ 'prometheus.errorStatus': '5..(' });
     const outcomes = await runChecks(ctx, [errorRateCheck, latencyCheck], { checkTimeoutMs: 10_000, timeoutMs: 20_000 });
     expect(outcomes.map((o) => o.status)).toEqual(['errored', 'findings']);
     expect(outcomes[0]?.error).toMatch(/Prometheus rejected .*\(bad_data\)/);

@@ -1,9 +1,9 @@
 import { AI_COMPONENT } from '../ai-provider/status-page.js';
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { promQueries } from '../../prometheus/queries.js';
-import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
+import { defineCheck, type EvaluationEnv } from '../check.js';
 import { PROMETHEUS_FINDINGS as F } from './findings.js';
-import { badSince, configuredPrometheus, trendOf, trendRange, type TrendPoint } from './source.js';
+import { badSince, configuredPrometheus, noSeries, trendOf, trendRange, type TrendPoint } from './source.js';
 
 /** One component's health as the app's instances report it. */
 export interface ComponentHealth {
@@ -40,8 +40,11 @@ export const componentHealthCheck = defineCheck<ComponentHealthEvidence>({
       prometheus.query(q.health, ctx.clock.now()),
       prometheus.queryRange(q.healthByComponent, trendRange(ctx)),
     ]);
-    if (!samples.length) throw new SkipCheck(`no ${settings.metrics.health} series at ${prometheus.url}`);
+    if (!samples.length) throw noSeries(settings.metrics.health);
     const label = settings.componentLabel;
+    // NaN is no health reading at all: unknown, never a healthy 1 nor a failing 0.
+    const unread = samples.find((s) => Number.isNaN(s.value));
+    if (unread) throw new Error(`${settings.metrics.health}{${label}="${unread.labels[label] ?? ''}"} is NaN: the app reports no health for it`);
     const byComponent = new Map<string, ComponentHealth>();
     for (const sample of samples) {
       const component = sample.labels[label] ?? '(none)';

@@ -3,7 +3,7 @@ import { makeFinding, type Finding } from '../../core/findings.js';
 import { promQueries } from '../../prometheus/queries.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
 import { PROMETHEUS_FINDINGS as F } from './findings.js';
-import { badSince, configuredPrometheus, formatPercent, perRoute, requestValue, trendOf, trendRange, type TrendPoint } from './source.js';
+import { badSince, configuredPrometheus, formatPercent, perRoute, requestValue, requireSeries, trendOf, trendRange, type TrendPoint } from './source.js';
 
 /** One endpoint's traffic over the rate window. */
 export interface RouteErrors {
@@ -33,7 +33,8 @@ const ROUTES_SHOWN = 5;
  * Error rate, the runbook's first key metric: `sum(rate(5xx[5m])) / sum(rate(all[5m]))`, plus the same
  * split per endpoint when the request metric carries a route label, and the ratio's trend to date
  * its rise (which is what a rollout is compared against). SPEC: ≥ 95% SEV1, ≥ 50% SEV2, above the
- * 0.1% objective SEV3. Skipped when Prometheus is not configured or holds no request metric.
+ * 0.1% objective SEV3. Skipped when Prometheus is not configured or the requests had no traffic in
+ * the window; errored when it has no series of the request metric at all (wrong URL, name or matchers).
  */
 export const errorRateCheck = defineCheck<ErrorRateEvidence>({
   id: 'error-rate',
@@ -44,6 +45,7 @@ export const errorRateCheck = defineCheck<ErrorRateEvidence>({
     const settings = ctx.config.prometheus;
     const q = promQueries(settings);
     const now = ctx.clock.now();
+    await requireSeries(prometheus, q.requestSeries, settings.metrics.requests, now);
     const [ratio, requests, errors, trend] = await Promise.all([
       prometheus.query(q.errorRatio, now),
       prometheus.query(q.requestsByRoute, now),

@@ -3,7 +3,7 @@ import { makeFinding, type Finding } from '../../core/findings.js';
 import { promQueries } from '../../prometheus/queries.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
 import { PROMETHEUS_FINDINGS as F } from './findings.js';
-import { badSince, configuredPrometheus, perRoute, requestValue, trendOf, trendRange, type TrendPoint } from './source.js';
+import { badSince, configuredPrometheus, perRoute, requestValue, requireSeries, trendOf, trendRange, type TrendPoint } from './source.js';
 
 /** Evidence of the latency check; latencies in seconds, as the histogram records them. */
 export interface LatencyEvidence {
@@ -30,6 +30,7 @@ export const latencyCheck = defineCheck<LatencyEvidence>({
     const settings = ctx.config.prometheus;
     const q = promQueries(settings);
     const now = ctx.clock.now();
+    await requireSeries(prometheus, q.durationSeries, `${settings.metrics.duration}_bucket`, now);
     const [overall, byRoute, trend] = await Promise.all([
       prometheus.query(q.latencyP99, now),
       prometheus.query(q.latencyP99ByRoute, now),

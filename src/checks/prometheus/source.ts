@@ -43,6 +43,20 @@ export function badSince(trend: TrendPoint[], isBad: (value: number) => boolean)
 }
 
 /**
+ * Fails the check when the configured metric has no series at all. That is a wrong URL, metric
+ * name or matcher, never "no errors": the evidence was asked for and not there.
+ */
+export async function requireSeries(prometheus: PrometheusPort, countQuery: string, metric: string, at: Date): Promise<void> {
+  const [count] = await prometheus.query(countQuery, at);
+  if (!count || !(count.value > 0)) throw noSeries(metric);
+}
+
+/** The error of a configured metric Prometheus has no series of. */
+export function noSeries(metric: string): Error {
+  return new Error(`no series for ${metric} — wrong URL, wrong metric names or wrong matchers?`);
+}
+
+/**
  * The one value of an aggregated rate query, or a skip: no value (or NaN, 0/0) means the metric had
  * no requests in the window — no traffic, or the config names another metric.
  */

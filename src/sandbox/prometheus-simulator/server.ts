@@ -131,7 +131,10 @@ function answersFor(q: PromQueries): Map<string, Answer> {
         ? Array.from({ length: s.instances }, (_, i) => ({ labels: { component, instance: `aegis-api-${i}:8080` }, value }))
         : [{ labels: { component }, value }],
     );
+  const series = (s: PrometheusSection) => (s.routes.length ? [{ labels: {}, value: s.routes.length * 4 }] : []);
   return new Map<string, Answer>([
+    [q.requestSeries, series],
+    [q.durationSeries, series],
     [q.errorRatio, (s, at, active) => {
       const total = s.routes.reduce((n, r) => n + r.requestsPerSecond, 0);
       return [{ labels: {}, value: s.routes.reduce((n, r) => n + r.requestsPerSecond * active(r, at).errorRatio, 0) / total }];
