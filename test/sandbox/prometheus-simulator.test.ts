@@ -58,7 +58,7 @@ describe("the sandbox's Prometheus", () => {
     expect((await drill.run('triage', '-o', 'json')).code).toBe(3);
     expect((await drill.run('fix', 'rollback', '--yes')).code).toBe(0);
     const after = await drill.run('triage', '-o', 'json');
-    expect(JSON.parse(after.stdout)).toMatchObject({ severity: null, severityReason: 'no problem found; 1 of 9 checks skipped: db-connections (no database configured)' });
+    expect(JSON.parse(after.stdout)).toMatchObject({ severity: null, severityReason: expect.stringMatching(/^no problem found; \d+ of \d+ checks skipped: db-connections \(no database configured\)/) });
     expect(after.code).toBe(0);
   });
 
@@ -82,7 +82,7 @@ describe("the sandbox's Prometheus", () => {
     expect(before.findings.filter((f) => f.code === 'AEG-1011')).toHaveLength(3);
     expect((await drill.run('fix', 'scale', '--by', '3', '--yes')).code).toBe(0);
     const after = await drill.run('triage', '-o', 'json');
-    expect(JSON.parse(after.stdout)).toMatchObject({ severity: null, severityReason: 'no problem found; 1 of 9 checks skipped: db-connections (no database configured)' });
+    expect(JSON.parse(after.stdout)).toMatchObject({ severity: null, severityReason: expect.stringMatching(/^no problem found; \d+ of \d+ checks skipped: db-connections \(no database configured\)/) });
     expect(after.code).toBe(0);
   });
 });
