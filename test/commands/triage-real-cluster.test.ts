@@ -1,4 +1,6 @@
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +23,13 @@ afterEach(async () => {
   cluster = undefined;
 });
 
+/** Deadlines roomy enough for a loaded CI machine: these tests are about verdicts, not speed. */
+const roomy = join(mkdtempSync(join(tmpdir(), 'aegis-real-cluster-')), 'config.yaml');
+writeFileSync(roomy, 'timeout: 60s\ncheckTimeout: 30s\n');
+
 async function run(name: string, command = 'triage', ...extra: string[]) {
   cluster = await simulatedCluster(scenario(name));
-  const result = await runCaptured([...command.split(' '), '--kubeconfig', cluster.kubeconfig, '-o', 'json', ...extra]);
+  const result = await runCaptured([...command.split(' '), '--kubeconfig', cluster.kubeconfig, '--config', roomy, '-o', 'json', ...extra]);
   const document = JSON.parse(result.stdout) as Document;
   const codes = document.findings.map((f) => f.code);
   const check = (id: string) => document.checks.find((c) => c.id === id);
@@ -158,7 +164,7 @@ describe('unknown is never healthy', () => {
     try {
       const kubeconfig = `${cluster.kubeconfig}.html`;
       writeFileSync(kubeconfig, cluster.sim.kubeconfigYaml().replace(cluster.sim.url, proxy.url));
-      const result = await runCaptured(['triage', '--kubeconfig', kubeconfig, '-o', 'json']);
+      const result = await runCaptured(['triage', '--kubeconfig', kubeconfig, '--config', roomy, '-o', 'json']);
       const document = JSON.parse(result.stdout) as Document;
       expect(document.severity).toBeNull();
       expect(document.checks.find((c) => c.id === 'pod-health')?.status).toBe('errored');
