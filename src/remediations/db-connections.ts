@@ -12,8 +12,7 @@ const LOCK_NAMESPACE = 0x41454749;
 const LOCK_KEY = 1;
 /** Sessions per termination statement: keeps each statement, and its audit record, a readable size. */
 const BATCH_SIZE = 100;
-/** How long to wait, once every batch is signalled, for the terminated sessions to be gone. */
-const EXIT_WAIT_MS = 5_000;
+/** How often to look, once every batch is signalled, whether the terminated sessions are gone (for up to --timeout). */
 const EXIT_POLL_MS = 20;
 
 interface Args {
@@ -119,7 +118,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
       summary: targets.length
         ? `terminate ${targets.length} ${what} session(s) idle for more than ${olderThan}`
         : `no ${what} session idle for more than ${olderThan}: nothing to terminate`,
-      steps: terminateSteps(targets),
+      steps: terminateSteps(targets, this.ctx.config.timeout),
       table: {
         columns: ['pid', 'user', 'application', 'client', 'state', 'idle for'],
         rows: targets.map((t) => ({
@@ -219,7 +218,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
       if (!rows.length) return { status: 'done', detail: `all ${sessions.length} terminated sessions are gone after ${formatDuration(Date.now() - started)}` };
       const still = `${rows.length} of ${sessions.length} still there: pids ${rows.map((r) => r.pid).join(', ')}`;
       if (this.ctx.signal.aborted) return { status: 'failed', detail: `stopped waiting (cancelled); ${still}` };
-      if (Date.now() - started >= EXIT_WAIT_MS) return { status: 'failed', detail: `signalled, but not gone after ${formatDuration(EXIT_WAIT_MS)}: ${still}` };
+      if (Date.now() - started >= this.ctx.config.timeout) return { status: 'failed', detail: `signalled, but not gone after ${formatDuration(this.ctx.config.timeout)} (--timeout): ${still}` };
       await new Promise((resolve) => setTimeout(resolve, EXIT_POLL_MS));
     }
   }
@@ -289,7 +288,7 @@ const WAIT_STATEMENT =
   '    ON a.pid = t.pid AND a.backend_start = t.backend_start';
 
 /** The plan's steps: a terminate step per batch, its pids in the description, then the one wait. */
-function terminateSteps(targets: Target[]): TerminateStep[] {
+function terminateSteps(targets: Target[], waitMs: number): TerminateStep[] {
   if (!targets.length) return [];
   const steps: TerminateStep[] = [];
   for (let i = 0; i < targets.length; i += BATCH_SIZE) {
@@ -304,8 +303,8 @@ function terminateSteps(targets: Target[]): TerminateStep[] {
   }
   steps.push({
     kind: 'wait',
-    description: `wait up to ${formatDuration(EXIT_WAIT_MS)} for the terminated sessions to be gone`,
-    action: `-- every ${EXIT_POLL_MS}ms until it returns nothing, at most ${formatDuration(EXIT_WAIT_MS)}; $1, $2: the pids and backend_start of the sessions signalled above\n${WAIT_STATEMENT}`,
+    description: `wait up to ${formatDuration(waitMs)} (--timeout) for the terminated sessions to be gone`,
+    action: `-- every ${EXIT_POLL_MS}ms until it returns nothing, at most ${formatDuration(waitMs)}; $1, $2: the pids and backend_start of the sessions signalled above\n${WAIT_STATEMENT}`,
   });
   return steps;
 }

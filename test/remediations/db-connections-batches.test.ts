@@ -82,7 +82,7 @@ describe('fix db-connections on hundreds of idle sessions', () => {
   });
 
   it('checks identity in the statement itself, and names a session that does not go away', async () => {
-    const ctx = testContext({ config: testConfig({ 'database.idleOlderThan': THRESHOLD, 'database.url': db.url.replace(/\/[^/]*$/, '/second') }) });
+    const ctx = testContext({ config: testConfig({ 'database.idleOlderThan': THRESHOLD, timeout: '2s', 'database.url': db.url.replace(/\/[^/]*$/, '/second') }) });
     const target = resolveDbTarget(ctx.config, {});
     if (!target) throw new Error('no database target');
     ctx.db = () => createDbPort(target, { connectTimeoutMs: 5_000, statementTimeoutMs: 10_000, applicationName: 'aegis-ir/test' });
@@ -103,7 +103,7 @@ describe('fix db-connections on hundreds of idle sessions', () => {
         });
         const waited = await session.applyStep(wait);
         expect(waited.status).toBe('failed');
-        expect(waited.detail).toBe(`signalled, but not gone after 5s: 1 of 2 still there: pids ${pidOf(stuck)}`);
+        expect(waited.detail).toBe(`signalled, but not gone after 2s (--timeout): 1 of 2 still there: pids ${pidOf(stuck)}`);
       } finally {
         process.kill(pidOf(stuck), 'SIGCONT');
       }
