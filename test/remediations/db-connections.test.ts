@@ -20,7 +20,9 @@ const held: Record<'oldIdle' | 'oldIdleInTx' | 'active' | 'otherDb' | 'young', p
   young: [],
 };
 const pids = (clients: pg.Client[]) => clients.map(pidOf).sort((a, b) => a - b);
-const THRESHOLD = '2s';
+// Long enough that a session refreshed just before a run stays younger than it on a loaded machine.
+const THRESHOLD = '4s';
+const PAST_THRESHOLD_MS = 4_300;
 
 beforeAll(async () => {
   db = await startTestPostgres();
@@ -37,7 +39,7 @@ beforeAll(async () => {
   void busy.query('SELECT pg_sleep(60)').catch(() => undefined);
   held.active.push(busy);
   // Everything above is now older than the threshold; what follows stays younger than it.
-  await new Promise((r) => setTimeout(r, 2_300));
+  await new Promise((r) => setTimeout(r, PAST_THRESHOLD_MS));
   for (let i = 0; i < 2; i += 1) held.young.push(await db.client({ applicationName: 'young' }));
 });
 
@@ -244,7 +246,7 @@ describe('fix db-connections against real PostgreSQL', () => {
 
   it('--plan applies the sessions of the reviewed dry run only, not the ones that went idle since', async () => {
     const reviewed = [await db.client({ applicationName: 'reviewed' }), await db.client({ applicationName: 'reviewed' })];
-    await new Promise((r) => setTimeout(r, 2_300));
+    await new Promise((r) => setTimeout(r, PAST_THRESHOLD_MS));
     const planPath = join(mkdtempSync(join(tmpdir(), 'aegis-ir-plan-')), 'plan.json');
     const dry = await fix(['--dry-run', '--save-plan', planPath, '-o', 'json']);
     expect(dry.code).toBe(0);
@@ -252,7 +254,7 @@ describe('fix db-connections against real PostgreSQL', () => {
     expect(planned).toEqual(expect.arrayContaining(pids(reviewed)));
     // Sessions that go idle after the review and are past the threshold by the time it is applied.
     const later = [await db.client({ applicationName: 'later' }), await db.client({ applicationName: 'later' })];
-    await new Promise((r) => setTimeout(r, 2_300));
+    await new Promise((r) => setTimeout(r, PAST_THRESHOLD_MS));
     const apply = await fix(['--plan', planPath, '--yes', '-o', 'json']);
     expect(apply.stderr).toBe('');
     expect(apply.code).toBe(0);
