@@ -195,6 +195,15 @@ describe('Slack through an incoming webhook', () => {
     expect(slack.messages.length).toBe(before + 1);
   });
 
+  it('sends a pending post once when two commands deliver the outbox at the same time', async () => {
+    slack.fail(/^\/services\//, { status: 404, body: 'no_service' });
+    expect((await runCaptured(['incident', 'update', 'Two terminals'], { env })).code).toBe(4);
+    const before = slack.messages.length;
+    const [a, b] = await Promise.all([runCaptured(['incident', 'status'], { env }), runCaptured(['incident', 'status'], { env })]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(slack.messages.slice(before).map((m) => m.text)).toEqual([expect.stringContaining('Two terminals')]);
+  });
+
   it('never posts twice a message whose answer was lost: it is reported, not re-sent', async () => {
     slack.fail(/^\/services\//, { reset: true });
     const run = await runCaptured(['incident', 'update', 'Database failover started'], { env });
