@@ -8,6 +8,8 @@
 //             triage's peak RSS against plain node's
 //   db        `fix db-connections` ending 400 idle sessions against one psql statement ending them
 //   parallel  triage's wall time against its slowest check, and its checks run serially vs in parallel
+//   heap      decoding and summarising a 20 MiB heap profile as `diagnose memory` does, against reading the
+//             file, and its peak RSS against reading it
 //
 // Run it on a quiet machine: it reports the load average it ran under.
 import { spawn } from 'node:child_process';
@@ -16,6 +18,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { parse, stringify } from 'yaml';
 
 const CLI = fileURLToPath(new URL('../dist/aegis-ir.js', import.meta.url));
@@ -258,6 +261,27 @@ if (wanted('parallel')) {
     report('triage: checks run serially vs in parallel', median(sums), median(slowest), 'ms');
   } finally {
     await sandbox.stop();
+  }
+}
+
+if (wanted('heap')) {
+  // The heap-profile decoder is bundled for this run from the sources, beside its generator.
+  const dir = mkdtempSync(join(tmpdir(), 'aegis-ir-bench-heap-'));
+  try {
+    const script = join(dir, 'heap-profile-bench.mjs');
+    await build({ entryPoints: [fileURLToPath(new URL('./heap-profile-bench.ts', import.meta.url))], outfile: script, bundle: true, platform: 'node', format: 'esm', logLevel: 'warning' });
+    const profile = join(dir, 'heap.pb.gz');
+    await timed([script, 'generate', profile, '20']);
+    // Each run prints the time it spent in-process, start-up left out.
+    const inProcess = async (mode) => {
+      const times = [];
+      for (let i = 0; i < SCALE_RUNS; i += 1) times.push(Number((await timed([script, mode, profile])).stdout));
+      return median(times);
+    };
+    report('heap: decode + top of a 20 MiB profile vs reading it', await inProcess('summarise'), await inProcess('read'), 'ms', '< 1 s');
+    report('heap: peak RSS summarising it vs reading it', await peakRss([script, 'summarise', profile]), await peakRss([script, 'read', profile]), 'MB', '< 200 MB');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

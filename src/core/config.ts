@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError, UsageError, describeValue } from './errors.js';
+import { MAX_TOP_ROWS } from '../pprof/limits.js';
 import { redact } from './redact.js';
 import { OUTPUT_FORMATS } from './io.js';
 import { SEVERITIES, parseFailOn } from './severity.js';
@@ -189,7 +190,7 @@ export const configSchema = z.strictObject({
       /** A container projected to reach its limit within this is SEV3. */
       leakHorizon: duration.prefault('1h'),
       /** Rows of the heap profile's top table. */
-      topN: positiveInt.max(100).default(10),
+      topN: positiveInt.max(MAX_TOP_ROWS).default(10),
       /** The app's Go pprof endpoint, read through the API server's pod proxy. */
       pprof: z
         .strictObject({

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { Profile } from 'pprof-format';
+import { MAX_TOP_ROWS } from './limits.js';
 
 /** The sample type `diagnose memory` ranks by: live heap bytes, the last of Go's four heap sample types. */
 export const INUSE_SPACE = 'inuse_space';
@@ -62,7 +63,7 @@ export interface FunctionCost {
   flat: number;
   /** Value of the samples with this function anywhere in the stack, inlined frames included, counted once per sample. */
   cum: number;
-  /** How callers reach it, as pprof labels it: only through inlining, partly, or not at all. */
+  /** How callers reach it, as pprof labels it: only through inlining, partly, or not at all (read for the MAX_TOP_ROWS heaviest). */
   inline: 'inline' | 'partial-inline' | null;
 }
 
@@ -119,12 +120,13 @@ export function profileCosts(profile: Profile, sampleType: string = INUSE_SPACE)
   const count = names.length;
   // For a function that never allocated itself: the line of its first frame in the profile.
   const firstLine: Array<number | undefined> = new Array(count);
-  const frames = new Map<number, FrameInfo[]>();
+  // By location id: Go numbers them 1…N, so an array indexes them.
+  const frames: FrameInfo[][] = [];
   for (const location of profile.location) {
     const lines = location.line;
     const infos = lines.map((l, i) => ({ key: keyOfFunction.get(num(l.functionId)) ?? -1, line: num(l.line), inlined: i < lines.length - 1 }));
     for (const info of infos) if (info.key >= 0) firstLine[info.key] ??= info.line;
-    frames.set(num(location.id), infos);
+    frames[num(location.id)] = infos;
   }
   const flat = new Float64Array(count);
   const cum = new Float64Array(count);
@@ -147,7 +149,7 @@ export function profileCosts(profile: Profile, sampleType: string = INUSE_SPACE)
     total += value;
     let leaf = true;
     for (const id of sample.locationId) {
-      for (const frame of frames.get(num(id)) ?? []) {
+      for (const frame of frames[num(id)] ?? []) {
         if (frame.key < 0) continue;
         if (leaf) {
           flat[frame.key] = (flat[frame.key] ?? 0) + value;
@@ -161,7 +163,11 @@ export function profileCosts(profile: Profile, sampleType: string = INUSE_SPACE)
       }
     }
   }
-  const kept = (key: number) => Math.abs(cum[key] ?? 0) > Math.abs(Math.trunc(total * NODE_FRACTION));
+  const cutoff = Math.abs(Math.trunc(total * NODE_FRACTION));
+  const kept = (key: number) => Math.abs(cum[key] ?? 0) > cutoff;
+  // Labels are read only in a table, which shows at most MAX_TOP_ROWS functions: the heaviest by flat.
+  const labelled = new Uint8Array(count);
+  for (const key of heaviestKeys(names, flat, cum, kept, MAX_TOP_ROWS)) labelled[key] = 1;
   // pprof labels a function by its callers' edges among the functions it keeps: from the previous kept
   // frame toward the root, none to itself; an edge is inline when each sample's first call along it
   // was inlined (the callee not the last line of its location).
@@ -173,11 +179,11 @@ export function profileCosts(profile: Profile, sampleType: string = INUSE_SPACE)
     if (num(sample.value[index]) === 0) continue;
     let caller = -1;
     for (let l = sample.locationId.length - 1; l >= 0; l -= 1) {
-      const location = frames.get(num(sample.locationId[l])) ?? [];
+      const location = frames[num(sample.locationId[l])] ?? [];
       for (let f = location.length - 1; f >= 0; f -= 1) {
         const frame = location[f] as FrameInfo;
         if (frame.key < 0 || !kept(frame.key)) continue;
-        if (caller >= 0 && caller !== frame.key) {
+        if (caller >= 0 && caller !== frame.key && labelled[frame.key]) {
           const edge = caller * count + frame.key;
           if (edgeStamp.get(edge) !== s) {
             edgeStamp.set(edge, s);
@@ -209,6 +215,21 @@ export function profileCosts(profile: Profile, sampleType: string = INUSE_SPACE)
     });
   }
   return { sampleType, unit, total, functions };
+}
+
+/** The `n` kept functions first in pprof's order (|flat|, then name, then |cum|). */
+function heaviestKeys(names: string[], flat: Float64Array, cum: Float64Array, kept: (key: number) => boolean, n: number): number[] {
+  const keys: number[] = [];
+  for (let key = 0; key < names.length; key += 1) if (kept(key)) keys.push(key);
+  return keys.sort((a, b) => compareCosts(
+    { function: names[a] ?? '', flat: flat[a] ?? 0, cum: cum[a] ?? 0 },
+    { function: names[b] ?? '', flat: flat[b] ?? 0, cum: cum[b] ?? 0 },
+  )).slice(0, n);
+}
+
+/** pprof's order of a top table: |flat| descending, then the name, then |cum| descending. */
+function compareCosts(a: Pick<FunctionCost, 'function' | 'flat' | 'cum'>, b: Pick<FunctionCost, 'function' | 'flat' | 'cum'>): number {
+  return Math.abs(b.flat) - Math.abs(a.flat) || (a.function < b.function ? -1 : a.function > b.function ? 1 : 0) || Math.abs(b.cum) - Math.abs(a.cum);
 }
 
 function heaviest(lines: Map<number, number> | undefined): number | undefined {
@@ -272,12 +293,7 @@ function tableOf(sampleType: string, unit: string, total: number, costs: Functio
   const cutoff = Math.abs(Math.trunc(total * nodeFraction));
   const kept = costs
     .filter((c) => Math.abs(c.cum) > cutoff)
-    .sort(
-      (a, b) =>
-        Math.abs(b.flat) - Math.abs(a.flat) ||
-        (a.function < b.function ? -1 : a.function > b.function ? 1 : 0) ||
-        Math.abs(b.cum) - Math.abs(a.cum),
-    );
+    .sort(compareCosts);
   let sum = 0;
   const share = (value: number) => (total === 0 ? 0 : value / total);
   const rows = kept.slice(0, n).map((cost) => {
