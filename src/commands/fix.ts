@@ -39,7 +39,8 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
     .option('--dry-run', 'print the plan (exactly what would be done) and change nothing')
     .option('--save-plan <file>', 'with --dry-run: keep the reviewed plan in FILE, to apply exactly it with --plan')
     .option('--plan-expiry <duration>', `how long a saved plan can be applied (default ${DEFAULT_PLAN_EXPIRY})`)
-    .option('--plan <file>', 'apply exactly the plan saved in FILE, or refuse (exit 5) if the one derived now differs');
+    .option('--plan <file>', 'apply exactly the plan saved in FILE, or refuse (exit 5) if the one derived now differs')
+    .option('--break-lock', "take over the target's lock when it was left by your own run that is no longer alive");
   for (const option of remediation.options()) command.addOption(option);
   if (remediation.cap) {
     command.option(
@@ -53,7 +54,7 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
     .action(async (options: Record<string, unknown>, self: Command) => {
       const ctx = await host.context(self);
       requireFormat(ctx, DOCUMENT_FORMATS);
-      const { dryRun, savePlan, planExpiry, plan, ...own } = options;
+      const { dryRun, savePlan, planExpiry, plan, breakLock, ...own } = options;
       if (savePlan !== undefined && (!dryRun || plan !== undefined)) {
         throw new UsageError('--save-plan keeps the plan a dry run derives; it goes with --dry-run and without --plan', `aegis-ir fix ${remediation.id} --dry-run --save-plan ${String(savePlan)}`);
       }
@@ -71,6 +72,7 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
             ? undefined
             : { path: String(savePlan), validMs: positiveDuration('--plan-expiry', planExpiry, DEFAULT_PLAN_EXPIRY), options: own },
         planFile: saved,
+        breakLock: Boolean(breakLock),
       });
       print(ctx, { document: fixDocument(report), text: ({ color }) => fixText(report, color) + applyLine(report, commandLine) });
       host.exit(report.exitCode);

@@ -13,6 +13,8 @@ export interface RunFlags {
   yes: boolean;
   /** `--max N`: the explicit override of the safety cap. */
   max?: number;
+  /** `--break-lock`: take over a lock left by this operator's own run that is no longer alive. */
+  breakLock?: boolean;
   /** `--dry-run --save-plan FILE`: keep the reviewed plan there, valid for `validMs`, with the flags it was derived with. */
   savePlan?: { path: string; validMs: number; options: Record<string, unknown> };
   /** `--plan FILE`: the reviewed plan this run applies exactly, or refuses. */
@@ -146,17 +148,13 @@ async function guarded(ctx: Context, remediation: Remediation, session: Remediat
   }
   if (flags.dryRun) return { ...report, reason: 'nothing was changed', savedPlan: flags.savePlan ? savePlan(ctx, remediation, session, plan, flags.savePlan, audit) : null };
   if (plan.steps.length === 0) return { ...report, reason: 'nothing to do' };
-  const lock = await session.lock();
-  if (!lock.acquired) {
-    audit.append('lock-held', { holder: lock.holder });
-    throw new GuardError(
-      `another operator is already remediating ${session.target}: lock held by ${lock.holder}`,
-      'wait for them to finish, or ask them; nothing was changed',
-    );
-  }
+  const lock = await takeLock(ctx, remediation, session, audit, flags);
+  // Renewed from now on, while the operator reads the plan and while the steps run.
+  const keepAlive = keepRenewing(ctx, lock, audit);
   try {
-    return await locked(ctx, remediation, session, audit, flags, report, lock);
+    return await locked(ctx, remediation, session, audit, flags, report, lock, keepAlive);
   } finally {
+    keepAlive.stop();
     await releaseLock(ctx, session, audit, lock.release);
   }
 }
@@ -169,6 +167,7 @@ async function locked(
   flags: RunFlags,
   report: FixReport,
   lock: HeldLock,
+  keepAlive: KeepAlive,
 ): Promise<FixReport> {
   const { plan, cap } = report;
   if (cap?.exceeded) {
@@ -202,7 +201,6 @@ async function locked(
   }
   const steps: StepResult[] = [];
   let failure: number | null = null;
-  const keepAlive = keepRenewing(ctx, lock, audit);
   for (const step of plan.steps) {
     // Ctrl-C (or SIGTERM) stops the run before the next step; a step already running finishes.
     if (ctx.signal.aborted) break;
@@ -217,7 +215,6 @@ async function locked(
     steps.push({ description: step.description, action: step.action, ...outcome });
     if (outcome.status === 'failed') break;
   }
-  keepAlive.stop();
   const lostTo = keepAlive.lostTo();
   const cancelled = ctx.signal.aborted && steps.length < plan.steps.length;
   const notRun = plan.steps.slice(steps.length).map((s) => ({ description: s.description, action: s.action }));
@@ -302,15 +299,60 @@ function savePlan(
   return { path: save.path, expiresAt: file.expiresAt };
 }
 
+/**
+ * Takes the target's lock, or refuses (exit 5) naming who holds it, since when and until when. A lock
+ * left by the operator's own run that is no longer alive is taken with `--break-lock`, after a typed
+ * confirmation on a terminal (or `--yes`), and audited; anyone else's is never broken.
+ */
+async function takeLock(ctx: Context, remediation: Remediation, session: RemediationSession, audit: AuditLog, flags: RunFlags): Promise<HeldLock> {
+  const lock = await session.lock();
+  if (lock.acquired) return lock;
+  audit.append('lock-held', { holder: lock.holder });
+  if (!lock.stale) {
+    throw new GuardError(
+      `another operator is already remediating ${session.target}: lock held by ${lock.holder}`,
+      flags.breakLock
+        ? '--break-lock takes only a lock left by your own run that is no longer alive; wait for them to finish, or ask them; nothing was changed'
+        : 'wait for them to finish, or ask them; nothing was changed',
+    );
+  }
+  if (!flags.breakLock) {
+    throw new GuardError(
+      `the lock on ${session.target} is held by ${lock.holder}, but ${lock.stale.reason}`,
+      `take it over: aegis-ir fix ${remediation.id} --break-lock (same flags); nothing was changed`,
+    );
+  }
+  if (!flags.yes) {
+    const typed = await ctx.prompter.input(`The lock on ${session.target} is held by ${lock.holder}; ${lock.stale.reason}. Type "break" to take it over:`);
+    if (typed.trim() !== 'break') {
+      audit.append('declined', { at: 'break-lock' });
+      throw new CancelledError();
+    }
+  }
+  audit.append('lock-broken', { holder: lock.holder, reason: lock.stale.reason, by: flags.yes ? '--yes' : 'prompt' });
+  const taken = await lock.stale.take();
+  if (!taken.acquired) {
+    audit.append('lock-held', { holder: taken.holder });
+    throw new GuardError(`the lock on ${session.target} was taken by ${taken.holder} while it was being broken; nothing was changed`, 'ask them, then run the fix again');
+  }
+  return taken;
+}
+
 /** A lock this run holds. */
 type HeldLock = Extract<LockAttempt, { acquired: true }>;
 
 /**
- * Keeps an expiring lock (a Lease) alive while the steps run, a rollout wait included, which can outlast
- * it. A renewal that finds the lock taken over stops the run before its next step; one that cannot reach
+ * Keeps an expiring lock (a Lease) alive while the plan is shown and the steps run, a rollout wait
+ * included, which can outlast it. A renewal that finds the lock taken over stops the run before its next step; one that cannot reach
  * the target is retried at the next interval (the lock is still valid until it expires).
  */
-function keepRenewing(ctx: Context, lock: HeldLock, audit: AuditLog): { lostTo(): string | null; stop(): void } {
+interface KeepAlive {
+  /** Who took the lock over, once a renewal found it someone else's. */
+  lostTo(): string | null;
+  stop(): void;
+}
+
+function keepRenewing(ctx: Context, lock: HeldLock, audit: AuditLog): KeepAlive {
   let holder: string | null = null;
   const { renew, renewEveryMs } = lock;
   if (!renew || !renewEveryMs) return { lostTo: () => null, stop: () => undefined };

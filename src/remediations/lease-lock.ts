@@ -1,11 +1,15 @@
+import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Context } from '../core/context.js';
 import { operatorName } from '../core/operator.js';
 import type { AccessCheck, KubePort } from '../kube/port.js';
 import type { LockAttempt } from './remediation.js';
 
-/** How long a lease protects a run that died without releasing it. */
-const LOCK_TTL_SECONDS = 600;
+/**
+ * How long a lease protects a run that died without releasing it. A live run renews it every third of
+ * that, so a killed run blocks others for two minutes at most (its own operator can `--break-lock` at once).
+ */
+const LOCK_TTL_SECONDS = 120;
 
 /** The rights taking and releasing the lease needs; every Kubernetes remediation's preflight asks for them. */
 export const LEASE_RIGHTS: readonly AccessCheck[] = [
@@ -37,12 +41,23 @@ export async function deniedRights(kube: KubePort, needs: readonly AccessCheck[]
  * target. Creating it is the atomic test-and-set (409 means held); a lease left
  * behind by a crashed run is taken over once it has outlived `leaseDurationSeconds`.
  */
-export async function leaseLock(kube: KubePort, name: string, holder: string, ttlSeconds: number, now: () => Date): Promise<LockAttempt> {
+export async function leaseLock(
+  kube: KubePort,
+  name: string,
+  holder: string,
+  ttlSeconds: number,
+  now: () => Date,
+  run: RunIdentity = thisRun(),
+): Promise<LockAttempt> {
   const at = now();
   const lease: V1Lease = {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
-    metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'aegis-ir' } },
+    metadata: {
+      name,
+      labels: { 'app.kubernetes.io/managed-by': 'aegis-ir' },
+      annotations: { [PID_ANNOTATION]: String(run.pid), [HOST_ANNOTATION]: run.host },
+    },
     spec: { holderIdentity: holder, leaseDurationSeconds: ttlSeconds, acquireTime: at, renewTime: at },
   };
   for (let attempt = 0; attempt < 2; attempt += 1) {
@@ -58,15 +73,79 @@ export async function leaseLock(kube: KubePort, name: string, holder: string, tt
     if (!existing) continue;
     const since = existing.spec?.renewTime ?? existing.spec?.acquireTime;
     const ttl = existing.spec?.leaseDurationSeconds ?? ttlSeconds;
-    const expired = since !== undefined && new Date(since).getTime() + ttl * 1000 < at.getTime();
-    if (!expired) {
-      const when = since ? ` since ${new Date(since).toISOString()}` : '';
-      return { acquired: false, holder: `${existing.spec?.holderIdentity ?? 'unknown'} (lease ${kube.namespace}/${name}${when})` };
+    const expires = since === undefined ? undefined : new Date(new Date(since).getTime() + ttl * 1000);
+    if (!expires || expires.getTime() >= at.getTime()) {
+      return held(kube, name, existing, holder, run, expires, () => leaseLock(kube, name, holder, ttlSeconds, now, run));
     }
     // Another operator may take it over first: then the precondition fails and the loop reads who did.
     await kube.deleteLease(name, existing.metadata?.resourceVersion);
   }
   return { acquired: false, holder: `another operator (lease ${kube.namespace}/${name} changed while it was being taken)` };
+}
+
+/** Where a run lives, recorded on its Lease so that a later run can tell a dead one from a live one. */
+export interface RunIdentity {
+  pid: number;
+  host: string;
+  /** Whether a process with this pid runs on this host. */
+  alive(pid: number): boolean;
+}
+
+const PID_ANNOTATION = 'aegis-ir.io/pid';
+const HOST_ANNOTATION = 'aegis-ir.io/host';
+
+function thisRun(): RunIdentity {
+  return {
+    pid: process.pid,
+    host: hostname(),
+    alive: (pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (error) {
+        // EPERM: it runs, as another user.
+        return (error as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    },
+  };
+}
+
+/**
+ * A lease that is still valid: who holds it, since when, until when; and, when it is this operator's own
+ * run on this host whose process is gone (killed, its terminal closed), the way to take it at once.
+ * Another operator's lease, or one whose run may still be alive elsewhere, is never breakable.
+ */
+function held(
+  kube: KubePort,
+  name: string,
+  lease: V1Lease,
+  holder: string,
+  run: RunIdentity,
+  expires: Date | undefined,
+  retry: () => Promise<LockAttempt>,
+): LockAttempt {
+  const since = lease.spec?.renewTime ?? lease.spec?.acquireTime;
+  const pid = Number(lease.metadata?.annotations?.[PID_ANNOTATION]);
+  const host = lease.metadata?.annotations?.[HOST_ANNOTATION];
+  const who = lease.spec?.holderIdentity ?? 'unknown';
+  const where = Number.isInteger(pid) && host ? `, pid ${pid} on ${host}` : '';
+  const when = `${since ? `, since ${new Date(since).toISOString()}` : ''}${expires ? `, expires ${expires.toISOString()}` : ''}`;
+  const description = `${who} (lease ${kube.namespace}/${name}${where}${when})`;
+  const dead = who === holder && host === run.host && Number.isInteger(pid) && pid !== run.pid && !run.alive(pid);
+  if (!dead) return { acquired: false, holder: description };
+  return {
+    acquired: false,
+    holder: description,
+    stale: {
+      reason: `it is your own run's, and pid ${pid} is no longer running on ${host}`,
+      take: async () => {
+        if (!(await kube.deleteLease(name, lease.metadata?.resourceVersion))) {
+          return { acquired: false, holder: `another operator (lease ${kube.namespace}/${name} changed while it was being broken)` };
+        }
+        return retry();
+      },
+    },
+  };
 }
 
 /**

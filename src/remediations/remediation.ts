@@ -89,7 +89,15 @@ export type LockAttempt =
       /** How often to renew it while the steps run (a third of its lifetime), when it can expire. */
       renewEveryMs?: number;
     }
-  | { acquired: false; holder: string };
+  | {
+      acquired: false;
+      holder: string;
+      /**
+       * Set when the lock is left by this operator's own run that is no longer alive (killed, its terminal
+       * closed): `take` removes it and locks for this run (`--break-lock`, after confirmation).
+       */
+      stale?: { reason: string; take(): Promise<LockAttempt> };
+    };
 
 /**
  * A remediation bound to its target for one run: connections open, arguments parsed. Everything it

@@ -1,12 +1,15 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Lease } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { connectKube } from '../../src/kube/client.js';
 import { startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 import type { KubePort } from '../../src/kube/port.js';
-import { leaseLock } from '../../src/remediations/lease-lock.js';
+import { leaseLock, type RunIdentity } from '../../src/remediations/lease-lock.js';
+import { operatorName } from '../../src/core/operator.js';
+import { runCaptured } from '../helpers/cli.js';
 
 /** Leases in memory with the API server's create (409 when taken) and delete (resourceVersion precondition). */
 function leaseStore() {
@@ -85,6 +88,68 @@ describe('leaseLock against the Kubernetes simulator', () => {
       const winner = (await kube.readLease('raced'))?.spec?.holderIdentity;
       for (const lost of attempts.filter((a) => !a.acquired)) expect(lost).toMatchObject({ holder: expect.stringMatching(/@|another operator/) });
       expect(['frank@a', 'grace@b', 'heidi@c']).toContain(winner);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+/** A run on `host` whose process `pid` is alive or not, as the lease's next taker sees it. */
+const runOf = (pid: number, host: string, alive: boolean): RunIdentity => ({ pid, host, alive: () => alive });
+
+describe('stale locks', () => {
+  it('a lock left by the same operator\'s dead run on this host names it, its expiry, and can be taken', async () => {
+    const { kube, leases } = leaseStore();
+    const t0 = new Date('2026-11-26T12:00:00Z');
+    await leaseLock(kube, 'l', 'alice@laptop', 120, () => t0, runOf(4242, 'laptop', true));
+    const again = await leaseLock(kube, 'l', 'alice@laptop', 120, () => new Date(t0.getTime() + 30_000), runOf(5151, 'laptop', false));
+    expect(again).toMatchObject({
+      acquired: false,
+      holder: 'alice@laptop (lease aegis/l, pid 4242 on laptop, since 2026-11-26T12:00:00.000Z, expires 2026-11-26T12:02:00.000Z)',
+      stale: { reason: "it is your own run's, and pid 4242 is no longer running on laptop" },
+    });
+    if (again.acquired || !again.stale) throw new Error('the dead run\'s lock should be breakable');
+    expect((await again.stale.take()).acquired).toBe(true);
+    expect(leases.get('l')?.metadata?.annotations?.['aegis-ir.io/pid']).toBe('5151');
+  });
+
+  it('another operator\'s lock, or one whose run is alive or on another host, is never breakable', async () => {
+    const { kube } = leaseStore();
+    const t0 = new Date('2026-11-26T12:00:00Z');
+    await leaseLock(kube, 'bob', 'bob@desk', 120, () => t0, runOf(1, 'desk', true));
+    await leaseLock(kube, 'alive', 'alice@laptop', 120, () => t0, runOf(2, 'laptop', true));
+    await leaseLock(kube, 'elsewhere', 'alice@laptop', 120, () => t0, runOf(3, 'desktop', true));
+    const me = runOf(9, 'laptop', true);
+    const dead = { ...me, alive: (pid: number) => pid !== 2 && pid !== 1 && pid !== 3 };
+    for (const [name, run] of [['bob', { ...me, alive: () => false }], ['alive', me], ['elsewhere', dead]] as const) {
+      const attempt = await leaseLock(kube, name, 'alice@laptop', 120, () => new Date(t0.getTime() + 1_000), run);
+      expect(attempt).toMatchObject({ acquired: false });
+      expect(attempt).not.toHaveProperty('stale');
+    }
+  });
+
+  it('fix refuses naming the expiry, and --break-lock takes the lock of its own killed run', async () => {
+    const sim = await startKubeSimulator({ scenario: 'oom' });
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-lease-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    await sim.writeKubeconfig(kubeconfig);
+    try {
+      const kube = await connectKube({ kubeconfig, namespace: 'aegis' }, {});
+      // What a `fix scale` killed with SIGKILL leaves: its Lease, naming a pid that no longer runs here.
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      const me = operatorName({});
+      await leaseLock(kube, 'aegis-ir-fix-deployment-aegis-api', me, 120, () => new Date(), { pid: dead, host: hostname(), alive: () => true });
+      const fix = (...argv: string[]) =>
+        runCaptured(['fix', 'scale', '--by', '1', '--kubeconfig', kubeconfig, ...argv], { env: { HOME: dir, AEGIS_IR_AUDIT_LOG: join(dir, 'audit.jsonl') } });
+      const refused = await fix('--yes');
+      expect(refused.code).toBe(5);
+      expect(refused.stderr).toContain(`pid ${dead} on ${hostname()}`);
+      expect(refused.stderr).toMatch(/expires \d{4}-\d\d-\d\dT/);
+      expect(refused.stderr).toContain('--break-lock');
+      const recovered = await fix('--yes', '--break-lock');
+      expect(recovered.code).toBe(0);
+      expect(readFileSync(join(dir, 'audit.jsonl'), 'utf8')).toContain('"event":"lock-broken"');
+      expect(await kube.readLease('aegis-ir-fix-deployment-aegis-api')).toBeNull();
     } finally {
       await sim.close();
     }
