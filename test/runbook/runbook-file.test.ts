@@ -107,6 +107,6 @@ describe('runbooks/incident-response.md', () => {
     expect(commands('issue-high-memory-usage')).toContain('diagnose memory');
     expect(MARKDOWN).toMatch(/`aegis-ir diagnose ai-provider` \(planned\)/);
     expect(MARKDOWN).toMatch(/`aegis-ir diagnose memory` — /);
-    expect(commands('issue-high-memory-usage')).toEqual(expect.arrayContaining(['fix restart', 'fix enforce-limits']));
+    expect(commands('issue-high-memory-usage')).toEqual(expect.arrayContaining(['fix restart', 'fix batch-size --to N', 'fix enforce-limits']));
   });
 });
