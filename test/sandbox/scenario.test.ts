@@ -6,6 +6,7 @@ import { jsonPatch, strategicMergePatch } from '../../src/sandbox/kube-simulator
 import {
   ScenarioError, listScenarios, loadScenario, parseScenario,
 } from '../../src/sandbox/kube-simulator/index.js';
+import { stablePodNames, stableSuffix } from '../../src/sandbox/kube-simulator/names.js';
 import { humanDuration, resolveTime } from '../../src/sandbox/kube-simulator/time.js';
 import { packageRoot } from '../../src/sandbox/package-root.js';
 
@@ -60,6 +61,15 @@ describe('scenario files', () => {
 
   it('an unknown built-in scenario lists the ones that exist', () => {
     expect(() => loadScenario('nope')).toThrow(/cannot read.*built-in scenarios: .*healthy/s);
+  });
+
+  it('gives each of thousands of pods of one ReplicaSet a stable name of its own', () => {
+    // The healthy scenario's ReplicaSet: the suffixes of its pods 1786 and 4419 are both "xgzjb".
+    const names = stablePodNames('aegis-api-f866594c5', 5000);
+    expect(new Set(names).size).toBe(5000);
+    expect(names.slice(0, 1786)).toEqual(Array.from({ length: 1786 }, (_, i) => `aegis-api-f866594c5-${stableSuffix(`aegis-api-f866594c5/${i}`)}`));
+    expect(names[1786]).toBe('aegis-api-f866594c5-xgzjb');
+    expect(names[4419]).not.toBe('aegis-api-f866594c5-xgzjb');
   });
 
   it('relative times and ages read like Kubernetes', () => {

@@ -20,6 +20,20 @@ export function stableSuffix(seed: string): string {
 }
 
 /**
+ * Names for the `count` pods of ReplicaSet `rs`, stable across runs: `<rs>-<suffix>`, the suffix derived from the
+ * pod's index. Five characters collide among a few thousand pods, so a name already taken is derived again, salted.
+ */
+export function stablePodNames(rs: string, count: number): string[] {
+  const names = new Set<string>();
+  for (let i = 0; i < count; i += 1) {
+    let name = `${rs}-${stableSuffix(`${rs}/${i}`)}`;
+    for (let salt = 1; names.has(name); salt += 1) name = `${rs}-${stableSuffix(`${rs}/${i}/${salt}`)}`;
+    names.add(name);
+  }
+  return [...names];
+}
+
+/**
  * The `pod-template-hash` of a pod template. Like the deployment controller, a 32-bit hash of the template rendered
  * as its decimal digits mapped onto the safe alphabet (so it reads like `7c9d8f6b5`); equal templates hash equally,
  * which is what lets a rollback find the ReplicaSet it returns to.

@@ -1,5 +1,5 @@
 import { type EventRecord, recordEvent } from '../events.js';
-import { stableSuffix } from '../names.js';
+import { stablePodNames } from '../names.js';
 import { parseQuantity } from '../../../kube/quantity.js';
 import { CONFIG_MAP, DEPLOYMENT, HPA, LEASE, NAMESPACE, NODE, PDB } from '../resources.js';
 import type { ContainerLogs, ContainerMemory, ContainerUsage, HeapRuntime, LogSource, PodRuntimes } from '../runtime.js';
@@ -213,9 +213,10 @@ function compileDeployment(d: ScenarioDeployment, pods: ScenarioPod[], namespace
         message: `Scaled up replica set ${rs.metadata.name} to ${replicas}` });
     }
     let rsIndex = 0;
+    const names = stablePodNames(rs.metadata.name, owned.reduce((n, p) => n + p.count, 0));
     for (const p of owned) {
       for (let copy = 0; copy < p.count; copy += 1) {
-        const name = `${rs.metadata.name}-${stableSuffix(`${rs.metadata.name}/${rsIndex}`)}`;
+        const name = names[rsIndex] ?? '';
         rsIndex += 1;
         const startTime = times.at(p.startTime ?? revision.createdAt);
         const node = p.nodeName ?? NODE_NAMES[podIndex % NODE_NAMES.length] ?? NODE_NAMES[0];
