@@ -27,9 +27,38 @@ export const RESERVED_SLOT_ADVICE =
  */
 export class TooManyConnectionsError extends UnreachableError {
   readonly sqlstate = SQLSTATE.tooManyConnections;
-  constructor(readonly db: string) {
-    super('database', `the database at ${db} refused the connection: too many connections (SQLSTATE 53300)`, RESERVED_SLOT_ADVICE);
+  constructor(
+    readonly db: string,
+    /** Whose limit was reached: the server's max_connections, or a role's or database's CONNECTION LIMIT. */
+    readonly limit: ConnectionLimit = { of: 'server', name: null },
+  ) {
+    super(
+      'database',
+      limit.of === 'server'
+        ? `the database at ${db} refused the connection: too many connections (SQLSTATE 53300)`
+        : `the database at ${db} refused the connection: ${limit.of} "${limit.name}" is at its CONNECTION LIMIT (SQLSTATE 53300)`,
+      limit.of === 'server' ? RESERVED_SLOT_ADVICE : `raise it (ALTER ${limit.of.toUpperCase()} ${limit.name} CONNECTION LIMIT n) or close that ${limit.of}'s idle sessions`,
+    );
   }
+}
+
+/** The limit behind a 53300: the server's slots, or one role's or database's `CONNECTION LIMIT`. */
+export interface ConnectionLimit {
+  of: 'server' | 'role' | 'database';
+  name: string | null;
+}
+
+/**
+ * Tells the three 53300s apart by the server function that raised them (`routine`, never
+ * translated): CheckMyDatabase for a database's limit, InitializeSessionUserId for a role's; the
+ * English message stands in when a proxy drops the routine.
+ */
+export function connectionLimitOf(error: { routine?: unknown; message?: unknown }): ConnectionLimit {
+  const message = String(error.message ?? '');
+  const named = /too many connections for (?:role|database) "([^"]+)"/.exec(message)?.[1] ?? null;
+  if (error.routine === 'CheckMyDatabase' || /too many connections for database/.test(message)) return { of: 'database', name: named };
+  if (error.routine === 'InitializeSessionUserId' || /too many connections for role/.test(message)) return { of: 'role', name: named };
+  return { of: 'server', name: null };
 }
 
 /**
@@ -43,7 +72,7 @@ export function toDbError(error: unknown, target: DbTarget): unknown {
   const where = target.display;
   switch (code) {
     case SQLSTATE.tooManyConnections:
-      return new TooManyConnectionsError(where);
+      return new TooManyConnectionsError(where, connectionLimitOf(error as { routine?: unknown; message?: unknown }));
     case SQLSTATE.invalidPassword:
     case SQLSTATE.invalidAuthorization:
       return new UsageError(

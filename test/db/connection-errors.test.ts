@@ -90,3 +90,16 @@ describe('the built CLI without a terminal', () => {
     expect(dryRun.stdout + dryRun.stderr).not.toContain(APP_PASSWORD);
   });
 });
+
+describe("a role's or a database's own CONNECTION LIMIT (SQLSTATE 53300 too)", () => {
+  it('is SEV3 for that role, not "database refusing all connections"', async () => {
+    await db.admin(`CREATE ROLE capped LOGIN PASSWORD '${APP_PASSWORD}' CONNECTION LIMIT 0`);
+    const run = await runCaptured(['diagnose', 'db-connections', '-o', 'json', '--database-url', urlFor('capped', APP_PASSWORD)], { env: env() });
+    const document = JSON.parse(run.stdout) as { severity: string; findings: Array<{ code: string; summary: string; resource: string }> };
+    expect(document.severity).toBe('SEV3');
+    expect(document.findings.map((f) => f.code)).toEqual(['AEG-2009']);
+    expect(document.findings[0]?.summary).toMatch(/^the role "capped" is at its CONNECTION LIMIT on capped@127\.0\.0\.1:\d+\/\w+ \(SQLSTATE 53300\); others still connect$/);
+    expect(document.findings[0]?.resource).toBe('role/capped');
+    expect(run.code).toBe(3);
+  });
+});

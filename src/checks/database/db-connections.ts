@@ -1,5 +1,5 @@
 import { readClientSessions, readSettings, type ConnectionSettings, type SessionRow } from '../../db/activity.js';
-import { RESERVED_SLOT_ADVICE, TooManyConnectionsError } from '../../db/errors.js';
+import { RESERVED_SLOT_ADVICE, TooManyConnectionsError, type ConnectionLimit } from '../../db/errors.js';
 import { readPgBouncerPools, type PoolRow } from '../../db/pgbouncer.js';
 import { displayUrl } from '../../core/redact.js';
 import { formatDuration } from '../../core/duration.js';
@@ -15,6 +15,8 @@ export interface DbConnectionsEvidence {
   database: string;
   /** SQLSTATE of the refusal when the tool's own connection was refused (53300), else null. */
   refused: string | null;
+  /** Whose limit refused it: the server's, or a role's or database's CONNECTION LIMIT (absent: the server's). */
+  limit?: ConnectionLimit | null;
   settings: ConnectionSettings | null;
   ownPid: number | null;
   /** Every client backend of the server, all databases. */
@@ -86,7 +88,7 @@ export async function collectDbConnections(ctx: Context): Promise<DbConnectionsE
     session = await port.connect();
   } catch (error) {
     if (!(error instanceof TooManyConnectionsError)) throw error;
-    return { ...base, refused: error.sqlstate, settings: null, ownPid: null, sessions: [], otherBackends: 0, pgbouncer: await pgbouncer };
+    return { ...base, refused: error.sqlstate, limit: error.limit, settings: null, ownPid: null, sessions: [], otherBackends: 0, pgbouncer: await pgbouncer };
   }
   try {
     const settings = await readSettings(session);
@@ -118,6 +120,19 @@ export function evaluateDbConnections(evidence: DbConnectionsEvidence, env: Eval
   // Every pool PgBouncer reported, waiting or not, so the pooler's view sits beside the server's.
   const bouncer = evidence.pgbouncer;
   const pools = bouncer?.pools ? { pgbouncer: { url: bouncer.url, pools: bouncer.pools } } : {};
+  if (evidence.refused && evidence.limit && evidence.limit.of !== 'server') {
+    // A role's or a database's own limit: that role or database is stuck, the server is not full.
+    const { of, name } = evidence.limit;
+    findings.push(
+      makeFinding(F.connectionLimitReached, {
+        check,
+        params: { db: evidence.db, of, name: name ?? '?' },
+        resource: of === 'database' ? `database/${name}` : `role/${name}`,
+        evidence: { sqlstate: evidence.refused, limit: evidence.limit, advice: `raise it (ALTER ${of.toUpperCase()} ${name ?? '?'} CONNECTION LIMIT n) or close that ${of}'s idle sessions` },
+      }),
+    );
+    return [...findings, ...pgbouncerFindings(evidence, check)];
+  }
   if (evidence.refused || !evidence.settings) {
     findings.push(
       makeFinding(F.connectionsRefused, {

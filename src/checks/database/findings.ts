@@ -25,6 +25,13 @@ export const DATABASE_FINDINGS = {
     anchor,
     summary: (p) => `the database ${p.db} refuses new connections: ${p.reason}`,
   }),
+  connectionLimitReached: defineFinding<{ db: string; of: string; name: string }>({
+    code: 'AEG-2009',
+    title: 'Role or database at its connection limit',
+    severity: 'SEV3',
+    anchor,
+    summary: (p) => `the ${p.of} "${p.name}" is at its CONNECTION LIMIT on ${p.db} (SQLSTATE 53300); others still connect`,
+  }),
   idleSessions: defineFinding<{ count: number; olderThan: string; oldest: string }>({
     code: 'AEG-2003',
     title: 'Long-idle sessions',
