@@ -1,5 +1,6 @@
 import type { ClientConfig } from 'pg';
-import { UnreachableError } from '../core/errors.js';
+import { readFileSync } from 'node:fs';
+import { UnreachableError, UsageError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { toDbError } from './errors.js';
 import type { DbPort, DbSession } from './port.js';
@@ -26,28 +27,40 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
     target,
     async connect(): Promise<DbSession> {
       const { default: pg } = await import('pg');
-      const config: ClientConfig = {
-        host: target.host,
-        port: target.port,
-        user: target.user,
-        database: target.database,
-        password: target.password,
-        ssl: sslOption(target),
-        application_name: options.applicationName.slice(0, 63),
-        ...(options.pooler
-          ? { query_timeout: options.statementTimeoutMs }
-          : { statement_timeout: options.statementTimeoutMs, lock_timeout: options.statementTimeoutMs }),
+      const open = async (ssl: ClientConfig['ssl']) => {
+        const client = new pg.Client({
+          host: target.host,
+          port: target.port,
+          user: target.user,
+          database: target.database,
+          password: target.password,
+          ssl,
+          application_name: options.applicationName.slice(0, 63),
+          ...(options.pooler
+            ? { query_timeout: options.statementTimeoutMs }
+            : { statement_timeout: options.statementTimeoutMs, lock_timeout: options.statementTimeoutMs }),
+        });
+        // A session terminated under us (or a network drop) must not crash the process; the next query reports it.
+        client.on('error', (error) => {
+          lost ??= error;
+        });
+        client.on('end', () => {
+          lost ??= new Error('the server closed the connection');
+        });
+        await withConnectDeadline(client.connect(), options.connectTimeoutMs, target, () => void client.end().catch(() => undefined));
+        return client;
       };
-      const client = new pg.Client(config);
-      // A session terminated under us (or a network drop) must not crash the process; the next query reports it.
       let lost: unknown;
-      client.on('error', (error) => {
-        lost ??= error;
-      });
-      client.on('end', () => {
-        lost ??= new Error('the server closed the connection');
-      });
-      await withConnectDeadline(client.connect(), options.connectTimeoutMs, target, () => void client.end().catch(() => undefined));
+      const ssl = sslOption(target);
+      let client;
+      try {
+        client = await open(ssl);
+      } catch (error) {
+        // libpq's prefer: TLS when the server offers it, else plain text.
+        if (target.sslmode !== 'prefer' || !/does not support SSL/i.test((error as Error).message)) throw error;
+        lost = undefined;
+        client = await open(false);
+      }
       const run = async <R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> => {
         try {
           return (await client.query<R>(sql, params as unknown[] | undefined)).rows;
@@ -72,16 +85,40 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
   };
 }
 
+/**
+ * TLS as libpq's sslmode says: prefer and require encrypt without checking the server (require
+ * verifies the CA when a root certificate is there, as libpq does), verify-ca checks the chain,
+ * verify-full the chain and the host name; disable and allow send plain text. Unix sockets never use TLS.
+ */
 function sslOption(target: DbTarget): ClientConfig['ssl'] {
+  if (target.host.startsWith('/')) return false;
+  const verifying = target.sslmode === 'verify-ca' || target.sslmode === 'verify-full';
+  if (verifying && !target.sslrootcert) {
+    throw new UsageError(
+      `sslmode=${target.sslmode} needs the root certificate that signed the server's, and none was given`,
+      'set PGSSLROOTCERT, add sslrootcert=FILE to the URL, or put it in ~/.postgresql/root.crt',
+    );
+  }
+  const ca = target.sslrootcert ? readRootCert(target.sslrootcert) : undefined;
   switch (target.sslmode) {
-    case 'require':
+    case 'prefer':
       return { rejectUnauthorized: false };
+    case 'require':
+      return ca ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { rejectUnauthorized: false };
     case 'verify-ca':
+      return { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined };
     case 'verify-full':
-      return { rejectUnauthorized: true };
+      return { ca, rejectUnauthorized: true };
     default:
-      // node-postgres has no "prefer"; like libpq against a server without TLS, connect in plain text.
       return false;
+  }
+}
+
+function readRootCert(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the root certificate ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'check PGSSLROOTCERT or sslrootcert=');
   }
 }
 

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { pgpassPassword } from './pgpass.js';
@@ -17,6 +19,8 @@ export interface DbTarget {
   user: string;
   database: string;
   sslmode: SslMode;
+  /** The root certificate(s) to verify the server against (`sslrootcert`, `PGSSLROOTCERT`, `~/.postgresql/root.crt`). */
+  sslrootcert?: string;
   /** Only ever handed to the driver; never printed, logged or audited. */
   password?: string;
   /** `user@host:port/database`, for messages. */
@@ -52,7 +56,12 @@ export function resolveDbTarget(config: Config, env: Record<string, string | und
   const password =
     fromUrl.password || env.PGPASSWORD || pgpassPassword({ host, port, database, user }, env) || undefined;
   const shownHost = host.startsWith('/') ? `[${host}]` : host.includes(':') ? `[${host}]` : host;
-  return { host, port, user, database, sslmode, password, display: `${user}@${shownHost}:${port}/${database}` };
+  const defaultRoot = env.HOME ? join(env.HOME, '.postgresql', 'root.crt') : undefined;
+  const sslrootcert = fromUrl.sslrootcert || env.PGSSLROOTCERT || (defaultRoot && existsSync(defaultRoot) ? defaultRoot : undefined);
+  return {
+    host, port, user, database, sslmode, password, ...(sslrootcert ? { sslrootcert } : {}),
+    display: `${user}@${shownHost}:${port}/${database}`,
+  };
 }
 
 interface UrlParts {
@@ -62,6 +71,7 @@ interface UrlParts {
   password?: string;
   database?: string;
   sslmode?: string;
+  sslrootcert?: string;
 }
 
 /** Parses a `postgres://` / `postgresql://` URL; query parameters `host`, `port`, `user`, `sslmode` and friends as libpq reads them. */
@@ -87,6 +97,7 @@ function parseDbUrl(text: string): UrlParts {
     password: query.get('password') ?? (url.password ? decodeURIComponent(url.password) : undefined),
     database: query.get('dbname') ?? (url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined),
     sslmode: query.get('sslmode') ?? undefined,
+    sslrootcert: query.get('sslrootcert') ?? undefined,
   };
 }
 

