@@ -38,6 +38,8 @@ export const TRIAGE_CHECKS: readonly Check[] = [
   errorRateCheck,
   latencyCheck,
   componentHealthCheck,
+  // The runbook's grep for rate_limit: AI rate limits and timeouts are SEV3 before any status page says so.
+  providerLogsCheck,
 ];
 
 /**

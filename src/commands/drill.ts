@@ -60,6 +60,8 @@ export function drillCommand(host: CommandHost): Command {
             context: undefined,
             database: { ...config.database, url: sandbox.env.DATABASE_URL, pgbouncerUrl: undefined },
             prometheus: { ...config.prometheus, url: sandbox.env.PROMETHEUS_URL, token: undefined },
+            // The sandbox's status pages (AEGIS_IR_STATUS_PAGES in its environment), or none: a drill never reads the real ones.
+            aiProvider: { ...config.aiProvider, providers: sandbox.env.AEGIS_IR_STATUS_PAGES ? config.aiProvider.providers : [] },
           }),
         );
         if (options.withIncident) communication = await startCommunication(sandbox, ctx.io.stderr, ctx.io.color);
@@ -79,7 +81,7 @@ export function drillCommand(host: CommandHost): Command {
 
 /** Environment variables that name a cluster, database, Prometheus (libpq's PG* variables included) or where incidents are sent: a drill never pages the real on-call. */
 const TARGET_VARIABLES =
-  /^(KUBECONFIG|DATABASE_URL|PG[A-Z]+|PROMETHEUS_URL|AEGIS_IR_(CONTEXT|NAMESPACE|PGBOUNCER_URL|PROMETHEUS_TOKEN|SLACK_WEBHOOK_URL|SLACK_TOKEN|PAGERDUTY_ROUTING_KEY|STATUSPAGE_API_KEY))$/;
+  /^(KUBECONFIG|DATABASE_URL|PG[A-Z]+|PROMETHEUS_URL|AEGIS_IR_(CONTEXT|NAMESPACE|PGBOUNCER_URL|PROMETHEUS_TOKEN|SLACK_WEBHOOK_URL|SLACK_TOKEN|PAGERDUTY_ROUTING_KEY|STATUSPAGE_API_KEY|STATUS_PAGES))$/;
 
 function withoutTargets(env: Record<string, string | undefined>): Record<string, string | undefined> {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !TARGET_VARIABLES.test(name)));

@@ -52,7 +52,9 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
   return command
     .addHelpText('after', `\n${remediation.description}\n${examples(...remediation.examples)}`)
     .action(async (options: Record<string, unknown>, self: Command) => {
-      const ctx = await host.context(self);
+      // The context takes the global flags only: a remediation's own flag of the same name
+      // (`fix ai-provider --timeout 60s`, the app's AI timeout) is not the run's deadline.
+      const ctx = await host.context(self.parent ?? self);
       requireFormat(ctx, DOCUMENT_FORMATS);
       const { dryRun, savePlan, planExpiry, plan, breakLock, ...own } = options;
       if (savePlan !== undefined && (!dryRun || plan !== undefined)) {

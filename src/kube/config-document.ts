@@ -101,11 +101,11 @@ function scalarText(value: ConfigValue, type: string | undefined): string {
   return stringify(value).trimEnd();
 }
 
-/** A minimal unified diff of the lines that differ. */
-export function lineDiff(before: string, after: string, label: string): string {
+/** A minimal unified diff of the lines that differ; `after` says where the new text comes from. */
+export function lineDiff(before: string, after: string, label: string, afterNote = 'after'): string {
   const a = before.split('\n');
   const b = after.split('\n');
-  const lines = [`--- ${label}`, `+++ ${label}`];
+  const lines = [`--- ${label} (now)`, `+++ ${label} (${afterNote})`];
   // Only in-place edits and appended lines occur, so matching from both ends finds the changed block.
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head += 1;

@@ -100,7 +100,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
       const allowed = !(await this.missing()).length;
       const validated = allowed ? await this.kube.patchConfigMap(name, afterData(data), { dryRun: true }) : null;
       const diffs = Object.entries(data).map(([key, { before, after }]) =>
-        lineDiff(before ?? '', validated?.data?.[key] ?? after, `configmap/${name} data.${key}${validated ? ' (after, server-side dry run)' : ' (not validated: no right to patch it)'}`),
+        lineDiff(before ?? '', validated?.data?.[key] ?? after, `configmap/${name} data.${key}`, validated ? 'after, server-side dry run' : 'after; not validated: no right to patch it'),
       );
       steps.push({ kind: 'configmap', description: `patch configmap/${name}: ${described.join('; ')}`, action: diffs.join('\n'), data });
       const restart = `rolling restart of deployment/${this.deployment}, so its pods read the new settings`;

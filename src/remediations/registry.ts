@@ -1,3 +1,4 @@
+import { aiProviderRemediation } from './ai-provider.js';
 import { dbConnectionsRemediation } from './db-connections.js';
 import { dbPoolSizeRemediation } from './db-pool-size.js';
 import { memoryLimitRemediation } from './memory-limit.js';
@@ -9,4 +10,4 @@ import { restartRemediation } from './restart.js';
 import { scaleRemediation } from './scale.js';
 
 /** Every remediation `fix` offers, in the order `fix --list` shows them. Append new ones here. */
-export const REMEDIATIONS: readonly Remediation[] = [dbConnectionsRemediation, dbPoolSizeRemediation, rollbackRemediation, scaleRemediation, memoryLimitRemediation, restartRemediation, batchSizeRemediation, enforceLimitsRemediation];
+export const REMEDIATIONS: readonly Remediation[] = [dbConnectionsRemediation, dbPoolSizeRemediation, rollbackRemediation, scaleRemediation, memoryLimitRemediation, restartRemediation, batchSizeRemediation, enforceLimitsRemediation, aiProviderRemediation];

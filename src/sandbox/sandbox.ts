@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { loadScenario, startKubeSimulator, type KubeSimulator, type Scenario } from './kube-simulator/index.js';
 import { startDrillDatabase } from './postgres.js';
 import { startScenarioPrometheus } from './prometheus-simulator/sandbox.js';
+import { AI_COMPONENT } from '../checks/ai-provider/status-page.js';
+import { startAiApp } from './statuspage-simulator/ai-app.js';
+import { startStatusPageSimulator } from './statuspage-simulator/server.js';
 
 export { ScenarioError, listScenarios, loadScenario } from './kube-simulator/index.js';
 
@@ -40,9 +43,19 @@ export async function startSandbox(nameOrPath: string): Promise<Sandbox> {
     await kube.writeKubeconfig(kubeconfig, { namespace });
     const database = scenario.document.database ? await startDrillDatabase(scenario.document.database, dir) : null;
     if (database) closers.push(() => database.close());
-    const prometheus = await startScenarioPrometheus(scenario, kube);
+    const { statusPages, aiApp } = scenario.document;
+    const pages = statusPages ? await startStatusPageSimulator(statusPages, new Date()) : null;
+    if (pages) closers.push(() => pages.close());
+    const app = pages && aiApp ? startAiApp({ app: aiApp, pages, kube, namespace, deployment: scenario.document.prometheus?.deployment ?? 'aegis-api' }) : null;
+    if (app) closers.push(async () => app.stop());
+    const prometheus = await startScenarioPrometheus(scenario, kube, app ? (component) => (component === AI_COMPONENT ? app.health() : undefined) : undefined);
     if (prometheus) closers.push(() => prometheus.close());
-    const env = { KUBECONFIG: kubeconfig, ...database?.env, ...(prometheus ? { PROMETHEUS_URL: prometheus.url } : {}) };
+    const env = {
+      KUBECONFIG: kubeconfig,
+      ...database?.env,
+      ...(prometheus ? { PROMETHEUS_URL: prometheus.url } : {}),
+      ...(pages ? { AEGIS_IR_STATUS_PAGES: pages.pages } : {}),
+    };
     return { scenario, dir, kubeconfig, namespace, env, kube, close };
   } catch (error) {
     await close();

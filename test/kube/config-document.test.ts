@@ -66,6 +66,6 @@ describe('editing a setting in a ConfigMap YAML document', () => {
   });
 
   it('shows the changed lines as a diff', () => {
-    expect(lineDiff(CONFIG, setConfigValue(CONFIG, ['ai', 'timeout'], '60s'), 'cm')).toBe('--- cm\n+++ cm\n-  timeout: 30s\n+  timeout: 60s');
+    expect(lineDiff(CONFIG, setConfigValue(CONFIG, ['ai', 'timeout'], '60s'), 'cm')).toBe('--- cm (now)\n+++ cm (after)\n-  timeout: 30s\n+  timeout: 60s');
   });
 });

@@ -105,7 +105,8 @@ describe('runbooks/incident-response.md', () => {
     );
     expect(commands('issue-ai-provider-timeouts')).toContain('diagnose ai-provider');
     expect(commands('issue-high-memory-usage')).toContain('diagnose memory');
-    expect(MARKDOWN).toMatch(/`aegis-ir diagnose ai-provider` \(planned\)/);
+    expect(MARKDOWN).toMatch(/`aegis-ir diagnose ai-provider` — /);
+    expect(MARKDOWN).not.toMatch(/`aegis-ir diagnose ai-provider` \(planned\)/);
     expect(MARKDOWN).toMatch(/`aegis-ir diagnose memory` — /);
     expect(commands('issue-high-memory-usage')).toEqual(expect.arrayContaining(['fix restart', 'fix batch-size --to N', 'fix enforce-limits']));
   });

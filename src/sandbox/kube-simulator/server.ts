@@ -48,6 +48,8 @@ export interface KubeSimulator {
   evictions(): ReadonlyArray<{ pod: string; status: number; dryRun: boolean }>;
   /** What a pod's containers do beyond its object (memory growth, heap), for the other simulators. */
   podRuntime(namespace: string, pod: string): PodRuntime;
+  /** Replaces what a pod's containers do (its logs), as another simulator decides it (the AI app once it works again). */
+  setPodRuntime(namespace: string, pod: string, runtime: PodRuntime): void;
   /** A kubeconfig (context `aegis-sandbox`) pointing at this simulator. */
   kubeconfigYaml(options?: { namespace?: string }): string;
   /** Writes that kubeconfig to a file (mode 0600, since it may hold the token). */
@@ -98,6 +100,7 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
     store,
     podRuntime: (namespace, pod) => runtimes.get(namespace, pod),
     evictions: () => evictions,
+    setPodRuntime: (namespace, pod, runtime) => runtimes.set(namespace, pod, runtime),
     kubeconfigYaml: config,
     writeKubeconfig: (path, o) => writeFile(path, config(o), { mode: 0o600 }),
     close: async () => {

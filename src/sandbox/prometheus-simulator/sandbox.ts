@@ -8,7 +8,11 @@ import { startPrometheusSimulator, type ContainerMemorySeries, type PrometheusSi
  * reading the app deployment's image and replicas from the Kubernetes simulator so that a `fix`
  * that removes an incident's cause ends it in the metrics too.
  */
-export async function startScenarioPrometheus(scenario: Scenario, kube: KubeSimulator): Promise<PrometheusSimulator | null> {
+export async function startScenarioPrometheus(
+  scenario: Scenario,
+  kube: KubeSimulator,
+  health?: (component: string) => number | undefined,
+): Promise<PrometheusSimulator | null> {
   const section = scenario.document.prometheus;
   if (!section) return null;
   const namespace = scenario.document.kubernetes.namespace;
@@ -17,6 +21,7 @@ export async function startScenarioPrometheus(scenario: Scenario, kube: KubeSimu
     section,
     start,
     memory: () => memorySeries(kube, namespace, start.getTime()),
+    ...(health ? { health } : {}),
     clock: () => new Date(),
     onWorkloadChange: (listener) => kube.store.subscribe(listener),
     workload: () => {

@@ -22,6 +22,8 @@ export interface PrometheusSimulatorOptions {
   onWorkloadChange(listener: () => void): () => void;
   /** The cluster's containers as cAdvisor would report their working sets. */
   memory?: () => ContainerMemorySeries[];
+  /** A component's health as another simulator decides it (the AI app's), overriding the scenario's value. */
+  health?: (component: string) => number | undefined;
 }
 
 /** One container's working set over time, as `container_memory_working_set_bytes` would show it. */
@@ -82,7 +84,7 @@ export async function startPrometheusSimulator(options: PrometheusSimulatorOptio
       if (condition && !ended.has(route.route) && !holds(condition, options.workload())) ended.set(route.route, options.clock().getTime());
     }
   });
-  const answers = answersFor(promQueries(configSchema.parse({}).prometheus));
+  const answers = answersFor(promQueries(configSchema.parse({}).prometheus), options.health);
   const activeAt = (route: RouteSection, at: number): RouteSection['baseline'] => {
     const incident = route.incident;
     if (!incident) return route.baseline;
@@ -122,15 +124,18 @@ type Active = (route: RouteSection, at: number) => RouteSection['baseline'];
 type Answer = (section: PrometheusSection, at: number, active: Active) => Samples;
 
 /** Each query aegis-ir sends, and how its value follows from the scenario. */
-function answersFor(q: PromQueries): Map<string, Answer> {
+function answersFor(q: PromQueries, override: PrometheusSimulatorOptions['health']): Map<string, Answer> {
   const byRoute = (s: PrometheusSection, value: (r: RouteSection) => number) => s.routes.map((r) => ({ labels: { [s.routeLabel]: r.route }, value: value(r) }));
   const seconds = (text: string) => (parseDuration(text) ?? 0) / 1000;
   const health = (s: PrometheusSection, perInstance: boolean) =>
-    Object.entries(s.health).flatMap(([component, value]) =>
+    Object.entries(s.health).flatMap(([component, scenarioValue]) => {
+      const value = override?.(component) ?? scenarioValue;
+      return (
       perInstance
         ? Array.from({ length: s.instances }, (_, i) => ({ labels: { component, instance: `aegis-api-${i}:8080` }, value }))
-        : [{ labels: { component }, value }],
-    );
+        : [{ labels: { component }, value }]
+      );
+    });
   const series = (s: PrometheusSection) => (s.routes.length ? [{ labels: {}, value: s.routes.length * 4 }] : []);
   return new Map<string, Answer>([
     [q.requestSeries, series],

@@ -1,5 +1,6 @@
 import { SEVERITIES } from '../../../core/severity.js';
 import * as z from 'zod';
+import { aiAppSectionSchema, statusPagesSectionSchema } from '../../statuspage-simulator/schema.js';
 import { databaseSectionSchema } from '../../postgres.js';
 import { prometheusSectionSchema } from '../../prometheus-simulator/schema.js';
 import { parseDuration } from '../../../core/duration.js';
@@ -310,6 +311,10 @@ export const scenarioSchema = z.strictObject({
   prometheus: prometheusSectionSchema.optional(),
   /** A real PostgreSQL the drill starts, with the given share of its slots held idle. */
   database: databaseSectionSchema.optional(),
+  /** The AI providers' public status pages, served by the sandbox's Statuspage simulator. */
+  statusPages: statusPagesSectionSchema.optional(),
+  /** How the app uses its AI providers, so a change of its AI settings can end the incident. */
+  aiApp: aiAppSectionSchema.optional(),
 });
 
 /** A validated scenario document (times still relative; they are resolved at compile time). */

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CONFIG_MAP } from '../../src/sandbox/kube-simulator/resources.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
+import { runCaptured } from '../helpers/cli.js';
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+async function drill(name: string) {
+  sandbox = await startSandbox(name);
+  const env: Record<string, string> = { HOME: sandbox.dir, AEGIS_IR_AUDIT_LOG: join(sandbox.dir, 'audit.jsonl'), ...sandbox.env };
+  const configYaml = () => ((sandbox?.kube.store.get(CONFIG_MAP, 'aegis', 'aegis-api-config')?.['data'] ?? {}) as Record<string, string>)['config.yaml'] ?? '';
+  return { env, configYaml, run: (...argv: string[]) => runCaptured(argv, { env }) };
+}
+
+interface Report {
+  severity: string | null;
+  severityReason: string;
+  findings: Array<{ code: string; next: string[] }>;
+  checks: Array<{ id: string; status: string; error: string | null }>;
+}
+
+describe('the ai-provider-outage drill, played through', () => {
+  it('diagnoses SEV2 naming the Claude API and its incident, falls back to OpenAI, and ends healthy', async () => {
+    const { run, configYaml, env } = await drill('ai-provider-outage');
+    const diagnosis = await run('diagnose', 'ai-provider', '-o', 'json');
+    expect(diagnosis.code).toBe(3);
+    const report = JSON.parse(diagnosis.stdout) as Report;
+    expect(report.severity).toBe('SEV2');
+    expect(report.severityReason).toContain('Claude API (api.anthropic.com) major outage');
+    expect(report.severityReason).toContain('incident "Elevated errors on Claude API"');
+    expect(report.findings.flatMap((f) => f.next)).toContain('aegis-ir fix ai-provider --enable-fallback openai --dry-run');
+
+    const before = configYaml();
+    const dryRun = await run('fix', 'ai-provider', '--enable-fallback', 'openai', '--dry-run', '-o', 'json');
+    expect(dryRun.code).toBe(0);
+    const plan = (JSON.parse(dryRun.stdout) as { plan: { steps: Array<{ action: string }> } }).plan;
+    const diff = plan.steps[0]?.action.split('\n').filter((l) => /^[-+] /.test(l) || /^[-+]\s/.test(l)) ?? [];
+    expect(diff).toEqual(['-  fallback_provider: ""   # empty: no fallback', '+  fallback_provider: "openai"   # empty: no fallback']);
+    expect(plan.steps[1]?.action).toContain('kubectl.kubernetes.io/restartedAt');
+    expect(configYaml()).toBe(before);
+
+    const refused = await run('fix', 'ai-provider', '--enable-fallback', 'anthropic', '--yes');
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain('anthropic is itself down');
+
+    const applied = await run('fix', 'ai-provider', '--enable-fallback', 'openai', '--yes', '-o', 'json');
+    expect(applied.code).toBe(0);
+    expect(configYaml()).toBe(before.replace('fallback_provider: ""', 'fallback_provider: "openai"'));
+    const triage = await run('triage', '-o', 'json');
+    expect(triage.code).toBe(0);
+    expect((JSON.parse(triage.stdout) as Report).severity).toBeNull();
+
+    const audit = readFileSync(env.AEGIS_IR_AUDIT_LOG ?? '', 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; replaced?: { kind: string; data: Record<string, { before: string; after: string }> } });
+    const replaced = audit.find((r) => r.event === 'outcome' && r.replaced)?.replaced;
+    expect(replaced?.kind).toBe('configmap');
+    expect(replaced?.data['config.yaml']?.before).toBe(before);
+  });
+
+  it('takes a status page answering HTML as unknown: the check errors with one line, the verdict is incomplete', async () => {
+    const { run, env } = await drill('ai-provider-outage');
+    const html = `${env.AEGIS_IR_STATUS_PAGES?.split(',')[0]?.split('=')[1]?.replace(/\/anthropic$/, '')}/html`;
+    const result = await run('diagnose', 'ai-provider', '--status-page', `anthropic=${html}`, '--fail-on', 'never', '-o', 'json');
+    expect(result.code).toBe(4);
+    const check = (JSON.parse(result.stdout) as Report).checks.find((c) => c.id === 'status-page-anthropic');
+    expect(check?.status).toBe('errored');
+    expect(check?.error).toMatch(/^anthropic's status page answered an HTML page, not JSON \(/);
+  });
+});
+
+describe('the ai-rate-limits drill', () => {
+  it('is SEV3 from the rate-limit lines and names the cache as the remediation', async () => {
+    const { run } = await drill('ai-rate-limits');
+    const diagnosis = await run('diagnose', 'ai-provider', '-o', 'json');
+    const report = JSON.parse(diagnosis.stdout) as Report;
+    expect(report.severity).toBe('SEV3');
+    expect(report.findings.flatMap((f) => f.next)).toContain('aegis-ir fix ai-provider --enable-cache --dry-run');
+    expect((await run('fix', 'ai-provider', '--enable-cache', '--yes')).code).toBe(0);
+    const after = JSON.parse((await run('diagnose', 'ai-provider', '-o', 'json')).stdout) as Report;
+    expect(after.findings.map((f) => f.code)).not.toContain('AEG-4020');
+  });
+});
