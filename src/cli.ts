@@ -2,6 +2,7 @@ import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'com
 import { SEVERITIES, parseFailOn } from './core/severity.js';
 import { ExitCode, UsageError, exitCodeFor, exitCodeSummary, hintFor } from './core/errors.js';
 import { wrap, wrapItems } from './render/wrap.js';
+import { plannedCommand } from './commands/planned.js';
 import { Redactor } from './core/redact.js';
 import { OUTPUT_FORMATS, type TextSink } from './core/io.js';
 import type { Runtime } from './core/runtime.js';
@@ -138,6 +139,13 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     program.addCommand(command.description(entry.description), { hidden: entry.hidden });
     inherit(command, program);
   }
+  // A command of the contract that has not landed yet says so, and where the runbook covers it.
+  program.on('command:*', (operands: string[]) => {
+    const planned = plannedCommand(operands[0] ?? '');
+    if (planned) throw planned;
+    // Commander's own "unknown command" error and suggestion (public in its JavaScript, missing from its typings).
+    (program as unknown as { unknownCommand(): void }).unknownCommand();
+  });
   const help = program
     .command('help [command...]')
     .description('Show the help of a command or subcommand: aegis-ir help fix rollback')

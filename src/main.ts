@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     stdinIsTTY: Boolean(process.stdin.isTTY),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
+    stdoutColumns: process.stdout.isTTY ? process.stdout.columns : undefined,
     signal: controller.signal,
     prompter: process.stdin.isTTY ? terminalPrompter(controller.signal) : undefined,
   });

@@ -3,6 +3,7 @@ import { assess } from '../checks/assess.js';
 import { DIAGNOSE_SECTIONS } from '../checks/registry.js';
 import { UsageError } from '../core/errors.js';
 import { emitReport } from './report-output.js';
+import { plannedCommand } from './planned.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
 
 /** `diagnose <section>`: the diagnosis steps of one of the runbook's Common Issues. */
@@ -37,6 +38,8 @@ export function diagnoseCommand(host: CommandHost): Command {
     .action(async (section: string, options: Record<string, unknown> & { statusPage?: string[] }, command: Command) => {
       const chosen = DIAGNOSE_SECTIONS[section];
       if (!chosen) {
+        const planned = plannedCommand(`diagnose ${section}`);
+        if (planned) throw planned;
         throw new UsageError(
           `unknown diagnose section "${section}"; expected one of: ${names.join(', ')}`,
           'aegis-ir diagnose --help',

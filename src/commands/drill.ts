@@ -6,6 +6,7 @@ import { ExitCode, UsageError } from '../core/errors.js';
 import { paint } from '../render/style.js';
 import { SCHEMA_VERSION, reportDocument, reportText } from '../render/report.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
+import { wrap } from '../render/wrap.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { playCommunication, startCommunication, type CommunicationSandbox, type IncidentStep } from './drill-incident.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
@@ -130,12 +131,8 @@ async function play(
       document,
       report,
       text: (options) =>
-        `${paint(options.color).bold(`Drill: ${scenario.name}`)} — ${scenario.document.description}
-
-$ aegis-ir triage
-` +
-        `${reportText(report, options)}${incident ? '' : `
-${instructions(sandbox, keep, report, scenarioArgument)}`}`,
+        `${wrap(`${paint(options.color).bold(`Drill: ${scenario.name}`)} — ${scenario.document.description}`, options.width ?? 80)}\n\n$ aegis-ir triage\n` +
+        `${reportText(report, options)}${incident ? '' : `\n${instructions(sandbox, keep, report, scenarioArgument)}`}`,
     },
     verbose,
   );

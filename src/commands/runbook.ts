@@ -13,13 +13,18 @@ import { examples, type CommandHost } from './host.js';
 
 /** Reads and parses the runbook shipped with aegis-ir, from beside its package.json (source tree or bundle alike). */
 export function loadRunbook(): Runbook {
-  return parseRunbook(readFileSync(join(packageRoot(), RUNBOOK_FILE), 'utf8'));
+  return parseRunbook(runbookMarkdown());
+}
+
+function runbookMarkdown(): string {
+  return readFileSync(join(packageRoot(), RUNBOOK_FILE), 'utf8');
 }
 
 /** `runbook [section]`: the runbook's contents, or one section and its subsections, rendered for the terminal. */
 export function runbookCommand(host: CommandHost): Command {
   return new Command('runbook')
     .argument('[section]', 'an anchor id, or a unique start or word of one (triage, db, memory, escalation)')
+    .option('--all', 'the whole runbook, every section')
     .addHelpText(
       'after',
       examples(
@@ -28,18 +33,25 @@ export function runbookCommand(host: CommandHost): Command {
         'aegis-ir runbook db                           # Issue: Database Connection Failures',
         'aegis-ir runbook runbooks/incident-response.md#issue-high-memory-usage   # a finding\'s link',
         'aegis-ir runbook escalation -o json',
+        'aegis-ir runbook --all | less -R                 # all of it',
       ),
     )
-    .action(async (query: string | undefined, _options, command: Command) => {
+    .action(async (query: string | undefined, options: { all?: boolean }, command: Command) => {
       const ctx = await host.context(command);
       requireFormat(ctx, DOCUMENT_FORMATS);
       const runbook = loadRunbook();
       const document = (body: Record<string, unknown>) => ({ schemaVersion: SCHEMA_VERSION, command: 'runbook', ...body });
+      if (options.all) {
+        if (query !== undefined) throw new UsageError(`--all prints every section; leave out "${query}"`, 'aegis-ir runbook --all');
+        const markdown = runbookMarkdown();
+        print(ctx, { document: document({ markdown }), text: ({ color }) => renderMarkdown(markdown, { color }) });
+        return;
+      }
       if (query === undefined) {
         print(ctx, {
           document: document({ sections: runbook.sections.map(({ id, title, level }) => ({ id, title, level })) }),
           text: ({ color }) => contentsText(runbook, color),
-          hint: 'Show a section with: aegis-ir runbook <section>',
+          hint: 'Show a section with: aegis-ir runbook <section>, or all of it with: aegis-ir runbook --all',
         });
         return;
       }

@@ -49,6 +49,7 @@ export function buildContext(
     stdoutIsTTY: runtime.stdoutIsTTY,
     stderrIsTTY: runtime.stderrIsTTY,
     color: colorEnabled({ flag: options.color, env: runtime.env, isTTY: runtime.stdoutIsTTY && !machine }),
+    width: runtime.stdoutIsTTY && runtime.stdoutColumns ? runtime.stdoutColumns : 80,
   };
   const stderrColor = colorEnabled({ flag: options.color, env: runtime.env, isTTY: runtime.stderrIsTTY });
   const logger = makeLogger(io.stderr, Boolean(options.verbose));

@@ -21,6 +21,8 @@ export interface IOStreams {
   stderrIsTTY: boolean;
   /** Whether stderr/stdout text may be coloured (TTY, NO_COLOR, FORCE_COLOR and --no-color decided). */
   color: boolean;
+  /** The width text wraps to: the terminal's, else 80. */
+  width?: number;
 }
 
 /** Decides colour the way users expect: --no-color and NO_COLOR win, FORCE_COLOR forces, else TTY. */

@@ -16,6 +16,8 @@ export interface Runtime {
   stdinIsTTY: boolean;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's width when stdout is one. */
+  stdoutColumns?: number;
   signal: AbortSignal;
   clock?: Clock;
   /** Prompts bound to the operator's terminal; absent means nobody can answer. */

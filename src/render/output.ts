@@ -14,6 +14,8 @@ import { markdownSummary } from './summary.js';
 export interface TextOptions {
   color: boolean;
   verbose: boolean;
+  /** Columns to wrap to (80 when absent). */
+  width?: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export function render(printable: Printable, format: OutputFormat, options: Text
 /** Prints `printable` on stdout in the run's format (its hint on stderr, with text). */
 export function print(ctx: Context, printable: Printable, verbose = false): void {
   const format = ctx.config.output;
-  ctx.io.stdout.write(render(printable, format, { color: ctx.io.color, verbose, failOn: ctx.config.failOn }));
+  ctx.io.stdout.write(render(printable, format, { color: ctx.io.color, verbose, width: ctx.io.width, failOn: ctx.config.failOn }));
   if (format === 'text' && printable.hint) ctx.io.stderr.write(`${printable.hint}\n`);
   // In GitHub Actions the findings that fail the gate are annotated on the run's page too, whatever the format.
   if (printable.report && ctx.env.GITHUB_ACTIONS === 'true') ctx.io.stderr.write(githubAnnotations(printable.report, ctx.config.failOn));

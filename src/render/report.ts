@@ -1,5 +1,8 @@
 import { nextCommandsOf } from '../checks/next-steps.js';
 import type { ChalkInstance } from 'chalk';
+import type { Finding } from '../core/findings.js';
+import { evidenceText } from './evidence.js';
+import type { TextOptions } from './output.js';
 import type { CheckOutcome } from '../checks/runner.js';
 import type { Impact, ImpactItem } from '../checks/impact.js';
 import { formatPercent } from '../checks/prometheus/source.js';
@@ -44,22 +47,26 @@ export function reportDocument(report: Report): Record<string, unknown> {
 }
 
 /** The report for a person at a terminal: verdict first, then findings, checks and next steps. */
-export function reportText(report: Report, options: { color: boolean; verbose: boolean }): string {
+export function reportText(report: Report, options: TextOptions): string {
   const c = paint(options.color);
   const lines: string[] = [];
   lines.push(...verdictLines(report, c), '');
   if (report.impact && report.severity) lines.push(...impactLines(report.impact, c), '');
   if (report.findings.length) {
     lines.push(c.bold('Findings'));
-    for (const f of report.findings) {
+    for (const group of groupAcrossPods(report.findings)) {
+      const f = group.finding;
       const tone = levelColor(c, f.level);
-      lines.push(`  ${tone(`${LEVEL_MARK[f.level]} ${f.code}`)} ${f.summary}${f.resource ? c.dim(`  (${f.resource})`) : ''}`);
-      for (const [key, value] of Object.entries(f.evidence)) {
-        // A table (the heap profile's top) is read as one, line by line.
-        if (key === 'table' && Array.isArray(value)) lines.push(...value.map((line) => `      ${String(line)}`));
-        else if (options.verbose || isShort(value)) lines.push(c.dim(`      ${key}: ${formatEvidence(value)}`));
-      }
-      lines.push(c.dim(`      runbook: ${f.runbook}`));
+      const resource = group.pods.length > 1 ? '' : f.resource ? c.dim(`  (${f.resource})`) : '';
+      lines.push(`  ${tone(`${LEVEL_MARK[f.level]} ${f.code}`)} ${group.summary}${resource}`);
+      const table = f.evidence.table;
+      // A table (the heap profile's top) is read as one, line by line.
+      if (Array.isArray(table)) lines.push(...table.map((line) => `      ${String(line)}`));
+      const { table: _table, ...evidence } = f.evidence;
+      const shown = evidenceText(evidence, options.verbose);
+      lines.push(...shown.lines.map((line) => c.dim(`      ${line}`)));
+      if (shown.hidden.length) lines.push(c.dim(`      ${shown.hidden.join(', ')}; -v to show`));
+      lines.push(c.dim(`      runbook: ${runbookCommand(f.runbook)}`));
     }
     lines.push('');
   }
@@ -75,7 +82,61 @@ export function reportText(report: Report, options: { color: boolean; verbose: b
     lines.push('', c.bold('Not available here'));
     for (const u of report.unavailableNext) lines.push(`  ${u.command}: needs ${u.needs}`);
   }
-  return `${lines.join('\n')}\n`;
+  // A command is pasted whole: the lines that are commands are never broken.
+  const command = /^ {2}(\$ |aegis-ir |kubectl )/;
+  return `${lines.flatMap((line) => (command.test(line) ? [line] : wrapLine(line, options.width ?? 80))).join('\n')}\n`;
+}
+
+/** A finding's runbook link as the command that shows it: `aegis-ir runbook issue-high-memory-usage`. */
+export function runbookCommand(link: string): string {
+  const anchor = link.split('#')[1];
+  return anchor ? `aegis-ir runbook ${anchor}` : 'aegis-ir runbook';
+}
+
+/** The same finding on several pods, told once: "AEG-1030 on 3 pods: a, b, c — …". */
+interface FindingGroup {
+  finding: Finding;
+  summary: string;
+  pods: string[];
+}
+
+function groupAcrossPods(findings: readonly Finding[]): FindingGroup[] {
+  const groups = new Map<string, FindingGroup>();
+  for (const finding of findings) {
+    const pod = finding.resource?.startsWith('pod/') ? finding.resource.slice(4) : null;
+    // The summary with the pod's name taken out; "<pod>: " and "<pod>/<container> " lead most of them.
+    const shape = pod ? finding.summary.split(pod).join('<pod>') : null;
+    const key = shape ? `${finding.code} ${shape} ${JSON.stringify({ ...finding.evidence, pod: undefined })}` : `${groups.size}`;
+    const group = groups.get(key);
+    if (group && pod) {
+      group.pods.push(pod);
+      continue;
+    }
+    groups.set(key, { finding, summary: finding.summary, pods: pod ? [pod] : [] });
+  }
+  return [...groups.values()].map((g) => {
+    if (g.pods.length < 2) return g;
+    const rest = g.finding.summary.split(g.pods[0] as string).join('').replace(/^[:/\s]+/, '');
+    return { ...g, summary: `on ${g.pods.length} pods: ${g.pods.join(', ')} — ${rest}` };
+  });
+}
+
+/** `line` broken at spaces to `width` visible columns, continuation lines indented under its text. */
+function wrapLine(line: string, width: number): string[] {
+  const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').length;
+  if (visible(line) <= width) return [line];
+  const lead = /^ */.exec(line)?.[0] ?? '';
+  const indent = ' '.repeat(Math.min(lead.length + 4, Math.floor(width / 2)));
+  const out: string[] = [];
+  let current = lead;
+  for (const word of line.slice(lead.length).split(' ')) {
+    const candidate = current.trim() === '' ? `${current}${word}` : `${current} ${word}`;
+    if (current.trim() !== '' && visible(candidate) > width) {
+      out.push(current);
+      current = `${indent}${word}`;
+    } else current = candidate;
+  }
+  return [...out, current];
 }
 
 /** `On-Call now → Tech Lead at 30m → …` */
@@ -117,13 +178,6 @@ function checkLine(o: CheckOutcome, width: number, c: ChalkInstance): string {
   }
 }
 
-function isShort(value: unknown): boolean {
-  return formatEvidence(value).length <= 100;
-}
-
-function formatEvidence(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
 
 /** Step 2 of the Triage Procedure: each item with where it came from, or unknown and why. */
 function impactLines(impact: Impact, c: ChalkInstance): string[] {

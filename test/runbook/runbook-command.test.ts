@@ -11,7 +11,7 @@ describe('aegis-ir runbook', () => {
     expect(stdout).toMatch(/^ {2}triage-procedure +Triage Procedure$/m);
     expect(stdout).toMatch(/^ {4}triage-step-1-initial-assessment +Step 1: Initial Assessment \(5 min\)$/m);
     expect(stdout).toMatch(/^ {2}escalation-matrix +Escalation Matrix$/m);
-    expect(stderr).toBe('Show a section with: aegis-ir runbook <section>\n');
+    expect(stderr).toBe('Show a section with: aegis-ir runbook <section>, or all of it with: aegis-ir runbook --all\n');
   });
 
   it('prints a section with its subsections, rendered as plain text when not a terminal', async () => {
