@@ -1,10 +1,11 @@
 import { mapLimited } from '../core/concurrency.js';
 import type { Context } from '../core/context.js';
-import { CancelledError, UnreachableError, UsageError, hintFor } from '../core/errors.js';
+import { deadlineSignal, untilAborted } from '../core/cancellation.js';
+import { CancelledError, DeadlineError, UnreachableError, UsageError, hintFor } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import type { Finding } from '../core/findings.js';
 import { SkipCheck, type Check, type Target } from './check.js';
-import { forOneRun } from './kubernetes/snapshot.js';
+import { forOneCheck, forOneRun } from './kubernetes/snapshot.js';
 
 export type CheckStatus = 'ok' | 'findings' | 'skipped' | 'errored';
 
@@ -68,39 +69,36 @@ async function runOne(ctx: Context, check: Check, deadline: Deadline): Promise<C
     ctx.logger.debug(`check ${check.id}: ${rest.status} in ${durationMs}ms${rest.findings.length ? ` (${rest.findings.map((f) => f.code).join(', ')})` : ''}`);
     return { ...base, durationMs, ...rest };
   };
+  // The check's own signal: its deadline or Ctrl-C aborts every request it has in flight.
+  const { signal, end } = deadlineSignal(
+    ctx.signal,
+    deadline.ms,
+    () => new DeadlineError(check.target, `${deadline.says} while waiting for the ${check.target}`),
+  );
   try {
     // After Ctrl-C no further check may start: it could still exec into a pod or query a database.
     if (ctx.signal.aborted) throw new CancelledError();
-    const evidence = await withDeadline(check.collect(ctx), deadline, check.target, ctx.signal);
+    // Raced as well, so a check whose I/O does not listen still ends on time.
+    const evidence = await untilAborted(check.collect(forOneCheck(ctx, signal)), signal, check.target);
     const findings = check.evaluate(evidence, { config: ctx.config, now: ctx.clock.now() });
     return done({ status: findings.length ? 'findings' : 'ok', error: null, reason: null, unreachable: false, hint: null, findings, evidence });
   } catch (error) {
     if (error instanceof SkipCheck) {
       return done({ status: 'skipped', error: null, reason: error.message, unreachable: false, hint: null, findings: [] });
     }
-    if (error instanceof UsageError || error instanceof CancelledError) throw error;
-    const unreachable = error instanceof UnreachableError || error instanceof DeadlineError;
+    if (ctx.signal.aborted) throw new CancelledError();
+    if (error instanceof UsageError) throw error;
+    const unreachable = error instanceof UnreachableError;
     ctx.logger.debug(`check ${check.id} failed: ${(error as Error).stack ?? String(error)}`);
     return done({ status: 'errored', error: (error as Error).message, reason: null, unreachable, hint: hintFor(error) ?? null, findings: [] });
+  } finally {
+    // Reads a check gave up on (a partial log read) stop with it.
+    end();
   }
 }
-
-class DeadlineError extends Error {}
 
 /** When a check must have finished, and how to say that it did not. */
 interface Deadline {
   ms: number;
   says: string;
-}
-
-function withDeadline<T>(work: Promise<T>, deadline: Deadline, target: string, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new DeadlineError(`${deadline.says} while waiting for the ${target}`)), deadline.ms);
-    const onAbort = () => reject(new CancelledError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    });
-  });
 }

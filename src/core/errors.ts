@@ -68,6 +68,12 @@ export class UnreachableError extends Error {
   }
 }
 
+/**
+ * A call ran out of time: a check's deadline, the run's `--timeout`. Unreachable for the exit code (4): the
+ * target did not give its answer in time.
+ */
+export class DeadlineError extends UnreachableError {}
+
 /** A remediation guard refused to go on: plan changed, lock held, permission denied, cap exceeded. */
 export class GuardError extends Error {
   override readonly name = 'GuardError';

@@ -26,10 +26,11 @@ const SETTING_NAMES = [
   'idle_in_transaction_session_timeout',
 ];
 
-export async function readSettings(db: DbSession): Promise<ConnectionSettings> {
+export async function readSettings(db: DbSession, signal: AbortSignal): Promise<ConnectionSettings> {
   const rows = await db.query<{ name: string; setting: string }>(
     'SELECT name, setting FROM pg_settings WHERE name = ANY($1)',
     [SETTING_NAMES],
+    signal,
   );
   const value = new Map(rows.map((r) => [r.name, r.setting]));
   const number = (name: string): number | null => (value.has(name) ? Number(value.get(name)) : null);
@@ -72,15 +73,19 @@ const SESSION_COLUMNS = `
  * a slot too. Background workers, autovacuum and WAL senders have slots of their own and do not count
  * against `max_connections`, which is why the runbook's bare `count(*)` over-counts.
  */
-export async function readClientSessions(db: DbSession): Promise<{ sessions: SessionRow[]; otherBackends: number }> {
+export async function readClientSessions(db: DbSession, signal: AbortSignal): Promise<{ sessions: SessionRow[]; otherBackends: number }> {
   const [sessions, [meta]] = await Promise.all([
     db.query<SessionRow>(
       `SELECT ${SESSION_COLUMNS} FROM pg_stat_activity a
         WHERE a.backend_type = 'client backend'
         ORDER BY a.state_change NULLS LAST, a.pid`,
+      [],
+      signal,
     ),
     db.query<{ other: number }>(
       `SELECT count(*) FILTER (WHERE backend_type <> 'client backend')::int AS other FROM pg_stat_activity`,
+      [],
+      signal,
     ),
   ]);
   return { sessions, otherBackends: meta?.other ?? 0 };

@@ -1,5 +1,6 @@
 import type { ClientConfig } from 'pg';
 import { readFileSync } from 'node:fs';
+import { abortReason, untilAborted } from '../core/cancellation.js';
 import { UnreachableError, UsageError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { toDbError } from './errors.js';
@@ -25,7 +26,8 @@ export interface DbClientOptions {
 export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort {
   return {
     target,
-    async connect(): Promise<DbSession> {
+    async connect(signal): Promise<DbSession> {
+      if (signal.aborted) throw abortReason(signal, 'database');
       const { default: pg } = await import('pg');
       const open = async (ssl: ClientConfig['ssl']) => {
         const client = new pg.Client({
@@ -40,6 +42,7 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
             ? { query_timeout: options.statementTimeoutMs }
             : { statement_timeout: options.statementTimeoutMs, lock_timeout: options.statementTimeoutMs }),
         });
+        current = client;
         // A session terminated under us (or a network drop) must not crash the process; the next query reports it.
         client.on('error', (error) => {
           lost ??= error;
@@ -51,19 +54,28 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
         return client;
       };
       let lost: unknown;
-      const ssl = sslOption(target);
-      let client;
-      try {
-        client = await open(ssl);
-      } catch (error) {
-        // libpq's prefer: TLS when the server offers it, else plain text.
-        if (target.sslmode !== 'prefer' || !/does not support SSL/i.test((error as Error).message)) throw error;
-        lost = undefined;
-        client = await open(false);
-      }
-      const run = async <R extends object>(sql: string, params?: readonly unknown[]): Promise<R[]> => {
+      let current: InstanceType<typeof pg.Client> | undefined;
+      // A hung server never answers a polite Terminate: the socket itself is dropped.
+      const drop = () => (current as unknown as { connection?: { stream?: { destroy(): void } } } | undefined)?.connection?.stream?.destroy();
+      const connecting = (async () => {
         try {
-          return (await client.query<R>(sql, params as unknown[] | undefined)).rows;
+          return await open(sslOption(target));
+        } catch (error) {
+          // libpq's prefer: TLS when the server offers it, else plain text.
+          if (target.sslmode !== 'prefer' || !/does not support SSL/i.test((error as Error).message)) throw error;
+          lost = undefined;
+          return open(false);
+        }
+      })();
+      const client = await untilAborted(connecting, signal, 'database', drop);
+      let dropped = false;
+      const dropOnce = () => {
+        dropped = true;
+        drop();
+      };
+      const query = async <R extends object>(sql: string, params: readonly unknown[]): Promise<R[]> => {
+        try {
+          return (await client.query<R>(sql, params as unknown[])).rows;
         } catch (error) {
           const typed = toDbError(lost ?? error, target);
           if (lost === undefined || typed instanceof UnreachableError) throw typed;
@@ -75,11 +87,14 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
           );
         }
       };
+      const run = <R extends object>(sql: string, params: readonly unknown[], querySignal: AbortSignal): Promise<R[]> =>
+        untilAborted(query<R>(sql, params), querySignal, 'database', dropOnce);
       return {
         // The BackendKeyData the server sent at startup: pg_backend_pid() without a round trip.
         pid: (client as unknown as { processID: number }).processID,
         query: run,
-        close: () => client.end().catch(() => undefined),
+        // After an abort the socket is gone, and waiting for a goodbye could hang.
+        close: async () => (dropped ? undefined : client.end().catch(() => undefined)),
       };
     },
   };

@@ -18,12 +18,12 @@ export interface PoolRow {
  * refuses unknown startup parameters such as statement_timeout). The console speaks only the simple
  * query protocol: the query goes without parameters, which node-postgres sends as a simple query.
  */
-export async function readPgBouncerPools(port: DbPort): Promise<PoolRow[]> {
-  const session = await port.connect();
+export async function readPgBouncerPools(port: DbPort, signal: AbortSignal): Promise<PoolRow[]> {
+  const session = await port.connect(signal);
   try {
     // The console types its counters as integers, which the driver hands over as numbers; older
     // versions and other poolers may send text.
-    const rows = await session.query<Record<string, string | number | null>>('SHOW POOLS');
+    const rows = await session.query<Record<string, string | number | null>>('SHOW POOLS', [], signal);
     const num = (value: string | number | null | undefined) => Number(value ?? 0) || 0;
     return rows.map((r) => ({
       database: String(r.database ?? ''),

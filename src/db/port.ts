@@ -1,10 +1,14 @@
 import type { DbTarget } from './target.js';
 
-/** One open connection: its server process id and plain parameterised queries. */
+/**
+ * One open connection: its server process id and plain parameterised queries. When a query's signal aborts
+ * (a check's deadline, Ctrl-C) the connection is dropped at once and the query rejects with the deadline or
+ * cancellation; the session is unusable after that.
+ */
 export interface DbSession {
   /** `pg_backend_pid()` of this connection, so the tool never counts or terminates itself. */
   readonly pid: number;
-  query<R extends object = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R extends object = Record<string, unknown>>(sql: string, params: readonly unknown[], signal: AbortSignal): Promise<R[]>;
   close(): Promise<void>;
 }
 
@@ -15,5 +19,6 @@ export interface DbSession {
  */
 export interface DbPort {
   readonly target: DbTarget;
-  connect(): Promise<DbSession>;
+  /** Opens a session; `signal` bounds the connecting only. */
+  connect(signal: AbortSignal): Promise<DbSession>;
 }

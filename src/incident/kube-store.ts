@@ -24,7 +24,11 @@ const KEY = 'incident.json';
 export class KubeIncidentStore implements IncidentStore {
   readonly where: string;
 
-  constructor(private readonly kube: KubePort) {
+  constructor(
+    private readonly kube: KubePort,
+    /** Bounds every request of the store (the run's signal: Ctrl-C, `--timeout`). */
+    private readonly signal: AbortSignal,
+  ) {
     this.where = `configmaps in namespace ${kube.namespace}`;
   }
 
@@ -34,31 +38,31 @@ export class KubeIncidentStore implements IncidentStore {
     const taken = (await this.list()).filter((i) => i.id.startsWith(`INC-${day}-`)).map((i) => sequenceOf(i.id));
     for (const id of candidateIds(openedAt, Math.max(0, ...taken) + 1)) {
       const incident = build(id);
-      if (await this.kube.createConfigMap(this.configMap(incident))) return incident;
+      if (await this.kube.createConfigMap(this.configMap(incident), this.signal)) return incident;
     }
     throw new Error('unreachable: candidateIds ends by throwing');
   }
 
   async get(id: string): Promise<Incident | null> {
-    const configMap = await this.kube.readConfigMap(nameOf(id));
+    const configMap = await this.kube.readConfigMap(nameOf(id), this.signal);
     return configMap ? this.recordOf(configMap) : null;
   }
 
   async list(): Promise<Incident[]> {
-    const records = (await this.kube.listConfigMaps(SELECTOR)).map((c) => this.recordOf(c));
+    const records = (await this.kube.listConfigMaps(SELECTOR, this.signal)).map((c) => this.recordOf(c));
     return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async update(id: string, change: (incident: Incident) => Incident | null): Promise<Incident> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
-      const configMap = await this.kube.readConfigMap(nameOf(id));
+      const configMap = await this.kube.readConfigMap(nameOf(id), this.signal);
       if (!configMap) throw new UsageError(`no incident ${id} in ${this.where}`, 'aegis-ir incident list');
       const current = this.recordOf(configMap);
       const next = applyChange(current, change);
       if (!next) return current;
       const replaced = this.configMap(next);
       replaced.metadata = { ...replaced.metadata, resourceVersion: configMap.metadata?.resourceVersion };
-      if (await this.kube.replaceConfigMap(replaced)) return next;
+      if (await this.kube.replaceConfigMap(replaced, this.signal)) return next;
     }
     throw contended(id, this.where);
   }

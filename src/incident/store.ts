@@ -34,7 +34,7 @@ export interface IncidentStore {
 export async function openStore(ctx: Context): Promise<IncidentStore> {
   if (ctx.config.incident.store === 'kubernetes') {
     const { KubeIncidentStore } = await import('./kube-store.js');
-    return new KubeIncidentStore(await ctx.kube());
+    return new KubeIncidentStore(await ctx.kube(), ctx.signal);
   }
   const { LocalIncidentStore, localIncidentDir } = await import('./local-store.js');
   return new LocalIncidentStore(localIncidentDir(ctx.env));

@@ -1,371 +1,361 @@
-import http from 'node:http';
-import https from 'node:https';
-import { Writable } from 'node:stream';
-import type { V1Status } from '@kubernetes/client-node';
+import { KubeConfig, type PodMetric, type V1Deployment, type V1Lease, type V1Status } from '@kubernetes/client-node';
+import { abortReason } from '../core/cancellation.js';
 import { UnreachableError } from '../core/errors.js';
-import { describeNetworkCode, isTlsCode, networkCode } from '../core/network.js';
+import { execOverWebSocket } from './exec.js';
 import { loadKubeConfig } from './kubeconfig.js';
-import type { AccessCheck, ExecResult, KubePort, KubeTarget, LogOptions, ObjectPatch, ProxyResponse, WriteOptions } from './port.js';
-
-/** Largest exec output kept; health commands print a few lines. */
-const EXEC_OUTPUT_LIMIT = 64 * 1024;
+import type { AccessCheck, KubePort, KubeTarget, ObjectPatch, WriteOptions } from './port.js';
+import { KubeTransport, THROTTLE_ATTEMPTS, oneLine, type KubeAnswer, type KubeRequest, type Method } from './transport.js';
+import { checkName, checkNamespace } from './names.js';
 
 /**
- * Connects a {@link KubePort} to the cluster named by the kubeconfig. `@kubernetes/client-node` is
- * imported here, on first use, so commands that never talk to a cluster start at plain-node speed.
+ * Connects a {@link KubePort} to the cluster named by the kubeconfig. Only `KubeConfig` is taken from
+ * `@kubernetes/client-node`: its generated API classes make a new TLS connection per request and are most
+ * of its size. This module is imported on first use, so commands that never talk to a cluster start at
+ * plain-node speed.
  */
 export async function connectKube(target: KubeTarget, env: Record<string, string | undefined>): Promise<KubePort> {
-  const k8s = await import('@kubernetes/client-node');
-  const kc = new k8s.KubeConfig();
+  const kc = new KubeConfig();
   loadKubeConfig(kc, target, env);
+  const namespace = checkNamespace(target.namespace);
   const server = kc.getCurrentCluster()?.server ?? 'unknown server';
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const apps = kc.makeApiClient(k8s.AppsV1Api);
-  const authorization = kc.makeApiClient(k8s.AuthorizationV1Api);
-  const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
-  const autoscaling = kc.makeApiClient(k8s.AutoscalingV2Api);
-  const patchAs = (patch: ObjectPatch) =>
-    k8s.setHeaderOptions('Content-Type', patch.type === 'json' ? k8s.PatchStrategy.JsonPatch : k8s.PatchStrategy.StrategicMergePatch);
-  const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  const transport = new KubeTransport(kc, server);
+  const api = new KubeApi(transport);
+  const ns = encodeURIComponent(namespace);
+  const core = (resource: string, name?: string, sub?: string) => objectPath(`/api/v1/namespaces/${ns}/${resource}`, name, sub);
+  const apps = (resource: string, name?: string) => objectPath(`/apis/apps/v1/namespaces/${ns}/${resource}`, name);
+  const leases = (name?: string) => objectPath(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`, name);
+  const hpas = (name?: string) => objectPath(`/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`, name);
   const dryRunOf = (options: WriteOptions) => (options.dryRun ? 'All' : undefined);
-  const metrics = new k8s.Metrics(kc);
-  const exec = new k8s.Exec(kc);
-  const { namespace } = target;
-  const call = <T>(what: string, request: () => Promise<T>) => withKubeErrors(server, what, request);
+  const patchType = (patch: ObjectPatch) => (patch.type === 'json' ? JSON_PATCH : STRATEGIC_MERGE_PATCH);
+  const items = <T>(list: { items?: T[] } | null): T[] => list?.items ?? [];
 
   return {
     namespace,
     server,
     context: kc.getCurrentContext() || null,
-    listPods: (labelSelector) =>
-      call('list pods', async () => (await core.listNamespacedPod({ namespace, labelSelector })).items),
-    readDeployment: (name) =>
-      call(`get deployment/${name}`, async () => {
-        try {
-          return await apps.readNamespacedDeployment({ name, namespace });
-        } catch (error) {
-          if (statusOf(error) === 404) return null;
-          throw error;
-        }
-      }),
-    listReplicaSets: (labelSelector) =>
-      call('list replicasets', async () => (await apps.listNamespacedReplicaSet({ namespace, labelSelector })).items),
-    listDeploymentNames: () =>
-      call('list deployments', async () =>
-        (await apps.listNamespacedDeployment({ namespace })).items.map((d) => d.metadata?.name ?? '').filter(Boolean),
-      ),
-    namespaceExists: () =>
-      call(`get namespace/${namespace}`, async () => {
-        try {
-          await core.readNamespace({ name: namespace });
-          return true;
-        } catch (error) {
-          if (statusOf(error) === 404) return false;
-          if (statusOf(error) === 403) return null;
-          throw error;
-        }
-      }),
-    listEvents: () => call('list events', async () => (await core.listNamespacedEvent({ namespace })).items),
-    readNode: (name) =>
-      call(`get node/${name}`, async () => {
-        try {
-          return await core.readNode({ name });
-        } catch (error) {
-          if (statusOf(error) === 404 || statusOf(error) === 403) return null;
-          throw error;
-        }
-      }),
-    listPodMetrics: () =>
-      call('list pod metrics', async () => {
-        try {
-          return (await metrics.getPodMetrics(namespace)).items;
-        } catch (error) {
-          // No metrics.k8s.io on this cluster (metrics-server not installed). A 5xx is a metrics-server
-          // that is installed and failing: the evidence exists and could not be had.
-          if (statusOf(error) === 404) return null;
-          const status = statusOf(error);
-          // client-node drops the body of these answers; the status says enough.
-          if (status !== undefined && status >= 500) {
-            throw new Error(`metrics.k8s.io answered ${status}${status === 503 ? ' Service Unavailable' : ''}: metrics-server is installed but not serving (check: kubectl get apiservice v1beta1.metrics.k8s.io)`);
-          }
-          throw error;
-        }
-      }),
-    readPodLog: (pod: string, options: LogOptions) =>
-      call(`logs pod/${pod}`, async () => {
-        try {
-          return await core.readNamespacedPodLog({
-            name: pod,
-            namespace,
+    get connectionsOpened() {
+      return transport.connectionsOpened;
+    },
+    close: () => transport.close(),
+    listPods: async (labelSelector, signal) =>
+      items(await api.read('GET', core('pods'), 'list pods', signal, { query: { labelSelector } })),
+    readDeployment: async (name, signal) => api.read('GET', apps('deployments', name), `get deployment/${name}`, signal, { orNull: [404] }),
+    listReplicaSets: async (labelSelector, signal) =>
+      items(await api.read('GET', apps('replicasets'), 'list replicasets', signal, { query: { labelSelector } })),
+    listDeploymentNames: async (signal) =>
+      items(await api.read<{ items?: V1Deployment[] }>('GET', apps('deployments'), 'list deployments', signal))
+        .map((d) => d.metadata?.name ?? '')
+        .filter(Boolean),
+    namespaceExists: async (signal) => {
+      const answer = await api.send(
+        { method: 'GET', path: objectPath('/api/v1/namespaces', namespace), what: `get namespace/${namespace}`, signal },
+        [200, 403, 404],
+      );
+      return answer.status === 200 ? true : answer.status === 404 ? false : null;
+    },
+    listEvents: async (signal) => items(await api.read('GET', core('events'), 'list events', signal)),
+    readNode: async (name, signal) => api.read('GET', objectPath('/api/v1/nodes', name), `get node/${name}`, signal, { orNull: [403, 404] }),
+    listNodeEvents: async (fieldSelector, signal) =>
+      items(await api.read('GET', '/api/v1/namespaces/default/events', 'list node events', signal, { query: { fieldSelector } })),
+    proxyGet: async (pod, port, path, limitBytes, signal) => {
+      const what = `get pods/${pod}:${port}/proxy${path}`;
+      const [route, search] = path.split('?', 2);
+      const answer = await transport.send({
+        method: 'GET',
+        path: `${core('pods', pod)}:${Number(port)}/proxy${route ?? ''}`,
+        query: Object.fromEntries(new URLSearchParams(search ?? '')),
+        what,
+        signal,
+        accept: '*/*',
+        limitBytes,
+      });
+      if (answer.status === 401 || answer.status === 403) throw api.statusError(what, answer);
+      return { status: answer.status, contentType: answer.contentType, body: answer.body, truncated: answer.truncated ?? false };
+    },
+    evictPod: async (name, options, signal) => {
+      const answer = await api.send(
+        {
+          method: 'POST',
+          path: core('pods', name, 'eviction'),
+          what: `create pods/${name}/eviction`,
+          signal,
+          body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
+          query: { dryRun: dryRunOf(options) },
+          retryThrottled: false,
+        },
+        [200, 201, 429],
+      );
+      return answer.status === 429 ? { evicted: false, blocked: refusalOf(answer) } : { evicted: true };
+    },
+    listPodMetrics: async (signal) => {
+      const what = 'list pod metrics';
+      const request = { method: 'GET' as const, path: `/apis/metrics.k8s.io/v1beta1/namespaces/${ns}/pods`, what, signal };
+      const answer = await transport.send(request);
+      // No metrics.k8s.io on this cluster (metrics-server not installed): null. A 5xx is a metrics-server
+      // that is installed and failing: the evidence exists and could not be had.
+      if (answer.status === 404) return null;
+      if (answer.status >= 500) {
+        throw new Error(
+          `metrics.k8s.io answered ${answer.status}${answer.status === 503 ? ' Service Unavailable' : ''}: metrics-server is installed but not serving (check: kubectl get apiservice v1beta1.metrics.k8s.io)`,
+        );
+      }
+      return items(await api.parseAnswer<{ items?: PodMetric[] }>(request, answer));
+    },
+    readPodLog: async (pod, options, signal) => {
+      const answer = await api.send(
+        {
+          method: 'GET',
+          path: core('pods', pod, 'log'),
+          what: `read the log of pod/${pod}`,
+          signal,
+          query: {
             container: options.container,
             tailLines: options.tailLines,
             limitBytes: options.limitBytes,
-            previous: options.previous,
-            timestamps: options.timestamps,
-          });
-        } catch (error) {
-          // Asking for the previous container's log of a container that never restarted.
-          if (options.previous && statusOf(error) === 400) return '';
-          throw error;
-        }
-      }),
-    listNodeEvents: (fieldSelector) =>
-      call('list node events', async () => (await core.listNamespacedEvent({ namespace: 'default', fieldSelector })).items),
-    proxyGet: (pod, port, path, limitBytes) =>
-      call(`get pods/${pod}:${port}/proxy${path}`, async () => {
-        const url = new URL(`${server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}:${port}/proxy${path}`);
-        const options: https.RequestOptions = {};
-        await kc.applyToHTTPSOptions(options);
-        return rawGet(url, options, limitBytes);
-      }),
-    evictPod: (name, options) =>
-      call(`create pods/${name}/eviction`, async () => {
-        try {
-          await core.createNamespacedPodEviction({
-            name,
-            namespace,
-            body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
-            dryRun: dryRunOf(options),
-          });
-          return { evicted: true } as const;
-        } catch (error) {
-          if (statusOf(error) === 429) return { evicted: false, blocked: refusalOf(error) } as const;
-          throw error;
-        }
-      }),
-    readConfigMap: (name) =>
-      call(`get configmap/${name}`, () => orNull(core.readNamespacedConfigMap({ name, namespace }))),
-    listConfigMaps: (labelSelector) =>
-      call('list configmaps', async () => (await core.listNamespacedConfigMap({ namespace, labelSelector })).items),
-    createConfigMap: (configMap) =>
-      call('create configmap', () => unlessStatus([409], async () => {
-        await core.createNamespacedConfigMap({ namespace, body: configMap });
-      })),
-    replaceConfigMap: (configMap) =>
-      call(`replace configmap/${configMap.metadata?.name}`, () => unlessStatus([409, 404], async () => {
-        await core.replaceNamespacedConfigMap({ name: configMap.metadata?.name ?? '', namespace, body: configMap });
-      })),
-    patchConfigMap: (name, data, options) =>
-      call(`patch configmap/${name}`, () =>
-        core.patchNamespacedConfigMap({ name, namespace, body: { data }, dryRun: dryRunOf(options) }, mergePatch),
-      ),
-    restartDeployment: (name, at, options) =>
-      call(`patch deployment/${name}`, () =>
-        apps.patchNamespacedDeployment(
-          {
-            name,
-            namespace,
-            body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } },
-            dryRun: dryRunOf(options),
+            previous: options.previous || undefined,
+            timestamps: options.timestamps || undefined,
           },
-          mergePatch,
-        ),
+        },
+        // Asking for the previous container's log of a container that never restarted is a 400.
+        options.previous ? [200, 400] : [200],
+      );
+      return answer.status === 200 ? answer.body.toString('utf8') : '';
+    },
+    exec: async (pod, container, command, signal) => {
+      const what = `exec in pod/${pod}`;
+      const upgrade = await transport.upgrade(core('pods', pod, 'exec'), { command, container, stdout: true, stderr: true });
+      return execOverWebSocket(upgrade, signal, {
+        refused: (answer) => api.statusError(what, answer),
+        broken: (error) => (signal.aborted ? abortReason(signal, 'cluster') : transport.transportError(error, what)),
+        failed: (status: V1Status) =>
+          new UnreachableError('cluster', `the Kubernetes API at ${server} could not ${what}: ${oneLine(status.message ?? status.reason ?? 'unknown error')}`),
+        incomplete: () => new UnreachableError('cluster', `the Kubernetes API at ${server} closed the ${what} session before the command's exit status`),
+      });
+    },
+    readConfigMap: async (name, signal) => api.read('GET', core('configmaps', name), `get configmap/${name}`, signal, { orNull: [404] }),
+    listConfigMaps: async (labelSelector, signal) =>
+      items(await api.read('GET', core('configmaps'), 'list configmaps', signal, { query: { labelSelector } })),
+    createConfigMap: async (configMap, signal) =>
+      (await api.send({ method: 'POST', path: core('configmaps'), what: 'create configmap', signal, body: configMap }, [201, 200, 409])).status !== 409,
+    replaceConfigMap: async (configMap, signal) => {
+      const name = configMap.metadata?.name ?? '';
+      const answer = await api.send(
+        { method: 'PUT', path: core('configmaps', name), what: `replace configmap/${name}`, signal, body: configMap },
+        [200, 201, 404, 409],
+      );
+      return answer.status === 200 || answer.status === 201;
+    },
+    patchConfigMap: async (name, data, options, signal) =>
+      api.write('PATCH', core('configmaps', name), `patch configmap/${name}`, signal, { data }, { contentType: MERGE_PATCH, dryRun: dryRunOf(options) }),
+    restartDeployment: async (name, at, options, signal) =>
+      api.write(
+        'PATCH',
+        apps('deployments', name),
+        `patch deployment/${name}`,
+        signal,
+        { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at } } } } },
+        { contentType: MERGE_PATCH, dryRun: dryRunOf(options) },
       ),
-    canI: (access: AccessCheck) =>
-      call('create selfsubjectaccessreview', async () => {
-        const review = await authorization.createSelfSubjectAccessReview({
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { namespace, verb: access.verb, resource: access.resource, subresource: access.subresource, group: access.group, name: access.name } },
+    canI: async (access: AccessCheck, signal) => {
+      const review = await api.write<{ status?: { allowed?: boolean } }>(
+        'POST',
+        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+        'create selfsubjectaccessreview',
+        signal,
+        {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: {
+            resourceAttributes: { namespace, verb: access.verb, resource: access.resource, subresource: access.subresource, group: access.group, name: access.name },
           },
-        });
-        return review.status?.allowed === true;
+        },
+      );
+      return review.status?.allowed === true;
+    },
+    readLease: async (name, signal) => api.read('GET', leases(name), `get lease/${name}`, signal, { orNull: [404] }),
+    createLease: async (lease, signal) =>
+      (await api.send({ method: 'POST', path: leases(), what: 'create lease', signal, body: leaseBody(lease) }, [201, 200, 409])).status !== 409,
+    replaceLease: async (lease, signal) => {
+      const name = lease.metadata?.name ?? '';
+      const answer = await api.send({ method: 'PUT', path: leases(name), what: `replace lease/${name}`, signal, body: leaseBody(lease) }, [200, 201, 404, 409]);
+      return answer.status === 200 || answer.status === 201;
+    },
+    deleteLease: async (name, resourceVersion, signal) => {
+      const body = resourceVersion ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { resourceVersion } } : undefined;
+      const answer = await api.send({ method: 'DELETE', path: leases(name), what: `delete lease/${name}`, signal, body }, [200, 202, 404, 409]);
+      return answer.status !== 409;
+    },
+    listHorizontalPodAutoscalers: async (signal) => items(await api.read('GET', hpas(), 'list horizontalpodautoscalers', signal)),
+    patchDeployment: async (name, patch, options, signal) =>
+      api.write('PATCH', apps('deployments', name), `patch deployment/${name}`, signal, patch.body, { contentType: patchType(patch), dryRun: dryRunOf(options) }),
+    patchHorizontalPodAutoscaler: async (name, patch, options, signal) =>
+      api.write('PATCH', hpas(name), `patch horizontalpodautoscaler/${name}`, signal, patch.body, {
+        contentType: patchType(patch),
+        dryRun: dryRunOf(options),
       }),
-    readLease: (name) => call(`get lease/${name}`, () => orNull(coordination.readNamespacedLease({ name, namespace }))),
-    createLease: (lease) =>
-      call('create lease', () => unlessStatus([409], async () => {
-        await coordination.createNamespacedLease({ namespace, body: lease });
-      })),
-    replaceLease: (lease) =>
-      call(`replace lease/${lease.metadata?.name}`, () => unlessStatus([409, 404], async () => {
-        await coordination.replaceNamespacedLease({ name: lease.metadata?.name ?? '', namespace, body: lease });
-      })),
-    deleteLease: (name, resourceVersion) =>
-      call(`delete lease/${name}`, async () => {
-        try {
-          await coordination.deleteNamespacedLease({ name, namespace, body: resourceVersion ? { preconditions: { resourceVersion } } : undefined });
-          return true;
-        } catch (error) {
-          if (statusOf(error) === 404) return true;
-          if (statusOf(error) === 409) return false;
-          throw error;
-        }
-      }),
-    listHorizontalPodAutoscalers: () =>
-      call('list horizontalpodautoscalers', async () => (await autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace })).items),
-    patchDeployment: (name, patch, options) =>
-      call(`patch deployment/${name}`, () =>
-        apps.patchNamespacedDeployment({ name, namespace, body: patch.body, dryRun: dryRunOf(options) }, patchAs(patch)),
-      ),
-    patchHorizontalPodAutoscaler: (name, patch, options) =>
-      call(`patch horizontalpodautoscaler/${name}`, () =>
-        autoscaling.patchNamespacedHorizontalPodAutoscaler({ name, namespace, body: patch.body, dryRun: dryRunOf(options) }, patchAs(patch)),
-      ),
-    exec: (pod, container, command) =>
-      call(`exec pod/${pod}`, () =>
-        new Promise<ExecResult>((resolve, reject) => {
-          const stdout = boundedSink();
-          const stderr = boundedSink();
-          exec
-            .exec(namespace, pod, container, command, stdout.stream, stderr.stream, null, false, (status: V1Status) => {
-              try {
-                resolve({ exitCode: exitCodeOf(status), stdout: stdout.text(), stderr: stderr.text() });
-              } catch (error) {
-                reject(error);
-              }
-            })
-            .then((socket) => socket.on('error', reject))
-            .catch(reject);
-        }),
-      ),
   };
 }
 
-/** A write that answers true when done and false on one of `statuses` (a name taken, a stale resourceVersion). */
-async function unlessStatus(statuses: number[], write: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await write();
-    return true;
-  } catch (error) {
-    const status = statusOf(error);
-    if (status !== undefined && statuses.includes(status)) return false;
-    throw error;
+const MERGE_PATCH = 'application/merge-patch+json';
+const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
+const JSON_PATCH = 'application/json-patch+json';
+
+/** `<collection>/<name>/<subresource>`, the name validated and encoded. */
+function objectPath(collection: string, name?: string, sub?: string): string {
+  if (name === undefined) return collection;
+  return `${collection}/${encodeURIComponent(checkName(name))}${sub ? `/${sub}` : ''}`;
+}
+
+/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits, or the API server refuses them. */
+function leaseBody(lease: V1Lease): V1Lease {
+  const micro = (time: Date | undefined) => (time === undefined ? undefined : (`${new Date(time).toISOString().slice(0, -1)}000Z` as unknown as Date));
+  if (!lease.spec) return lease;
+  return { ...lease, spec: { ...lease.spec, acquireTime: micro(lease.spec.acquireTime), renewTime: micro(lease.spec.renewTime) } };
+}
+
+/** Object fields holding times, revived as `Date` like client-node's deserialiser does. */
+const TIME_FIELDS = new Set([
+  'creationTimestamp',
+  'deletionTimestamp',
+  'startTime',
+  'startedAt',
+  'finishedAt',
+  'lastTransitionTime',
+  'lastProbeTime',
+  'lastHeartbeatTime',
+  'lastUpdateTime',
+  'lastScaleTime',
+  'firstTimestamp',
+  'lastTimestamp',
+  'eventTime',
+  'lastObservedTime',
+  'acquireTime',
+  'renewTime',
+  'timestamp',
+  'time',
+]);
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+const reviveTimes = (key: string, value: unknown) => (typeof value === 'string' && TIME_FIELDS.has(key) && RFC3339.test(value) ? new Date(value) : value);
+
+/** Requests with the answers checked: the statuses a caller handles, else one translated error. */
+class KubeApi {
+  constructor(private readonly transport: KubeTransport) {}
+
+  /** Sends and accepts only `expect` statuses; any other is turned into an error naming the server. */
+  async send(request: KubeRequest, expect: number[] = [200, 201]): Promise<KubeAnswer> {
+    const answer = await this.transport.send(request);
+    if (!expect.includes(answer.status)) throw this.statusError(request.what, answer);
+    return answer;
+  }
+
+  /** A JSON read; `orNull` statuses answer null (404 for an object that does not exist). */
+  async read<T>(method: Method, path: string, what: string, signal: AbortSignal, options: { query?: KubeRequest['query']; orNull: number[] }): Promise<T | null>;
+  async read<T>(method: Method, path: string, what: string, signal: AbortSignal, options?: { query?: KubeRequest['query'] }): Promise<T>;
+  async read<T>(method: Method, path: string, what: string, signal: AbortSignal, options: { query?: KubeRequest['query']; orNull?: number[] } = {}): Promise<T | null> {
+    const orNull = options.orNull ?? [];
+    const answer = await this.send({ method, path, what, signal, query: options.query }, [200, ...orNull]);
+    return orNull.includes(answer.status) ? null : this.parse<T>(what, answer);
+  }
+
+  /** Checks an answer already read (200 or 201), as {@link send} would, and parses it. */
+  parseAnswer<T>(request: KubeRequest, answer: KubeAnswer): T {
+    if (answer.status !== 200 && answer.status !== 201) throw this.statusError(request.what, answer);
+    return this.parse<T>(request.what, answer);
+  }
+
+  /** A JSON write (server-side dry run with `dryRun: 'All'`). */
+  async write<T>(method: Method, path: string, what: string, signal: AbortSignal, body: unknown, options: { contentType?: string; dryRun?: string } = {}): Promise<T> {
+    const answer = await this.send({ method, path, what, signal, body, contentType: options.contentType, query: { dryRun: options.dryRun } });
+    return this.parse<T>(what, answer);
+  }
+
+  /** The API server's refusal of `what` in one line: its Status message, never a dump of the response. */
+  statusError(what: string, answer: KubeAnswer): Error {
+    const server = this.transport.server;
+    const status = answer.status;
+    const message = statusMessage(answer);
+    if (status === 401 || status === 403) {
+      return new UnreachableError(
+        'cluster',
+        `the Kubernetes API at ${server} refused access to ${what} (${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'})`,
+        status === 401 ? 'your credentials were not accepted; log in again, then try: kubectl auth whoami' : 'check your rights: kubectl auth can-i --list',
+      );
+    }
+    if (status === 429) {
+      return new UnreachableError(
+        'cluster',
+        `the Kubernetes API at ${server} is throttling requests (429 Too Many Requests) and still refused to ${what} after ${THROTTLE_ATTEMPTS} tries`,
+        'wait a minute and run it again',
+      );
+    }
+    if (status >= 500) {
+      return new UnreachableError(
+        'cluster',
+        `the Kubernetes API at ${server} failed to ${what} (${status}${message ? `: ${message}` : ''})`,
+        'the API server or its storage is in trouble; try: kubectl get --raw /readyz?verbose',
+      );
+    }
+    if (isHtml(answer)) return this.notTheApi(what, answer);
+    return new KubeRequestError(status, `the Kubernetes API at ${server} refused to ${what} (${status}${message ? `: ${message}` : ''})`);
+  }
+
+  private parse<T>(what: string, answer: KubeAnswer): T {
+    if (isHtml(answer)) throw this.notTheApi(what, answer);
+    let value: unknown;
+    try {
+      value = JSON.parse(answer.body.toString('utf8'), reviveTimes);
+    } catch {
+      throw this.notTheApi(what, answer);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw this.notTheApi(what, answer);
+    const list = (value as { items?: unknown }).items;
+    if (list !== undefined && !Array.isArray(list)) throw this.notTheApi(what, answer);
+    return value as T;
+  }
+
+  private notTheApi(what: string, answer: KubeAnswer): UnreachableError {
+    const body = isHtml(answer) ? 'an HTML page' : answer.body.length === 0 ? 'an empty body' : 'a body that is not Kubernetes JSON';
+    return new UnreachableError(
+      'cluster',
+      `the server at ${this.transport.server} answered ${what} with ${body} (HTTP ${answer.status}), not the Kubernetes API`,
+      'a proxy, login page or wrong URL may be in front of the cluster; check the server in the kubeconfig, then try: kubectl cluster-info',
+    );
   }
 }
 
-/**
- * A GET answered with raw bytes (a heap profile is binary, which the generated clients would decode as text),
- * with the kubeconfig's credentials and CA; the body is cut at `limitBytes`. A status other than 401/403 is
- * the caller's to read.
- */
-function rawGet(url: URL, options: https.RequestOptions, limitBytes: number): Promise<ProxyResponse> {
-  return new Promise((resolve, reject) => {
-    const tls = url.protocol === 'https:';
-    const request = (tls ? https.request : http.request)(
-      url,
-      { ...options, ...(tls ? {} : { agent: undefined }), method: 'GET', headers: { ...options.headers, Accept: '*/*' } },
-      (response) => {
-        const status = response.statusCode ?? 0;
-        if (status === 401 || status === 403) {
-          response.resume();
-          reject(Object.assign(new Error(`${status}`), { code: status }));
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        let truncated = false;
-        response.on('data', (chunk: Buffer) => {
-          if (size + chunk.length > limitBytes) {
-            chunks.push(chunk.subarray(0, limitBytes - size));
-            size = limitBytes;
-            truncated = true;
-            response.destroy();
-            resolve({ status, contentType: String(response.headers['content-type'] ?? ''), body: Buffer.concat(chunks), truncated });
-            return;
-          }
-          chunks.push(chunk);
-          size += chunk.length;
-        });
-        response.on('end', () => resolve({ status, contentType: String(response.headers['content-type'] ?? ''), body: Buffer.concat(chunks), truncated }));
-        response.on('error', (error) => {
-          if (!truncated) reject(error);
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end();
-  });
+/** A request the API server refused for a reason of its own (400, 404, 409, 422…), with its status. */
+export class KubeRequestError extends Error {
+  override readonly name = 'KubeRequestError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function isHtml(answer: KubeAnswer): boolean {
+  return /html/i.test(answer.contentType) || /^\s*<(!doctype|html)/i.test(answer.body.subarray(0, 64).toString('utf8'));
 }
 
 /** Why the Eviction API refused: its message and the disruption budget's cause. */
-function refusalOf(error: unknown): string {
-  const body = (error as { body?: unknown }).body;
-  let status: { message?: string; details?: { causes?: Array<{ message?: string }> } } = {};
+function refusalOf(answer: KubeAnswer): string {
   try {
-    status = (typeof body === 'string' ? JSON.parse(body) : body) ?? {};
+    const status = JSON.parse(answer.body.toString('utf8')) as { message?: string; details?: { causes?: Array<{ message?: string }> } };
+    const causes = (status.details?.causes ?? []).map((c) => c.message).filter(Boolean);
+    return `${oneLine(status.message ?? 'a disruption budget refused it')}${causes.length ? ` (${causes.join('; ')})` : ''}`;
   } catch {
-    return apiMessage(error);
+    return 'a disruption budget refused it (429)';
   }
-  const causes = (status.details?.causes ?? []).map((c) => c.message).filter(Boolean);
-  return `${status.message ?? apiMessage(error)}${causes.length ? ` (${causes.join('; ')})` : ''}`;
 }
 
-/** A read that answers null for 404 Not Found. */
-async function orNull<T>(request: Promise<T>): Promise<T | null> {
+/** The `message` of a Status body, when the body is one. */
+function statusMessage(answer: KubeAnswer): string | undefined {
+  if (isHtml(answer)) return 'an HTML page';
   try {
-    return await request;
-  } catch (error) {
-    if (statusOf(error) === 404) return null;
-    throw error;
+    const message = (JSON.parse(answer.body.toString('utf8')) as { message?: unknown }).message;
+    return typeof message === 'string' ? oneLine(message) : undefined;
+  } catch {
+    return undefined;
   }
-}
-
-/** Translates transport failures and refused access into {@link UnreachableError} (exit 4). */
-async function withKubeErrors<T>(server: string, what: string, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    const status = statusOf(error);
-    if (status === 401 || status === 403) {
-      throw new UnreachableError(
-        'cluster',
-        `the Kubernetes API at ${server} refused access to ${what} (${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'})`,
-        'check your credentials: kubectl auth can-i --list',
-      );
-    }
-    const code = networkCode(error);
-    if (code) {
-      throw new UnreachableError(
-        'cluster',
-        `cannot reach the Kubernetes API at ${server} (${describeNetworkCode(code)})`,
-        isTlsCode(code)
-          ? "check the cluster's certificate-authority in the kubeconfig, then try: kubectl cluster-info"
-          : 'check --kubeconfig and --context, then try: kubectl cluster-info',
-      );
-    }
-    if (status !== undefined) {
-      throw new Error(`Kubernetes API ${what} failed with ${status}: ${apiMessage(error)}`);
-    }
-    throw error;
-  }
-}
-
-function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-function apiMessage(error: unknown): string {
-  const body = (error as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      return body;
-    }
-  }
-  return (body as { message?: string } | undefined)?.message ?? (error as Error).message;
-}
-
-function exitCodeOf(status: V1Status): number {
-  if (status.status === 'Success') return 0;
-  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
-  if (status.reason === 'NonZeroExitCode' && cause?.message) return Number(cause.message);
-  throw new Error(`exec failed: ${status.message ?? status.reason ?? 'unknown error'}`);
-}
-
-function boundedSink(): { stream: Writable; text(): string } {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      if (size < EXEC_OUTPUT_LIMIT) {
-        chunks.push(chunk.subarray(0, EXEC_OUTPUT_LIMIT - size));
-        size += chunk.length;
-      }
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }

@@ -1,5 +1,6 @@
 import type { AxiosError, AxiosInstance } from 'axios';
 import * as z from 'zod';
+import { abortReason } from '../core/cancellation.js';
 import { formatDuration } from '../core/duration.js';
 import { UnreachableError } from '../core/errors.js';
 import { describeNetworkCode, networkCode } from '../core/network.js';
@@ -26,9 +27,8 @@ type QueryData = z.infer<typeof data>;
 
 /**
  * Connects a {@link PrometheusPort}. axios is imported here, on first use, so commands that never
- * read metrics do not load it. Nothing is sent until the first query. Requests are bounded by their
- * timeout rather than tied to the run's abort signal: the runner already stops waiting on Ctrl-C, and
- * one listener per request on that shared signal would trip Node's listener-leak warning.
+ * read metrics do not load it. Nothing is sent until the first query. Each request is bounded by
+ * `requestTimeout` and stopped by the caller's signal (a check's deadline, Ctrl-C).
  */
 export async function connectPrometheus(target: PrometheusTarget): Promise<PrometheusPort> {
   const { default: axios } = await import('axios');
@@ -40,19 +40,20 @@ export async function connectPrometheus(target: PrometheusTarget): Promise<Prome
     // Every status is read here, so that Prometheus's own error document reaches the operator.
     validateStatus: () => true,
   });
-  const ask = (endpoint: string, promql: string, params: Record<string, string>) =>
-    request(http, shown, target.requestTimeoutMs, endpoint, promql, params);
+  const ask = (endpoint: string, promql: string, params: Record<string, string>, signal: AbortSignal) =>
+    request(http, shown, target.requestTimeoutMs, endpoint, promql, params, signal);
   return {
     url: shown,
-    async query(promql, at) {
-      return samplesOf(await ask('query', promql, { time: unixSeconds(at) }), promql);
+    async query(promql, at, signal) {
+      return samplesOf(await ask('query', promql, { time: unixSeconds(at) }, signal), promql);
     },
-    async queryRange(promql, range) {
-      const answer = await ask('query_range', promql, {
-        start: unixSeconds(range.start),
-        end: unixSeconds(range.end),
-        step: `${Math.max(1, Math.round(range.stepMs / 1000))}s`,
-      });
+    async queryRange(promql, range, signal) {
+      const answer = await ask(
+        'query_range',
+        promql,
+        { start: unixSeconds(range.start), end: unixSeconds(range.end), step: `${Math.max(1, Math.round(range.stepMs / 1000))}s` },
+        signal,
+      );
       if (answer.resultType !== 'matrix') throw unexpected(shown, promql, `a ${answer.resultType} for a range query`);
       return answer.result.map((s): Series => ({ labels: s.metric, points: s.values.map(pointOf) }));
     },
@@ -66,15 +67,19 @@ async function request(
   endpoint: string,
   promql: string,
   params: Record<string, string>,
+  signal: AbortSignal,
 ): Promise<QueryData> {
+  if (signal.aborted) throw abortReason(signal, 'prometheus');
   let response;
   try {
     // POST, form-encoded, as Grafana does: long queries never hit a URL length limit.
     response = await http.post(endpoint, new URLSearchParams({ query: promql, ...params }).toString(), {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       responseType: 'json',
+      signal,
     });
   } catch (error) {
+    if (signal.aborted) throw abortReason(signal, 'prometheus');
     throw transportError(error as AxiosError, shown, timeoutMs);
   }
   const { status } = response;

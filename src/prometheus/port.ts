@@ -30,10 +30,10 @@ export interface QueryRange {
 export interface PrometheusPort {
   /** The API's base URL as it may be shown (no credentials). */
   readonly url: string;
-  /** Evaluates `promql` at `at`: `/api/v1/query`. */
-  query(promql: string, at: Date): Promise<Sample[]>;
-  /** Evaluates `promql` over a range: `/api/v1/query_range`. */
-  queryRange(promql: string, range: QueryRange): Promise<Series[]>;
+  /** Evaluates `promql` at `at`: `/api/v1/query`. The request stops when `signal` aborts. */
+  query(promql: string, at: Date, signal: AbortSignal): Promise<Sample[]>;
+  /** Evaluates `promql` over a range: `/api/v1/query_range`. The request stops when `signal` aborts. */
+  queryRange(promql: string, range: QueryRange, signal: AbortSignal): Promise<Series[]>;
 }
 
 /** Where Prometheus is and how to talk to it. */

@@ -79,7 +79,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
   async plan(): Promise<Plan<ConfigStep>> {
     const { readConfigValue, setConfigValue, lineDiff, configKeyText } = await import('../kube/config-document.js');
     const { configMap: name, configMapKey } = this.remediation;
-    const [map, deployment] = await Promise.all([this.kube.readConfigMap(name), this.kube.readDeployment(this.deployment)]);
+    const [map, deployment] = await Promise.all([this.kube.readConfigMap(name, this.ctx.signal), this.kube.readDeployment(this.deployment, this.ctx.signal)]);
     if (!map) throw new UsageError(`configmap/${name} does not exist in namespace ${this.kube.namespace}`, `set ${configMapKey} in the config, or pass -n NAMESPACE`);
     if (!deployment) {
       throw new UsageError(`deployment/${this.deployment} does not exist in namespace ${this.kube.namespace}`, 'pass -n NAMESPACE, or set app.deployment in the config');
@@ -98,7 +98,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
     const steps: ConfigStep[] = [];
     if (Object.keys(data).length) {
       const allowed = !(await this.missing()).length;
-      const validated = allowed ? await this.kube.patchConfigMap(name, afterData(data), { dryRun: true }) : null;
+      const validated = allowed ? await this.kube.patchConfigMap(name, afterData(data), { dryRun: true }, this.ctx.signal) : null;
       const diffs = Object.entries(data).map(([key, { before, after }]) =>
         lineDiff(before ?? '', validated?.data?.[key] ?? after, `configmap/${name} data.${key}`, validated ? 'after, server-side dry run' : 'after; not validated: no right to patch it'),
       );
@@ -109,7 +109,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
         kind: 'restart',
         description: restart,
         action: allowed
-          ? objectDiff(deployment, await this.kube.restartDeployment(this.deployment, at, { dryRun: true }), `deployment/${this.deployment}`)
+          ? objectDiff(deployment, await this.kube.restartDeployment(this.deployment, at, { dryRun: true }, this.ctx.signal), `deployment/${this.deployment}`)
           : `kubectl -n ${this.kube.namespace} rollout restart deployment/${this.deployment}`,
       });
       steps.push({
@@ -139,7 +139,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
 
   /** SelfSubjectAccessReviews for the writes and the locks; the ones denied, for people. */
   private missing(): Promise<string[]> {
-    return deniedRights(this.kube, [
+    return deniedRights(this.kube, this.ctx.signal, [
       { verb: 'get', resource: 'configmaps', name: this.remediation.configMap },
       { verb: 'patch', resource: 'configmaps', name: this.remediation.configMap },
       { verb: 'get', resource: 'deployments', group: 'apps', name: this.deployment },
@@ -158,7 +158,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
 
   async applyStep(step: ConfigStep): Promise<StepOutcome> {
     if (step.kind === 'configmap' && step.data) {
-      const stored = await this.kube.patchConfigMap(this.remediation.configMap, afterData(step.data), { dryRun: false });
+      const stored = await this.kube.patchConfigMap(this.remediation.configMap, afterData(step.data), { dryRun: false }, this.ctx.signal);
       const replaced: Replaced = {
         kind: 'configmap',
         namespace: this.kube.namespace,
@@ -170,7 +170,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
     }
     if (step.kind === 'restart') {
       const at = this.ctx.clock.now().toISOString();
-      await this.kube.restartDeployment(this.deployment, at, { dryRun: false });
+      await this.kube.restartDeployment(this.deployment, at, { dryRun: false }, this.ctx.signal);
       return { status: 'done', detail: `restartedAt ${at}` };
     }
     return waitForRollout(this.ctx, this.kube, { kind: 'rollout' }, this.rolloutTimeoutMs);
@@ -179,7 +179,10 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
   async verify(): Promise<Verification> {
     const { readConfigValue } = await import('../kube/config-document.js');
     const verification = await verifyByChecks(this.ctx, this.kube, this.remediation.verifyWith);
-    const [map, deployment] = await Promise.all([this.kube.readConfigMap(this.remediation.configMap), this.kube.readDeployment(this.deployment)]);
+    const [map, deployment] = await Promise.all([
+      this.kube.readConfigMap(this.remediation.configMap, this.ctx.signal),
+      this.kube.readDeployment(this.deployment, this.ctx.signal),
+    ]);
     const settings = this.remediation.verifyDetails?.((key) => readConfigValue(map?.data, key)) ?? {};
     const restartedAt = deployment?.spec?.template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'] ?? null;
     return { ...verification, details: { ...verification.details, ...settings, restartedAt } };

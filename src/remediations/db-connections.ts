@@ -1,8 +1,9 @@
 import { Option } from 'commander';
 import { collectDbConnections, connectionUsage, evaluateDbConnections } from '../checks/database/db-connections.js';
+import { cleanupSignal } from '../core/cancellation.js';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
-import { UsageError } from '../core/errors.js';
+import { CancelledError, UsageError } from '../core/errors.js';
 import { SESSION_CLIENT_SQL } from '../db/activity.js';
 import type { DbSession } from '../db/port.js';
 import { defineRemediation, type Plan, type PlanStep, type RemediationSession, type StepOutcome } from './remediation.js';
@@ -76,7 +77,7 @@ export const dbConnectionsRemediation = defineRemediation<Args>({
     if (!port) {
       throw new UsageError('no database configured', 'pass --database-url, or set DATABASE_URL or the PG* variables');
     }
-    const db = await port.connect();
+    const db = await port.connect(ctx.signal);
     return new DbConnectionsSession(ctx, db, `postgres ${port.target.display}`, args);
   },
 });
@@ -111,6 +112,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
                             AND l.classid = $4::oid AND l.objsubid = 2)
         ORDER BY a.state_change, a.pid`,
       [asOf, this.args.states, this.args.thresholdMs / 1000, LOCK_NAMESPACE],
+      this.ctx.signal,
     );
     const olderThan = formatDuration(this.args.thresholdMs);
     const what = this.args.states.length > 1 ? 'idle or idle-in-transaction' : 'idle';
@@ -143,6 +145,8 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     const [me] = await this.db.query<{ user: string; superuser: boolean; signal: boolean }>(
       `SELECT current_user AS "user", rolsuper AS superuser, pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') AS signal
          FROM pg_roles WHERE rolname = current_user`,
+      [],
+      this.ctx.signal,
     );
     if (!me || me.superuser) return [];
     const missing: string[] = [];
@@ -157,12 +161,12 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
   }
 
   async lock() {
-    const [row] = await this.db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_NAMESPACE, LOCK_KEY]);
+    const [row] = await this.db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [LOCK_NAMESPACE, LOCK_KEY], this.ctx.signal);
     if (row?.locked) {
       return {
         acquired: true as const,
         release: async () => {
-          await this.db.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, LOCK_KEY]);
+          await this.db.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_NAMESPACE, LOCK_KEY], cleanupSignal());
         },
       };
     }
@@ -173,6 +177,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
         WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 2
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       [LOCK_NAMESPACE, LOCK_KEY],
+      this.ctx.signal,
     );
     return {
       acquired: false as const,
@@ -190,7 +195,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
   private async terminate(sessions: Target[]): Promise<StepOutcome> {
     let rows: Array<{ pid: number; signalled: boolean }>;
     try {
-      rows = await this.db.query(terminateStatement(sessions.length), sessions.flatMap(terminateParams));
+      rows = await this.db.query(terminateStatement(sessions.length), sessions.flatMap(terminateParams), this.ctx.signal);
     } catch (error) {
       // Signals already sent by this statement cannot be taken back: say so rather than "nothing happened".
       return { status: 'failed', detail: `${(error as Error).message} (sessions of this batch may have been signalled before it failed)` };
@@ -214,7 +219,12 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     if (!sessions.length) return { status: 'skipped', detail: 'no session was signalled' };
     const started = Date.now();
     for (;;) {
-      const rows = await this.db.query<{ pid: number }>(WAIT_STATEMENT, [sessions.map((s) => s.pid), sessions.map((s) => s.backendStart)]);
+      const ids = [sessions.map((s) => s.pid), sessions.map((s) => s.backendStart)];
+      const rows = await this.db.query<{ pid: number }>(WAIT_STATEMENT, ids, this.ctx.signal).catch((error: unknown) => {
+        if (error instanceof CancelledError) return null;
+        throw error;
+      });
+      if (!rows) return { status: 'failed', detail: `stopped waiting (cancelled); ${sessions.length} session(s) were signalled` };
       if (!rows.length) return { status: 'done', detail: `all ${sessions.length} terminated sessions are gone after ${formatDuration(Date.now() - started)}` };
       const still = `${rows.length} of ${sessions.length} still there: pids ${rows.map((r) => r.pid).join(', ')}`;
       if (this.ctx.signal.aborted) return { status: 'failed', detail: `stopped waiting (cancelled); ${still}` };
@@ -240,7 +250,7 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
   }
 
   private async serverNow(): Promise<string> {
-    const [row] = await this.db.query<{ now: string }>('SELECT now()::text AS now');
+    const [row] = await this.db.query<{ now: string }>('SELECT now()::text AS now', [], this.ctx.signal);
     return row?.now ?? '';
   }
 
@@ -249,6 +259,8 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     const [row] = await this.db.query<{ sees: boolean; user: string }>(
       `SELECT (rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')) AS sees, current_user AS "user"
          FROM pg_roles WHERE rolname = current_user`,
+      [],
+      this.ctx.signal,
     );
     return row && !row.sees
       ? [`role "${row.user}" sees the state of its own sessions only (no pg_read_all_stats); other roles' idle sessions are not in this plan`]

@@ -178,8 +178,9 @@ async function locked(
     );
   }
   const planShown = await confirm(ctx, remediation, session, plan, audit, flags);
-  // A target that is gone now (a UsageError when planning afresh) is a changed plan too.
-  const again = await session.plan(plan).catch((error: unknown) => {
+  // A target that is gone now (a UsageError when planning afresh) is a changed plan too. After Ctrl-C at
+  // the prompt nothing is read again: the loop below applies nothing and says it was cancelled.
+  const again = ctx.signal.aborted ? plan : await session.plan(plan).catch((error: unknown) => {
     if (!(error instanceof UsageError)) throw error;
     return { summary: error.message, identity: null };
   });
@@ -191,7 +192,7 @@ async function locked(
     );
   }
   // A lock that expired while the operator read the plan may be someone else's now.
-  const holder = lock.renew ? await lock.renew() : null;
+  const holder = lock.renew && !ctx.signal.aborted ? await lock.renew() : null;
   if (holder) {
     audit.append('lock-lost', { holder });
     throw new GuardError(

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
+import { cleanupSignal } from '../core/cancellation.js';
 import type { Context } from '../core/context.js';
 import { operatorName } from '../core/operator.js';
 import type { AccessCheck, KubePort } from '../kube/port.js';
@@ -25,12 +26,12 @@ export const LEASE_RIGHTS: readonly AccessCheck[] = [
 export function lockTarget(ctx: Context, kube: KubePort, kind: 'deployment' | 'configmap', object: string): Promise<LockAttempt> {
   // A Lease's name is a DNS label here: at most 63 characters, ending in a letter or digit.
   const name = `aegis-ir-fix-${kind}-${object}`.slice(0, 63).replace(/[^a-z0-9]+$/, '');
-  return leaseLock(kube, name, operatorName(ctx.env), LOCK_TTL_SECONDS, () => ctx.clock.now());
+  return leaseLock(kube, name, operatorName(ctx.env), LOCK_TTL_SECONDS, () => ctx.clock.now(), ctx.signal);
 }
 
 /** SelfSubjectAccessReviews for `needs`; the denied ones, worded for people. Empty when all are allowed. */
-export async function deniedRights(kube: KubePort, needs: readonly AccessCheck[]): Promise<string[]> {
-  const allowed = await Promise.all(needs.map((need) => kube.canI(need)));
+export async function deniedRights(kube: KubePort, signal: AbortSignal, needs: readonly AccessCheck[]): Promise<string[]> {
+  const allowed = await Promise.all(needs.map((need) => kube.canI(need, signal)));
   return needs
     .filter((_, i) => !allowed[i])
     .map((n) => `not allowed to ${n.verb} ${n.resource}${n.subresource ? `/${n.subresource}` : ''}${n.group ? `.${n.group}` : ''}${n.name ? `/${n.name}` : ''} in namespace ${kube.namespace}`);
@@ -47,6 +48,7 @@ export async function leaseLock(
   holder: string,
   ttlSeconds: number,
   now: () => Date,
+  signal: AbortSignal,
   run: RunIdentity = thisRun(),
 ): Promise<LockAttempt> {
   const at = now();
@@ -61,24 +63,24 @@ export async function leaseLock(
     spec: { holderIdentity: holder, leaseDurationSeconds: ttlSeconds, acquireTime: at, renewTime: at },
   };
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    if (await kube.createLease(lease)) {
+    if (await kube.createLease(lease, signal)) {
       return {
         acquired: true,
-        release: () => releaseLease(kube, name, holder, at),
-        renew: () => renewLease(kube, name, holder, at, now),
+        release: () => releaseLease(kube, name, holder, at, cleanupSignal()),
+        renew: () => renewLease(kube, name, holder, at, now, signal),
         renewEveryMs: (ttlSeconds * 1000) / 3,
       };
     }
-    const existing = await kube.readLease(name);
+    const existing = await kube.readLease(name, signal);
     if (!existing) continue;
     const since = existing.spec?.renewTime ?? existing.spec?.acquireTime;
     const ttl = existing.spec?.leaseDurationSeconds ?? ttlSeconds;
     const expires = since === undefined ? undefined : new Date(new Date(since).getTime() + ttl * 1000);
     if (!expires || expires.getTime() >= at.getTime()) {
-      return held(kube, name, existing, holder, run, expires, () => leaseLock(kube, name, holder, ttlSeconds, now, run));
+      return held(kube, name, existing, holder, run, expires, signal, () => leaseLock(kube, name, holder, ttlSeconds, now, signal, run));
     }
     // Another operator may take it over first: then the precondition fails and the loop reads who did.
-    await kube.deleteLease(name, existing.metadata?.resourceVersion);
+    await kube.deleteLease(name, existing.metadata?.resourceVersion, signal);
   }
   return { acquired: false, holder: `another operator (lease ${kube.namespace}/${name} changed while it was being taken)` };
 }
@@ -122,6 +124,7 @@ function held(
   holder: string,
   run: RunIdentity,
   expires: Date | undefined,
+  signal: AbortSignal,
   retry: () => Promise<LockAttempt>,
 ): LockAttempt {
   const since = lease.spec?.renewTime ?? lease.spec?.acquireTime;
@@ -139,7 +142,7 @@ function held(
     stale: {
       reason: `it is your own run's, and pid ${pid} is no longer running on ${host}`,
       take: async () => {
-        if (!(await kube.deleteLease(name, lease.metadata?.resourceVersion))) {
+        if (!(await kube.deleteLease(name, lease.metadata?.resourceVersion, signal))) {
           return { acquired: false, holder: `another operator (lease ${kube.namespace}/${name} changed while it was being broken)` };
         }
         return retry();
@@ -152,10 +155,10 @@ function held(
  * Moves the lease's renewTime to now while it is still the one this run created; returns who holds it
  * otherwise. The replace carries the resourceVersion read, so a takeover in between is seen, not undone.
  */
-async function renewLease(kube: KubePort, name: string, holder: string, acquired: Date, now: () => Date): Promise<string | null> {
-  const current = await kube.readLease(name);
+async function renewLease(kube: KubePort, name: string, holder: string, acquired: Date, now: () => Date, signal: AbortSignal): Promise<string | null> {
+  const current = await kube.readLease(name, signal);
   if (!current || !isOurs(current, holder, acquired)) return current?.spec?.holderIdentity ?? 'nobody (the lease is gone)';
-  const renewed = await kube.replaceLease({ ...current, spec: { ...current.spec, renewTime: now() } });
+  const renewed = await kube.replaceLease({ ...current, spec: { ...current.spec, renewTime: now() } }, signal);
   return renewed ? null : 'another operator (the lease changed while it was renewed)';
 }
 
@@ -168,13 +171,13 @@ function isOurs(lease: V1Lease, holder: string, acquired: Date): boolean {
  * Deletes the lease only while it is still the one this run created: once it has expired (a long
  * prompt or rollout) another operator may have taken it over, and deleting theirs would let a third in.
  */
-async function releaseLease(kube: KubePort, name: string, holder: string, acquired: Date): Promise<void> {
-  const current = await kube.readLease(name);
+async function releaseLease(kube: KubePort, name: string, holder: string, acquired: Date, signal: AbortSignal): Promise<void> {
+  const current = await kube.readLease(name, signal);
   if (!current) return;
   if (!isOurs(current, holder, acquired)) {
     throw new Error(`it expired and was taken over by ${current.spec?.holderIdentity ?? 'another operator'}; their lease is left alone`);
   }
-  if (!(await kube.deleteLease(name, current.metadata?.resourceVersion))) {
+  if (!(await kube.deleteLease(name, current.metadata?.resourceVersion, signal))) {
     throw new Error('it changed while it was being released; it is left alone');
   }
 }

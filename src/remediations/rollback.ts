@@ -48,15 +48,20 @@ export const rollbackRemediation = defineRemediation<Args>({
   },
   async open(ctx, args) {
     const kube = await ctx.kube();
-    const remediation = { plan: (k: KubePort, d: V1Deployment) => planRollback(k, d, args.toRevision), verifyWith: [podHealthCheck] };
+    const remediation = { plan: (k: KubePort, d: V1Deployment, signal: AbortSignal) => planRollback(k, d, args.toRevision, signal), verifyWith: [podHealthCheck] };
     return new WorkloadPatchSession(ctx, kube, remediation, args.rolloutTimeoutMs);
   },
 });
 
 /** The JSON patch from the deployment as it is to revision `toRevision` (default: the one before the current). */
-export async function planRollback(kube: KubePort, deployment: V1Deployment, toRevision: number | null): Promise<WorkloadPlan> {
+export async function planRollback(
+  kube: KubePort,
+  deployment: V1Deployment,
+  toRevision: number | null,
+  signal: AbortSignal,
+): Promise<WorkloadPlan> {
   const name = deployment.metadata?.name ?? '';
-  const revisions = (await ownedReplicaSets(kube, deployment)).map((rs) => ({ rs, ...revisionOf(rs) })).sort((a, b) => b.revision - a.revision);
+  const revisions = (await ownedReplicaSets(kube, deployment, signal)).map((rs) => ({ rs, ...revisionOf(rs) })).sort((a, b) => b.revision - a.revision);
   const currentNumber = Number(deployment.metadata?.annotations?.[REVISION] ?? revisions[0]?.revision ?? 0);
   const current = revisions.find((r) => r.revision === currentNumber);
   const target =

@@ -46,16 +46,16 @@ export const scaleRemediation = defineRemediation<Args>({
   },
   async open(ctx, args) {
     const kube = await ctx.kube();
-    const remediation = { plan: (k: KubePort, d: V1Deployment) => planScale(k, d, args), verifyWith: [podHealthCheck, resourceUsageCheck] };
+    const remediation = { plan: (k: KubePort, d: V1Deployment, signal: AbortSignal) => planScale(k, d, args, signal), verifyWith: [podHealthCheck, resourceUsageCheck] };
     return new WorkloadPatchSession(ctx, kube, remediation, args.rolloutTimeoutMs);
   },
 });
 
-export async function planScale(kube: KubePort, deployment: V1Deployment, args: Args): Promise<WorkloadPlan> {
+export async function planScale(kube: KubePort, deployment: V1Deployment, args: Args, signal: AbortSignal): Promise<WorkloadPlan> {
   const name = deployment.metadata?.name ?? '';
   const current = deployment.spec?.replicas ?? 1;
   const target = args.replicas ?? current + (args.by ?? 0);
-  const hpa = (await kube.listHorizontalPodAutoscalers()).find(
+  const hpa = (await kube.listHorizontalPodAutoscalers(signal)).find(
     (h) => h.spec?.scaleTargetRef?.kind === 'Deployment' && h.spec.scaleTargetRef.name === name,
   );
   const goal = { kind: 'replicas', replicas: target } as const;

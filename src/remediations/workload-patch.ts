@@ -37,7 +37,7 @@ export interface WorkloadPlan {
 
 /** What a workload remediation plugs into the session: how it plans and which checks verify it. */
 export interface WorkloadRemediation {
-  plan(kube: KubePort, deployment: V1Deployment): Promise<WorkloadPlan>;
+  plan(kube: KubePort, deployment: V1Deployment, signal: AbortSignal): Promise<WorkloadPlan>;
   /** The checks run again after apply; their findings are the verification. */
   verifyWith: readonly Check[];
 }
@@ -89,11 +89,11 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
 
   async plan(): Promise<Plan<WorkloadStep>> {
     const name = this.ctx.config.app.deployment;
-    const deployment = await this.kube.readDeployment(name);
+    const deployment = await this.kube.readDeployment(name, this.ctx.signal);
     if (!deployment) {
       throw new UsageError(`deployment/${name} does not exist in namespace ${this.kube.namespace}`, 'pass -n NAMESPACE, or set app.deployment in the config');
     }
-    const planned = await this.remediation.plan(this.kube, deployment);
+    const planned = await this.remediation.plan(this.kube, deployment, this.ctx.signal);
     this.goal = planned.goal;
     const steps: WorkloadStep[] = [];
     for (const change of planned.changes) {
@@ -125,7 +125,7 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
 
   /** SelfSubjectAccessReviews for every verb the changes need, lock included; the ones denied, for people. */
   private async missing(changes: ObjectChange[]): Promise<string[]> {
-    return deniedRights(this.kube, [
+    return deniedRights(this.kube, this.ctx.signal, [
       { verb: 'get', resource: 'deployments', group: 'apps' },
       ...LEASE_RIGHTS,
       ...changes.map((change): AccessCheck => {
@@ -165,8 +165,8 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
   private write(change: ObjectChange, dryRun: boolean): Promise<V1Deployment | V2HorizontalPodAutoscaler> {
     const name = change.current.metadata?.name ?? '';
     return change.kind === 'deployment'
-      ? this.kube.patchDeployment(name, change.patch, { dryRun })
-      : this.kube.patchHorizontalPodAutoscaler(name, change.patch, { dryRun });
+      ? this.kube.patchDeployment(name, change.patch, { dryRun }, this.ctx.signal)
+      : this.kube.patchHorizontalPodAutoscaler(name, change.patch, { dryRun }, this.ctx.signal);
   }
 
 }
@@ -193,7 +193,7 @@ export async function verifyByChecks(ctx: Context, kube: KubePort, checks: reado
       errors.push(`${check.id}: ${(error as Error).message}`);
     }
   }
-  const deployment = await kube.readDeployment(ctx.config.app.deployment);
+  const deployment = await kube.readDeployment(ctx.config.app.deployment, ctx.signal);
   const progress = rolloutProgress(deployment);
   const ids = checks.map((c) => c.id).join(', ');
   return {
@@ -210,7 +210,7 @@ export async function waitForRollout(ctx: Context, kube: KubePort, goal: Rollout
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      const state = rolloutProgress(await kube.readDeployment(name));
+      const state = rolloutProgress(await kube.readDeployment(name, ctx.signal));
       progress.update(`deployment/${name}: ${state.text}`);
       if (reached(goal, state.counts)) return { status: 'done', detail: state.text };
       if (ctx.signal.aborted) return { status: 'failed', detail: `stopped waiting (cancelled): ${state.text}` };

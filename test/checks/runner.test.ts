@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SkipCheck, defineCheck, type Check } from '../../src/checks/check.js';
 import { runChecks } from '../../src/checks/runner.js';
-import { CancelledError, UnreachableError, UsageError } from '../../src/core/errors.js';
+import { CancelledError, DeadlineError, UnreachableError, UsageError } from '../../src/core/errors.js';
 import { makeFinding } from '../../src/core/findings.js';
 import { KUBERNETES_FINDINGS } from '../../src/checks/kubernetes/findings.js';
 import { testContext } from '../helpers/context.js';
@@ -107,5 +107,52 @@ describe('runChecks', () => {
       { checkTimeoutMs: 10_000, timeoutMs: 50 },
     );
     expect(outcomes[0]?.error).toBe("the run's 50ms deadline (--timeout) passed while waiting for the cluster");
+  });
+
+  it("hands each check a signal that aborts at its deadline, so the check's own I/O stops", async () => {
+    let seen: AbortSignal | undefined;
+    const stopped = new Promise<unknown>((resolve) => {
+      const listening = defineCheck({
+        id: 'listens',
+        title: 'listens',
+        target: 'database',
+        collect: (ctx) => {
+          seen = ctx.signal;
+          ctx.signal.addEventListener('abort', () => resolve(ctx.signal.reason));
+          return new Promise(() => undefined);
+        },
+        evaluate: () => [],
+      });
+      void runChecks(testContext(), [listening], { checkTimeoutMs: 80, timeoutMs: 5000 });
+    });
+    const reason = await stopped;
+    expect(reason).toBeInstanceOf(DeadlineError);
+    expect((reason as Error).message).toBe('timed out after 80ms while waiting for the database');
+    expect(seen?.aborted).toBe(true);
+  });
+
+  it("aborts every check's signal on Ctrl-C, with cancellation as the reason", async () => {
+    const controller = new AbortController();
+    let reason: unknown;
+    const run = runChecks(
+      testContext({ signal: controller.signal }),
+      [
+        check('in-flight', () => new Promise(() => undefined)),
+        defineCheck({
+          id: 'listens',
+          title: 'listens',
+          target: 'cluster',
+          collect: (ctx) => {
+            ctx.signal.addEventListener('abort', () => (reason = ctx.signal.reason));
+            setTimeout(() => controller.abort(), 10);
+            return new Promise(() => undefined);
+          },
+          evaluate: () => [],
+        }),
+      ],
+      options,
+    );
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(reason).toBeInstanceOf(DOMException);
   });
 });

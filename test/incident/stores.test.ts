@@ -11,6 +11,8 @@ import type { Incident } from '../../src/incident/record.js';
 import type { IncidentStore } from '../../src/incident/store.js';
 import { startKubeSimulator, type KubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 
+const never = new AbortController().signal;
+
 const CLI = fileURLToPath(new URL('../../dist/aegis-ir.js', import.meta.url));
 const built = existsSync(CLI);
 if (!built) console.warn('skipping the two-process incident tests: dist/aegis-ir.js is not built (npm test builds it first)');
@@ -85,7 +87,7 @@ describe('incident stores', () => {
     storeContract('kubernetes', () => {
       namespaces += 1;
       let store: KubeIncidentStore | undefined;
-      const lazy = async () => (store ??= new KubeIncidentStore(await connectKube({ kubeconfig, namespace: `team-${namespaces}` }, {})));
+      const lazy = async () => (store ??= new KubeIncidentStore(await connectKube({ kubeconfig, namespace: `team-${namespaces}` }, {}), never));
       return {
         where: 'configmaps',
         create: async (at, build) => (await lazy()).create(at, build),
@@ -98,8 +100,8 @@ describe('incident stores', () => {
 
   it('labels each incident ConfigMap as managed by aegis-ir', async () => {
     const kube = await connectKube({ kubeconfig, namespace: 'labelled' }, {});
-    await new KubeIncidentStore(kube).create(OPENED, record);
-    const [configMap] = await kube.listConfigMaps('app.kubernetes.io/managed-by=aegis-ir');
+    await new KubeIncidentStore(kube, never).create(OPENED, record);
+    const [configMap] = await kube.listConfigMaps('app.kubernetes.io/managed-by=aegis-ir', never);
     expect(configMap?.metadata?.name).toBe('inc-20261201-01');
     expect(configMap?.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'aegis-ir' });
   });
@@ -117,6 +119,6 @@ describe('incident stores', () => {
     const ids = await openTogether(3, { KUBECONFIG: kubeconfig, AEGIS_IR_CONFIG: config, XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'aegis-unused-')) });
     expect(new Set(ids).size).toBe(3);
     const kube = await connectKube({ kubeconfig, namespace: 'rotation' }, {});
-    expect((await new KubeIncidentStore(kube).list()).map((i) => i.id).sort()).toEqual([...ids].sort());
+    expect((await new KubeIncidentStore(kube, never).list()).map((i) => i.id).sort()).toEqual([...ids].sort());
   });
 });

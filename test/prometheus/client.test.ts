@@ -4,6 +4,8 @@ import { UnreachableError } from '../../src/core/errors.js';
 import { connectPrometheus } from '../../src/prometheus/client.js';
 import { startKubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 
+const signal = new AbortController().signal;
+
 /** Answers by path, like a Prometheus that misbehaves in one specific way per prefix. */
 type Route = (request: IncomingMessage, body: string, response: ServerResponse) => void;
 
@@ -54,18 +56,18 @@ describe('Prometheus client', () => {
   });
   const port = (path: string, token?: string) => connectPrometheus({ url: `${base}${path}/`, token, requestTimeoutMs: 300 });
   const failure = async (path: string) => {
-    const error = await (await port(path)).query('up', new Date()).then(() => undefined, (e: unknown) => e as Error);
+    const error = await (await port(path)).query('up', new Date(), signal).then(() => undefined, (e: unknown) => e as Error);
     if (!error) throw new Error(`expected ${path} to fail`);
     return error;
   };
 
   it('posts the query with the bearer token and reads special values', async () => {
-    const [sample] = await (await port('/ok', 's3cret')).query('sum(up)', new Date());
+    const [sample] = await (await port('/ok', 's3cret')).query('sum(up)', new Date(), signal);
     expect(sample).toEqual({ labels: { route: 'GET /', auth: 'Bearer s3cret', query: 'sum(up)' }, value: Infinity });
   });
 
   it('reads a range query into points with millisecond times', async () => {
-    const [series] = await (await port('/range')).queryRange('up', { start: new Date(0), end: new Date(1), stepMs: 30_000 });
+    const [series] = await (await port('/range')).queryRange('up', { start: new Date(0), end: new Date(1), stepMs: 30_000 }, signal);
     expect(series?.points).toEqual([{ time: 1_700_000_000_000, value: 0.5 }, { time: 1_700_000_030_000, value: NaN }]);
   });
 
@@ -91,7 +93,7 @@ describe('Prometheus client', () => {
     const tls = await startKubeSimulator({ scenario: 'healthy', tls: true });
     try {
       const untrusted = await connectPrometheus({ url: tls.url, requestTimeoutMs: 1000 });
-      const error = await untrusted.query('up', new Date()).then(() => undefined, (e: unknown) => e as Error);
+      const error = await untrusted.query('up', new Date(), signal).then(() => undefined, (e: unknown) => e as Error);
       expect(error).toBeInstanceOf(UnreachableError);
       expect(error?.message).toBe(`cannot reach Prometheus at ${tls.url} (TLS certificate not trusted)`);
     } finally {
@@ -101,6 +103,6 @@ describe('Prometheus client', () => {
 
   it('reports a refused connection', async () => {
     const closed = await connectPrometheus({ url: 'http://127.0.0.1:1', requestTimeoutMs: 1000 });
-    await expect(closed.query('up', new Date())).rejects.toThrow(/cannot reach Prometheus at http:\/\/127\.0\.0\.1:1 \(connection refused\)/);
+    await expect(closed.query('up', new Date(), signal)).rejects.toThrow(/cannot reach Prometheus at http:\/\/127\.0\.0\.1:1 \(connection refused\)/);
   });
 });

@@ -11,6 +11,8 @@ import { leaseLock, type RunIdentity } from '../../src/remediations/lease-lock.j
 import { operatorName } from '../../src/core/operator.js';
 import { runCaptured } from '../helpers/cli.js';
 
+const signal = new AbortController().signal;
+
 /** Leases in memory with the API server's create (409 when taken) and delete (resourceVersion precondition). */
 function leaseStore() {
   const leases = new Map<string, V1Lease>();
@@ -38,8 +40,8 @@ describe('leaseLock', () => {
   it('names the holder while the lease is live, and releases it', async () => {
     const { kube, leases } = leaseStore();
     const t0 = new Date('2026-11-26T12:00:00Z');
-    const alice = await leaseLock(kube, 'l', 'alice@laptop', 600, () => t0);
-    const bob = await leaseLock(kube, 'l', 'bob@desk', 600, () => new Date(t0.getTime() + 60_000));
+    const alice = await leaseLock(kube, 'l', 'alice@laptop', 600, () => t0, signal);
+    const bob = await leaseLock(kube, 'l', 'bob@desk', 600, () => new Date(t0.getTime() + 60_000), signal);
     expect(bob).toMatchObject({ acquired: false, holder: expect.stringContaining('alice@laptop') });
     if (alice.acquired) await alice.release();
     expect(leases.has('l')).toBe(false);
@@ -48,8 +50,8 @@ describe('leaseLock', () => {
   it('a run whose lease expired and was taken over does not delete the new holder’s lease', async () => {
     const { kube, leases } = leaseStore();
     const t0 = new Date('2026-11-26T12:00:00Z');
-    const alice = await leaseLock(kube, 'l', 'alice@laptop', 600, () => t0);
-    const bob = await leaseLock(kube, 'l', 'bob@desk', 600, () => new Date(t0.getTime() + 601_000));
+    const alice = await leaseLock(kube, 'l', 'alice@laptop', 600, () => t0, signal);
+    const bob = await leaseLock(kube, 'l', 'bob@desk', 600, () => new Date(t0.getTime() + 601_000), signal);
     expect(bob.acquired).toBe(true);
     if (!alice.acquired) throw new Error('alice should hold the lease');
     await expect(alice.release()).rejects.toThrow('taken over by bob@desk');
@@ -66,26 +68,26 @@ describe('leaseLock against the Kubernetes simulator', () => {
       const kube = await connectKube({ kubeconfig, namespace: 'aegis' }, {});
       const t0 = new Date('2026-11-26T12:00:00Z');
       let now = t0;
-      const alice = await leaseLock(kube, 'renewed', 'alice@laptop', 600, () => now);
+      const alice = await leaseLock(kube, 'renewed', 'alice@laptop', 600, () => now, signal);
       if (!alice.acquired || !alice.renew) throw new Error('alice should hold a renewable lease');
       now = new Date(t0.getTime() + 90_000);
       expect(await alice.renew()).toBeNull();
-      const renewed = await kube.readLease('renewed');
+      const renewed = await kube.readLease('renewed', signal);
       expect(new Date(renewed?.spec?.renewTime ?? 0).toISOString()).toBe(now.toISOString());
 
-      const carol = await leaseLock(kube, 'expired', 'carol@laptop', 1, () => t0);
-      const dave = await leaseLock(kube, 'expired', 'dave@desk', 600, () => new Date(t0.getTime() + 5_000));
+      const carol = await leaseLock(kube, 'expired', 'carol@laptop', 1, () => t0, signal);
+      const dave = await leaseLock(kube, 'expired', 'dave@desk', 600, () => new Date(t0.getTime() + 5_000), signal);
       expect(dave.acquired).toBe(true);
       if (!carol.acquired || !carol.renew) throw new Error('carol should hold a renewable lease');
       expect(await carol.renew()).toBe('dave@desk');
-      expect((await kube.readLease('expired'))?.spec?.holderIdentity).toBe('dave@desk');
+      expect((await kube.readLease('expired', signal))?.spec?.holderIdentity).toBe('dave@desk');
 
       // Two operators taking over the same expired lease at once: one gets it, the other is told who did.
-      await leaseLock(kube, 'raced', 'erin@laptop', 1, () => t0);
+      await leaseLock(kube, 'raced', 'erin@laptop', 1, () => t0, signal);
       const later = () => new Date(t0.getTime() + 5_000);
-      const attempts = await Promise.all(['frank@a', 'grace@b', 'heidi@c'].map((who) => leaseLock(kube, 'raced', who, 600, later)));
+      const attempts = await Promise.all(['frank@a', 'grace@b', 'heidi@c'].map((who) => leaseLock(kube, 'raced', who, 600, later, signal)));
       expect(attempts.filter((a) => a.acquired)).toHaveLength(1);
-      const winner = (await kube.readLease('raced'))?.spec?.holderIdentity;
+      const winner = (await kube.readLease('raced', signal))?.spec?.holderIdentity;
       for (const lost of attempts.filter((a) => !a.acquired)) expect(lost).toMatchObject({ holder: expect.stringMatching(/@|another operator/) });
       expect(['frank@a', 'grace@b', 'heidi@c']).toContain(winner);
     } finally {
@@ -101,8 +103,8 @@ describe('stale locks', () => {
   it('a lock left by the same operator\'s dead run on this host names it, its expiry, and can be taken', async () => {
     const { kube, leases } = leaseStore();
     const t0 = new Date('2026-11-26T12:00:00Z');
-    await leaseLock(kube, 'l', 'alice@laptop', 120, () => t0, runOf(4242, 'laptop', true));
-    const again = await leaseLock(kube, 'l', 'alice@laptop', 120, () => new Date(t0.getTime() + 30_000), runOf(5151, 'laptop', false));
+    await leaseLock(kube, 'l', 'alice@laptop', 120, () => t0, signal, runOf(4242, 'laptop', true));
+    const again = await leaseLock(kube, 'l', 'alice@laptop', 120, () => new Date(t0.getTime() + 30_000), signal, runOf(5151, 'laptop', false));
     expect(again).toMatchObject({
       acquired: false,
       holder: 'alice@laptop (lease aegis/l, pid 4242 on laptop, since 2026-11-26T12:00:00.000Z, expires 2026-11-26T12:02:00.000Z)',
@@ -116,13 +118,13 @@ describe('stale locks', () => {
   it('another operator\'s lock, or one whose run is alive or on another host, is never breakable', async () => {
     const { kube } = leaseStore();
     const t0 = new Date('2026-11-26T12:00:00Z');
-    await leaseLock(kube, 'bob', 'bob@desk', 120, () => t0, runOf(1, 'desk', true));
-    await leaseLock(kube, 'alive', 'alice@laptop', 120, () => t0, runOf(2, 'laptop', true));
-    await leaseLock(kube, 'elsewhere', 'alice@laptop', 120, () => t0, runOf(3, 'desktop', true));
+    await leaseLock(kube, 'bob', 'bob@desk', 120, () => t0, signal, runOf(1, 'desk', true));
+    await leaseLock(kube, 'alive', 'alice@laptop', 120, () => t0, signal, runOf(2, 'laptop', true));
+    await leaseLock(kube, 'elsewhere', 'alice@laptop', 120, () => t0, signal, runOf(3, 'desktop', true));
     const me = runOf(9, 'laptop', true);
     const dead = { ...me, alive: (pid: number) => pid !== 2 && pid !== 1 && pid !== 3 };
     for (const [name, run] of [['bob', { ...me, alive: () => false }], ['alive', me], ['elsewhere', dead]] as const) {
-      const attempt = await leaseLock(kube, name, 'alice@laptop', 120, () => new Date(t0.getTime() + 1_000), run);
+      const attempt = await leaseLock(kube, name, 'alice@laptop', 120, () => new Date(t0.getTime() + 1_000), signal, run);
       expect(attempt).toMatchObject({ acquired: false });
       expect(attempt).not.toHaveProperty('stale');
     }
@@ -138,7 +140,7 @@ describe('stale locks', () => {
       // What a `fix scale` killed with SIGKILL leaves: its Lease, naming a pid that no longer runs here.
       const dead = spawnSync(process.execPath, ['-e', '']).pid;
       const me = operatorName({});
-      await leaseLock(kube, 'aegis-ir-fix-deployment-aegis-api', me, 120, () => new Date(), { pid: dead, host: hostname(), alive: () => true });
+      await leaseLock(kube, 'aegis-ir-fix-deployment-aegis-api', me, 120, () => new Date(), signal, { pid: dead, host: hostname(), alive: () => true });
       const fix = (...argv: string[]) =>
         runCaptured(['fix', 'scale', '--by', '1', '--kubeconfig', kubeconfig, ...argv], { env: { HOME: dir, AEGIS_IR_AUDIT_LOG: join(dir, 'audit.jsonl') } });
       const refused = await fix('--yes');

@@ -10,6 +10,8 @@ import { startPrometheusSimulator } from '../../src/sandbox/prometheus-simulator
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { runCaptured } from '../helpers/cli.js';
 
+const signal = new AbortController().signal;
+
 const q = promQueries(configSchema.parse({}).prometheus);
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -35,14 +37,14 @@ describe("the sandbox's Prometheus", () => {
     const drill = await play('high-error-rate');
     const prometheus = await drill.prometheus();
     const now = new Date();
-    const [ratio] = await prometheus.query(q.errorRatio, now);
+    const [ratio] = await prometheus.query(q.errorRatio, now, signal);
     // 40 req/s at 62% and 10 req/s at 58%.
     expect(ratio?.value).toBeCloseTo((40 * 0.62 + 10 * 0.58) / 50, 6);
-    const [trend] = await prometheus.queryRange(q.errorRatio, { start: new Date(now.getTime() - 10 * 60_000), end: now, stepMs: 60_000 });
+    const [trend] = await prometheus.queryRange(q.errorRatio, { start: new Date(now.getTime() - 10 * 60_000), end: now, stepMs: 60_000 }, signal);
     expect(trend?.points.map((p) => p.value > 0.5)).toEqual([false, false, false, false, false, true, true, true, true, true, true]);
-    const byRoute = await prometheus.query(q.latencyP99ByRoute, now);
+    const byRoute = await prometheus.query(q.latencyP99ByRoute, now, signal);
     expect(byRoute.map((s) => [s.labels.route, s.value])).toEqual([['GET /api/v1/findings', 0.21], ['POST /api/v1/scans', 0.34]]);
-    await expect(prometheus.query('up', now)).rejects.toThrow(/Prometheus rejected up \(bad_data\): the sandbox's Prometheus answers only aegis-ir's queries/);
+    await expect(prometheus.query('up', now, signal)).rejects.toThrow(/Prometheus rejected up \(bad_data\): the sandbox's Prometheus answers only aegis-ir's queries/);
     const info = await fetch(`${drill.url}/api/v1/status/buildinfo`);
     expect(((await info.json()) as { status: string }).status).toBe('success');
   });
@@ -67,7 +69,7 @@ describe("the sandbox's Prometheus", () => {
     const metrics = async () => {
       const prometheus = await drill.prometheus();
       const now = new Date();
-      return [(await prometheus.query(q.errorRatio, now))[0]?.value, (await prometheus.query(q.latencyP99, now))[0]?.value];
+      return [(await prometheus.query(q.errorRatio, now, signal))[0]?.value, (await prometheus.query(q.latencyP99, now, signal))[0]?.value];
     };
     // The slowest endpoint's tail is more than 1% of all traffic, so it sets the service's p99.
     expect(await metrics()).toEqual([0.008, 1.5]);

@@ -85,14 +85,14 @@ export async function collectDbConnections(ctx: Context): Promise<DbConnectionsE
   const base = { db: target.display, database: target.database };
   let session;
   try {
-    session = await port.connect();
+    session = await port.connect(ctx.signal);
   } catch (error) {
     if (!(error instanceof TooManyConnectionsError)) throw error;
     return { ...base, refused: error.sqlstate, limit: error.limit, settings: null, ownPid: null, sessions: [], otherBackends: 0, pgbouncer: await pgbouncer };
   }
   try {
-    const settings = await readSettings(session);
-    const activity = await readClientSessions(session);
+    const settings = await readSettings(session, ctx.signal);
+    const activity = await readClientSessions(session, ctx.signal);
     return { ...base, refused: null, settings, ownPid: session.pid, sessions: activity.sessions, otherBackends: activity.otherBackends, pgbouncer: await pgbouncer };
   } finally {
     await session.close();
@@ -103,7 +103,7 @@ async function readPgBouncer(ctx: Context, url: string): Promise<DbConnectionsEv
   try {
     const port = ctx.pgbouncer();
     if (!port) return null;
-    return { url: displayUrl(url), pools: await readPgBouncerPools(port), error: null };
+    return { url: displayUrl(url), pools: await readPgBouncerPools(port, ctx.signal), error: null };
   } catch (error) {
     return { url: displayUrl(url), pools: null, error: (error as Error).message };
   }

@@ -117,7 +117,7 @@ export async function readAppLogs(ctx: Context, tailLines: number): Promise<{ re
         limitBytes: LOG_BYTES_LIMIT,
         previous: target.previous,
         timestamps: true,
-      });
+      }, ctx.signal);
       if (!stop) results[target.i] = { pod: target.pod, container: target.container || null, previous: target.previous, text };
     } catch (error) {
       if (!stop) results[target.i] = { pod: target.pod, error: (error as Error).message };

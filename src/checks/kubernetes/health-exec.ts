@@ -48,7 +48,7 @@ export const healthExecCheck = defineCheck<HealthEvidence>({
     const run = async (pod: V1Pod): Promise<HealthRun[]> => {
       const name = pod.metadata?.name ?? '';
       try {
-        const result = await kube.exec(name, containerOf(pod), healthCommand);
+        const result = await kube.exec(name, containerOf(pod), healthCommand, ctx.signal);
         return [{ pod: name, exitCode: result.exitCode, stdout: result.stdout.slice(0, OUTPUT_CHARS), stderr: result.stderr.slice(0, OUTPUT_CHARS) }];
       } catch (error) {
         unrun.push({ pod: name, error: (error as Error).message });

@@ -1,7 +1,9 @@
 import type { CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Config } from '../../core/config.js';
 import type { Context } from '../../core/context.js';
-import { UsageError } from '../../core/errors.js';
+import { deadlineSignal } from '../../core/cancellation.js';
+import { formatDuration } from '../../core/duration.js';
+import { DeadlineError, UsageError } from '../../core/errors.js';
 import type { KubePort } from '../../kube/port.js';
 
 /** kubectl's annotation naming the container `kubectl exec` and `kubectl logs` use by default. */
@@ -44,6 +46,8 @@ export interface WorkloadSnapshot {
 }
 
 const gathered = new WeakMap<Context, Promise<WorkloadSnapshot>>();
+/** The run a check's context belongs to. */
+const runOf = new WeakMap<Context, Context>();
 
 /**
  * A context for one run of checks: what its checks gather once (the workload snapshot) they share,
@@ -53,26 +57,46 @@ export function forOneRun(ctx: Context): Context {
   return { ...ctx };
 }
 
-/** The run's workload snapshot, fetched on first use (its requests concurrently) and shared after. */
+/** The context of one check of the run of `ctx`: the check's own signal (its deadline), the run's snapshot. */
+export function forOneCheck(ctx: Context, signal: AbortSignal): Context {
+  const check = { ...ctx, signal };
+  runOf.set(check, runOf.get(ctx) ?? ctx);
+  return check;
+}
+
+/**
+ * The run's workload snapshot, fetched on first use (its requests concurrently) and shared after. Its
+ * requests serve every check, so they are bounded by the run (Ctrl-C, `--timeout`) rather than by the
+ * deadline of the check that happened to ask first; each check still stops waiting at its own.
+ */
 export function workloadSnapshot(ctx: Context): Promise<WorkloadSnapshot> {
-  let snapshot = gathered.get(ctx);
+  const run = runOf.get(ctx) ?? ctx;
+  let snapshot = gathered.get(run);
   if (!snapshot) {
-    snapshot = ctx.kube().then((kube) => takeSnapshot(kube, ctx.config));
-    gathered.set(ctx, snapshot);
+    const { signal, clear } = deadlineSignal(
+      run.signal,
+      run.config.timeout,
+      () => new DeadlineError('cluster', `the run's ${formatDuration(run.config.timeout)} deadline (--timeout) passed while reading the workload`),
+    );
+    snapshot = run
+      .kube()
+      .then((kube) => takeSnapshot(kube, run.config, signal))
+      .finally(clear);
+    gathered.set(run, snapshot);
   }
   return snapshot;
 }
 
-async function takeSnapshot(kube: KubePort, config: Config): Promise<WorkloadSnapshot> {
+async function takeSnapshot(kube: KubePort, config: Config, signal: AbortSignal): Promise<WorkloadSnapshot> {
   const { deployment: name, selector } = config.app;
   const [answer, replicaSets, listed, events] = await Promise.all([
-    kube.readDeployment(name),
-    kube.listReplicaSets(selector),
-    kube.listPods(selector),
-    kube.listEvents(),
+    kube.readDeployment(name, signal),
+    kube.listReplicaSets(selector, signal),
+    kube.listPods(selector, signal),
+    kube.listEvents(signal),
   ]);
   const deployment = answer === null ? null : validDeployment(answer, name);
-  const existing = deployment ? [] : await missingDeployment(kube);
+  const existing = deployment ? [] : await missingDeployment(kube, signal);
   const owned = deployment ? replicaSets.filter((rs) => isControlledBy(rs, deployment.metadata?.uid)) : [];
   const ownedUids = new Set(owned.map((rs) => rs.metadata?.uid));
   const pods: V1Pod[] = [];
@@ -93,7 +117,7 @@ async function takeSnapshot(kube: KubePort, config: Config): Promise<WorkloadSna
     pods,
     others,
     events: events.filter((e) => about.has(e.involvedObject?.uid)),
-    nodes: await nodesOf(kube, pods),
+    nodes: await nodesOf(kube, pods, signal),
   };
 }
 
@@ -111,8 +135,8 @@ function validDeployment(answer: V1Deployment, name: string): V1Deployment {
 }
 
 /** A namespace that does not exist is the operator's mistake; otherwise the Deployments that do exist. */
-async function missingDeployment(kube: KubePort): Promise<string[]> {
-  const [exists, names] = await Promise.all([kube.namespaceExists(), kube.listDeploymentNames()]);
+async function missingDeployment(kube: KubePort, signal: AbortSignal): Promise<string[]> {
+  const [exists, names] = await Promise.all([kube.namespaceExists(signal), kube.listDeploymentNames(signal)]);
   if (exists === false) {
     throw new UsageError(`namespace "${kube.namespace}" not found`, 'list them with: kubectl get namespaces, then pass -n NAMESPACE');
   }
@@ -134,7 +158,7 @@ function ownerName(controller: { kind: string; name: string; uid: string } | und
   return `${controller.kind}/${controller.name}`;
 }
 
-async function nodesOf(kube: KubePort, pods: V1Pod[]): Promise<Record<string, NodeState>> {
+async function nodesOf(kube: KubePort, pods: V1Pod[], signal: AbortSignal): Promise<Record<string, NodeState>> {
   const names = [
     ...new Set(
       pods
@@ -142,7 +166,7 @@ async function nodesOf(kube: KubePort, pods: V1Pod[]): Promise<Record<string, No
         .map((p) => p.spec?.nodeName as string),
     ),
   ].slice(0, NODES_READ);
-  const nodes = await Promise.all(names.map((n) => kube.readNode(n)));
+  const nodes = await Promise.all(names.map((n) => kube.readNode(n, signal)));
   const states: Record<string, NodeState> = {};
   for (const [i, node] of nodes.entries()) {
     const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
@@ -181,9 +205,9 @@ export function isFinished(pod: V1Pod): boolean {
 }
 
 /** The ReplicaSets a deployment owns: its revisions, as `kubectl rollout history` finds them. */
-export async function ownedReplicaSets(kube: KubePort, deployment: V1Deployment): Promise<V1ReplicaSet[]> {
+export async function ownedReplicaSets(kube: KubePort, deployment: V1Deployment, signal: AbortSignal): Promise<V1ReplicaSet[]> {
   const selector = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  return (await kube.listReplicaSets(selector || undefined)).filter((rs) => isControlledBy(rs, deployment.metadata?.uid));
+  return (await kube.listReplicaSets(selector || undefined, signal)).filter((rs) => isControlledBy(rs, deployment.metadata?.uid));
 }

@@ -82,14 +82,14 @@ export function heapProfileCheck(request: HeapProfileRequest = {}): Check {
       const kube = await ctx.kube();
       const { pod, chosen } = await choosePod(ctx, kube, request.pod);
       const { port, path } = ctx.config.memory.pprof;
-      const first = await fetchProfile(kube, pod, port, path);
+      const first = await fetchProfile(kube, pod, port, path, ctx.signal);
       if (request.saveTo) await writeFile(request.saveTo, first);
       const topN = ctx.config.memory.topN;
       const before = profileCosts(decodeProfile(first), INUSE_SPACE);
       let diff: HeapProfileEvidence['diff'] = null;
       if (request.compareMs) {
         await sleep(request.compareMs, ctx.signal);
-        const after = profileCosts(decodeProfile(await fetchProfile(kube, pod, port, path)), INUSE_SPACE);
+        const after = profileCosts(decodeProfile(await fetchProfile(kube, pod, port, path, ctx.signal)), INUSE_SPACE);
         diff = { afterMs: request.compareMs, table: diffTable(before, after, topN) };
       }
       return {
@@ -118,7 +118,7 @@ async function choosePod(ctx: Context, kube: KubePort, named: string | undefined
   }
   const running = pods.filter((p) => p.status?.phase === 'Running');
   if (!running.length) throw new SkipCheck(`no running pod of ${ctx.config.app.selector} to take a heap profile of`);
-  const metrics = await kube.listPodMetrics();
+  const metrics = await kube.listPodMetrics(ctx.signal);
   const used = (pod: V1Pod) => {
     const app = appContainerName(pod, ctx.config.app);
     const entry = metrics?.find((m) => m.metadata.name === pod.metadata?.name)?.containers.find((c) => c.name === app);
@@ -129,8 +129,8 @@ async function choosePod(ctx: Context, kube: KubePort, named: string | undefined
   return { pod, chosen: metrics && used(top as V1Pod) >= 0 ? 'uses the most memory' : 'first running pod (no metrics to compare)' };
 }
 
-async function fetchProfile(kube: KubePort, pod: string, port: number, path: string): Promise<Buffer> {
-  const answer = await kube.proxyGet(pod, port, path, MAX_PROFILE_BYTES);
+async function fetchProfile(kube: KubePort, pod: string, port: number, path: string, signal: AbortSignal): Promise<Buffer> {
+  const answer = await kube.proxyGet(pod, port, path, MAX_PROFILE_BYTES, signal);
   const where = `pod/${pod} port ${port}`;
   if (answer.status === 503) {
     throw new SkipCheck(`${where} has no pprof endpoint: nothing answers there (set memory.pprof.port if it serves pprof elsewhere)`);

@@ -46,7 +46,7 @@ export const memoryTrendCheck = defineCheck<MemoryTrendEvidence>({
     const query = memoryWorkingSetQuery(kube.namespace, pods.map((p) => p.metadata?.name ?? ''));
     const end = ctx.clock.now();
     const windowMs = ctx.config.memory.trendWindow;
-    const series = await prometheus.queryRange(query, { start: new Date(end.getTime() - windowMs), end, stepMs: ctx.config.prometheus.trendStep });
+    const series = await prometheus.queryRange(query, { start: new Date(end.getTime() - windowMs), end, stepMs: ctx.config.prometheus.trendStep }, ctx.signal);
     if (!series.length) {
       // Prometheus answered, but not with what was asked: the verdict cannot rest on it.
       throw new Error(`Prometheus at ${prometheus.url} has no container_memory_working_set_bytes series for the ${pods.length} pod(s) of ${ctx.config.app.selector} (is cAdvisor scraped?)`);

@@ -40,7 +40,7 @@ export const memoryUsageCheck = defineCheck<MemoryUsageEvidence>({
   target: 'cluster',
   async collect(ctx) {
     const kube = await ctx.kube();
-    const [metrics, snapshot] = await Promise.all([kube.listPodMetrics(), workloadSnapshot(ctx)]);
+    const [metrics, snapshot] = await Promise.all([kube.listPodMetrics(ctx.signal), workloadSnapshot(ctx)]);
     if (!metrics) throw new SkipCheck('the cluster serves no metrics.k8s.io API (metrics-server not installed)');
     const usage = new Map(metrics.flatMap((m) => m.containers.map((c) => [`${m.metadata.name}/${c.name}`, c.usage.memory] as const)));
     const containers = livePods(snapshot.pods)

@@ -66,7 +66,7 @@ export const oomHistoryCheck = defineCheck<OomHistoryEvidence>({
     const live = livePods(snapshot.pods);
     const names = new Set(live.map((p) => p.metadata?.name ?? ''));
     const nodes = new Set(live.flatMap((p) => (p.spec?.nodeName ? [p.spec.nodeName] : [])));
-    const nodeEvents = nodes.size ? await kube.listNodeEvents('involvedObject.kind=Node,reason=SystemOOM') : [];
+    const nodeEvents = nodes.size ? await kube.listNodeEvents('involvedObject.kind=Node,reason=SystemOOM', ctx.signal) : [];
     return {
       pods: live
         .map((p) => ({

@@ -37,8 +37,8 @@ export const componentHealthCheck = defineCheck<ComponentHealthEvidence>({
     const settings = ctx.config.prometheus;
     const q = promQueries(settings);
     const [samples, trends] = await Promise.all([
-      prometheus.query(q.health, ctx.clock.now()),
-      prometheus.queryRange(q.healthByComponent, trendRange(ctx)),
+      prometheus.query(q.health, ctx.clock.now(), ctx.signal),
+      prometheus.queryRange(q.healthByComponent, trendRange(ctx), ctx.signal),
     ]);
     if (!samples.length) throw noSeries(settings.metrics.health);
     const label = settings.componentLabel;

@@ -45,12 +45,12 @@ export const errorRateCheck = defineCheck<ErrorRateEvidence>({
     const settings = ctx.config.prometheus;
     const q = promQueries(settings);
     const now = ctx.clock.now();
-    await requireSeries(prometheus, q.requestSeries, settings.metrics.requests, now);
+    await requireSeries(prometheus, q.requestSeries, settings.metrics.requests, now, ctx.signal);
     const [ratio, requests, errors, trend] = await Promise.all([
-      prometheus.query(q.errorRatio, now),
-      prometheus.query(q.requestsByRoute, now),
-      prometheus.query(q.errorsByRoute, now),
-      prometheus.queryRange(q.errorRatio, trendRange(ctx)),
+      prometheus.query(q.errorRatio, now, ctx.signal),
+      prometheus.query(q.requestsByRoute, now, ctx.signal),
+      prometheus.query(q.errorsByRoute, now, ctx.signal),
+      prometheus.queryRange(q.errorRatio, trendRange(ctx), ctx.signal),
     ]);
     const errorRatio = requestValue(ratio, settings.metrics.requests, ctx, prometheus.url);
     const errorsOf = new Map(perRoute(errors, settings.routeLabels, (route, value) => [route, value] as const).routes);

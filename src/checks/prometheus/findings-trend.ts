@@ -27,7 +27,7 @@ export const findingsTrendCheck = defineCheck<FindingsTrendEvidence>({
   async collect(ctx) {
     const prometheus = await configuredPrometheus(ctx);
     const settings = ctx.config.prometheus;
-    const [series] = await prometheus.queryRange(promQueries(settings).findingsActive, trendRange(ctx));
+    const [series] = await prometheus.queryRange(promQueries(settings).findingsActive, trendRange(ctx), ctx.signal);
     if (!series?.points.length) throw new SkipCheck(`no ${settings.metrics.findingsActive} series at ${prometheus.url}`);
     return { metric: settings.metrics.findingsActive, windowMs: settings.trendWindow, trend: trendOf(series.points) };
   },

@@ -30,11 +30,11 @@ export const latencyCheck = defineCheck<LatencyEvidence>({
     const settings = ctx.config.prometheus;
     const q = promQueries(settings);
     const now = ctx.clock.now();
-    await requireSeries(prometheus, q.durationSeries, `${settings.metrics.duration}_bucket`, now);
+    await requireSeries(prometheus, q.durationSeries, `${settings.metrics.duration}_bucket`, now, ctx.signal);
     const [overall, byRoute, trend] = await Promise.all([
-      prometheus.query(q.latencyP99, now),
-      prometheus.query(q.latencyP99ByRoute, now),
-      prometheus.queryRange(q.latencyP99, trendRange(ctx)),
+      prometheus.query(q.latencyP99, now, ctx.signal),
+      prometheus.query(q.latencyP99ByRoute, now, ctx.signal),
+      prometheus.queryRange(q.latencyP99, trendRange(ctx), ctx.signal),
     ]);
     const p99Seconds = requestValue(overall, `${settings.metrics.duration}_bucket`, ctx, prometheus.url);
     // NaN: the endpoint had no requests in the window, so it has no p99.

@@ -46,8 +46,8 @@ export function badSince(trend: TrendPoint[], isBad: (value: number) => boolean)
  * Fails the check when the configured metric has no series at all. That is a wrong URL, metric
  * name or matcher, never "no errors": the evidence was asked for and not there.
  */
-export async function requireSeries(prometheus: PrometheusPort, countQuery: string, metric: string, at: Date): Promise<void> {
-  const [count] = await prometheus.query(countQuery, at);
+export async function requireSeries(prometheus: PrometheusPort, countQuery: string, metric: string, at: Date, signal: AbortSignal): Promise<void> {
+  const [count] = await prometheus.query(countQuery, at, signal);
   if (!count || !(count.value > 0)) throw noSeries(metric);
 }
 

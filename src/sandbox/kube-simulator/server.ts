@@ -54,6 +54,8 @@ export interface KubeSimulator {
   kubeconfigYaml(options?: { namespace?: string }): string;
   /** Writes that kubeconfig to a file (mode 0600, since it may hold the token). */
   writeKubeconfig(path: string, options?: { namespace?: string }): Promise<void>;
+  /** TCP connections accepted so far: a client that pools its connections opens few. */
+  readonly connections: number;
   /** Stops serving and drops open connections (watches, exec sessions). */
   close(): Promise<void>;
 }
@@ -87,6 +89,10 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
   const tls = options.tls ? sandboxTls() : undefined;
   const server: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
   server.on('upgrade', (request, socket, head) => router.handleUpgrade(request, socket, head));
+  let connections = 0;
+  server.on('connection', () => {
+    connections += 1;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -103,6 +109,9 @@ export async function startKubeSimulator(options: KubeSimulatorOptions): Promise
     setPodRuntime: (namespace, pod, runtime) => runtimes.set(namespace, pod, runtime),
     kubeconfigYaml: config,
     writeKubeconfig: (path, o) => writeFile(path, config(o), { mode: 0o600 }),
+    get connections() {
+      return connections;
+    },
     close: async () => {
       for (const timer of readiness) clearTimeout(timer);
       stopController();
