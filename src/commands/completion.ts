@@ -91,9 +91,8 @@ export function completeCommand(host: CommandHost): Command {
     host.exit(ExitCode.ok);
     try {
       const ctx = await host.context(command);
-      const [{ KubeConfig }, { loadKubeConfig }] = await Promise.all([import('@kubernetes/client-node'), import('../kube/kubeconfig.js')]);
-      const kc = new KubeConfig();
-      loadKubeConfig(kc, { kubeconfig: ctx.config.kubeconfig, namespace: ctx.config.namespace }, ctx.env);
+      const { readKubeConfig } = await import('../kube/kubeconfig.js');
+      const kc = readKubeConfig({ kubeconfig: ctx.config.kubeconfig, namespace: ctx.config.namespace }, ctx.env);
       const values =
         kind === 'contexts'
           ? kc.getContexts().map((c) => c.name)

@@ -1,8 +1,8 @@
-import { KubeConfig, type PodMetric, type V1Deployment, type V1Lease, type V1Status } from '@kubernetes/client-node';
+import type { PodMetric, V1Deployment, V1Lease, V1Status } from '@kubernetes/client-node';
 import { abortReason } from '../core/cancellation.js';
 import { UnreachableError } from '../core/errors.js';
 import { execOverWebSocket } from './exec.js';
-import { loadKubeConfig } from './kubeconfig.js';
+import { readKubeConfig } from './kubeconfig.js';
 import type { AccessCheck, KubePort, KubeTarget, ObjectPatch, WriteOptions } from './port.js';
 import { KubeTransport, THROTTLE_ATTEMPTS, oneLine, type KubeAnswer, type KubeRequest, type Method } from './transport.js';
 import { checkName, checkNamespace } from './names.js';
@@ -14,8 +14,7 @@ import { checkName, checkNamespace } from './names.js';
  * plain-node speed.
  */
 export async function connectKube(target: KubeTarget, env: Record<string, string | undefined>): Promise<KubePort> {
-  const kc = new KubeConfig();
-  loadKubeConfig(kc, target, env);
+  const kc = readKubeConfig(target, env);
   const namespace = checkNamespace(target.namespace);
   const server = kc.getCurrentCluster()?.server ?? 'unknown server';
   const transport = new KubeTransport(kc, server);

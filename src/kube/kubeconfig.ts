@@ -1,8 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Cluster, Context as KubeContext, KubeConfig, User } from '@kubernetes/client-node';
+import { KubeConfig, type Cluster, type Context as KubeContext, type User } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors.js';
 import type { KubeTarget } from './port.js';
+
+/**
+ * A `KubeConfig` loaded by {@link loadKubeConfig}. Only this class is taken from client-node, by name, so the
+ * bundle leaves out its generated API classes (14 MB).
+ */
+export function readKubeConfig(target: KubeTarget, env: Record<string, string | undefined>): KubeConfig {
+  const kc = new KubeConfig();
+  loadKubeConfig(kc, target, env);
+  return kc;
+}
 
 /**
  * Loads the kubeconfig the way kubectl does: `--kubeconfig` (or the config file's `kubeconfig`) is one
