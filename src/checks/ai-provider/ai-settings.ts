@@ -33,7 +33,7 @@ export const aiSettingsCheck = defineCheck<AiSettingsEvidence>({
   async collect(ctx) {
     const kube = await ctx.kube();
     const name = ctx.config.aiProvider.configMap;
-    const map = await kube.readConfigMap(name);
+    const map = await kube.readConfigMap(name, ctx.signal);
     if (!map) throw new Error(`configmap/${name} does not exist in namespace ${kube.namespace}; set aiProvider.configMap in the config`);
     const keys = aiSettingKeys(ctx.config);
     const settings = Object.fromEntries(AI_SETTINGS.map((s) => [s, readConfigValue(map.data, keys[s])])) as Record<AiSetting, string | null>;

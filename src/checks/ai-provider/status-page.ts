@@ -35,13 +35,13 @@ export function statusPageCheck(source: StatusPageSource, options: { whenAiUnhea
     async collect(ctx) {
       if (options.whenAiUnhealthy) {
         const prometheus = await configuredPrometheus(ctx);
-        const samples = await prometheus.query(promQueries(ctx.config.prometheus).health, ctx.clock.now());
+        const samples = await prometheus.query(promQueries(ctx.config.prometheus).health, ctx.clock.now(), ctx.signal);
         const label = ctx.config.prometheus.componentLabel;
         if (!samples.some((s) => s.labels[label] === AI_COMPONENT && s.value < 1)) {
           throw new SkipCheck(`the app reports its AI provider healthy (${ctx.config.prometheus.metrics.health}); run aegis-ir diagnose ai-provider to read the status pages anyway`);
         }
       }
-      return readStatusPage(ctx.http, source);
+      return readStatusPage(ctx.http, source, ctx.signal);
     },
     evaluate: evaluateStatusPage,
   });
