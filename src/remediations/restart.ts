@@ -122,7 +122,7 @@ class EvictionSession implements RemediationSession<RestartStep> {
   }
 
   async plan(): Promise<Plan<RestartStep>> {
-    const [pods, metrics] = await Promise.all([this.kube.listPods(this.ctx.config.app.selector), this.kube.listPodMetrics()]);
+    const [pods, metrics] = await Promise.all([this.kube.listPods(this.ctx.config.app.selector, this.ctx.signal), this.kube.listPodMetrics(this.ctx.signal)]);
     const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
     const targets = chooseTargets(live, metrics, this.args, this.ctx);
     const namespace = this.kube.namespace;
@@ -135,7 +135,7 @@ class EvictionSession implements RemediationSession<RestartStep> {
     // The API server's own answer, now, without evicting: a budget that refuses now will be waited on.
     for (const t of targets) {
       // Without the right to evict, even the dry run is refused; the preflight names the missing right.
-      const trial = await this.kube.evictPod(t.name, { dryRun: true }).catch((error: unknown) => ({ evicted: false, blocked: (error as Error).message }) as const);
+      const trial = await this.kube.evictPod(t.name, { dryRun: true }, this.ctx.signal).catch((error: unknown) => ({ evicted: false, blocked: (error as Error).message }) as const);
       if (!trial.evicted) notes.push(`pod/${t.name} cannot be evicted right now: ${trial.blocked}; applying waits for it`);
     }
     const what = this.args.pods ? 'the named pods' : this.args.oom ? 'pods OOMKilled recently' : this.args.overLimitShare !== null ? `pods at ${Math.round(this.args.overLimitShare * 100)}% of their memory limit or more` : 'pods OOMKilled recently or near their memory limit';
@@ -163,7 +163,7 @@ class EvictionSession implements RemediationSession<RestartStep> {
   }
 
   preflight(): Promise<string[]> {
-    return deniedRights(this.kube, [
+    return deniedRights(this.kube, this.ctx.signal, [
       { verb: 'list', resource: 'pods' },
       { verb: 'create', resource: 'pods', subresource: 'eviction' },
       ...LEASE_RIGHTS,
@@ -177,7 +177,7 @@ class EvictionSession implements RemediationSession<RestartStep> {
   /** Evicts one pod, waiting out disruption-budget refusals, then waits for its replacement to be Ready. */
   async applyStep(step: RestartStep): Promise<StepOutcome> {
     const deadline = Date.now() + this.args.rolloutTimeoutMs;
-    const before = await this.kube.listPods(this.ctx.config.app.selector);
+    const before = await this.kube.listPods(this.ctx.config.app.selector, this.ctx.signal);
     const pod = before.find((p) => p.metadata?.name === step.pod);
     if (!pod || pod.metadata?.deletionTimestamp) return { status: 'skipped', detail: `pod/${step.pod} is already gone` };
     const owner = pod.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
@@ -188,7 +188,7 @@ class EvictionSession implements RemediationSession<RestartStep> {
       let refusals = 0;
       let refusal = '';
       for (;;) {
-        const answer = await this.kube.evictPod(step.pod, { dryRun: false });
+        const answer = await this.kube.evictPod(step.pod, { dryRun: false }, this.ctx.signal);
         if (answer.evicted) break;
         refusals += 1;
         refusal = answer.blocked;
@@ -202,7 +202,7 @@ class EvictionSession implements RemediationSession<RestartStep> {
       const waited = refusals ? `evicted after ${refusals} disruption-budget refusal(s) over ${formatDuration(Date.now() - started)} (${refusal})` : 'evicted';
       const evictedAt = Date.now();
       for (;;) {
-        const now = await this.kube.listPods(this.ctx.config.app.selector);
+        const now = await this.kube.listPods(this.ctx.config.app.selector, this.ctx.signal);
         const replacement = now.find((p) => !known.has(p.metadata?.name) && p.metadata?.ownerReferences?.some((r) => r.uid === owner) && isPodReady(p));
         if (replacement) {
           return { status: 'done', detail: `${waited}; replaced by pod/${replacement.metadata?.name}, Ready after ${formatDuration(Date.now() - evictedAt)}` };
@@ -223,7 +223,7 @@ class EvictionSession implements RemediationSession<RestartStep> {
     for (const check of [memoryUsageCheck, oomHistoryCheck]) {
       findings.push(...check.evaluate(await check.collect(this.ctx), { config: this.ctx.config, now }));
     }
-    const pods = (await this.kube.listPods(this.ctx.config.app.selector)).filter((p) => !p.metadata?.deletionTimestamp);
+    const pods = (await this.kube.listPods(this.ctx.config.app.selector, this.ctx.signal)).filter((p) => !p.metadata?.deletionTimestamp);
     const ready = pods.filter(isPodReady).length;
     const serious = findings.filter((f) => f.severity !== null);
     return {
