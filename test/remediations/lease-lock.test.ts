@@ -151,7 +151,7 @@ describe('stale locks', () => {
       const recovered = await fix('--yes', '--break-lock');
       expect(recovered.code).toBe(0);
       expect(readFileSync(join(dir, 'audit.jsonl'), 'utf8')).toContain('"event":"lock-broken"');
-      expect(await kube.readLease('aegis-ir-fix-deployment-aegis-api')).toBeNull();
+      expect(await kube.readLease('aegis-ir-fix-deployment-aegis-api', signal)).toBeNull();
     } finally {
       await sim.close();
     }
