@@ -8,13 +8,15 @@ import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
 const tls = (file: string) => fileURLToPath(new URL(`../../src/sandbox/kube-simulator/tls/${file}`, import.meta.url));
 const UNRELATED_CA = fileURLToPath(new URL('../fixtures/tls/unrelated-ca.crt', import.meta.url));
 
+const never = new AbortController().signal;
+
 /** Whether the session runs over TLS, as the server sees it. */
 async function overTls(url: string, env: Record<string, string> = {}): Promise<boolean> {
   const target = resolveDbTarget(testConfig({ 'database.url': url }), { HOME: '/nonexistent', ...env });
   if (!target) throw new Error('no target');
-  const session = await createDbPort(target, { connectTimeoutMs: 10_000, statementTimeoutMs: 10_000, applicationName: 'aegis-ir/test' }).connect();
+  const session = await createDbPort(target, { connectTimeoutMs: 10_000, statementTimeoutMs: 10_000, applicationName: 'aegis-ir/test' }).connect(never);
   try {
-    const [row] = await session.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+    const [row] = await session.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()', [], never);
     return row?.ssl ?? false;
   } finally {
     await session.close();
