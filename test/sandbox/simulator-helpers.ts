@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { missingTool } from '../helpers/binary.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ export const kubectlMissing: string | undefined = (() => {
     execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
     return undefined;
   } catch (error) {
-    return `kubectl is not runnable (${(error as Error).message}); skipping the tests that drive the real kubectl`;
+    return missingTool(`kubectl is not runnable (${(error as Error).message}); skipping the tests that drive the real kubectl`).missing;
   }
 })();
 
