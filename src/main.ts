@@ -18,6 +18,13 @@ async function main(): Promise<void> {
   // A closed terminal or a stop request ends the run the same way, so a drill still cleans up.
   process.on('SIGTERM', () => controller.abort());
   process.on('SIGHUP', () => controller.abort());
+  // `aegis-ir drill | head -1`: a reader that went away ends the run quietly, with the same cleanup.
+  let readerGone = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    readerGone = true;
+    controller.abort();
+  });
   const code = await runCli(process.argv.slice(2), {
     argv0: 'aegis-ir',
     env: process.env,
@@ -30,8 +37,9 @@ async function main(): Promise<void> {
     signal: controller.signal,
     prompter: process.stdin.isTTY ? terminalPrompter(controller.signal) : undefined,
   });
-  // Let stdout drain before exiting, so piped JSON is never cut short.
-  process.stdout.write('', () => process.exit(code));
+  // Let stdout drain before exiting, so piped JSON is never cut short (unless nobody reads it any more).
+  if (readerGone) process.exit(code);
+  else process.stdout.write('', () => process.exit(code));
 }
 
 /** Inquirer prompts on the terminal, written to stderr so stdout stays data. */

@@ -43,7 +43,7 @@ export function drillCommand(host: CommandHost): Command {
         host.exit(await listDrills(base));
         return;
       }
-      const sandbox = await start(name ?? DEFAULT_SCENARIO);
+      const sandbox = await start(name ?? DEFAULT_SCENARIO, base.signal);
       let communication: CommunicationSandbox | null = null;
       try {
         // The sandbox is the only target: the operator's own cluster, database and Prometheus settings
@@ -63,6 +63,7 @@ export function drillCommand(host: CommandHost): Command {
             prometheus: { ...config.prometheus, url: sandbox.env.PROMETHEUS_URL, token: undefined },
             // The sandbox's status pages (AEGIS_IR_STATUS_PAGES in its environment), or none: a drill never reads the real ones.
             aiProvider: { ...config.aiProvider, providers: sandbox.env.AEGIS_IR_STATUS_PAGES ? config.aiProvider.providers : [] },
+            audit: { ...config.audit, path: sandbox.env.AEGIS_IR_AUDIT_LOG },
           }),
         );
         if (options.withIncident) communication = await startCommunication(sandbox, ctx.io.stderr, ctx.io.color);
@@ -91,10 +92,10 @@ function withoutTargets(env: Record<string, string | undefined>): Record<string,
 /** The sandbox (simulators, embedded servers) is loaded only by the command that needs it. */
 const sandboxModule = () => import('../sandbox/sandbox.js');
 
-async function start(name: string): Promise<Sandbox> {
+async function start(name: string, signal: AbortSignal): Promise<Sandbox> {
   const { startSandbox, ScenarioError } = await sandboxModule();
   try {
-    return await startSandbox(name);
+    return await startSandbox(name, signal);
   } catch (error) {
     if (error instanceof ScenarioError) throw new UsageError(error.message, 'aegis-ir drill --list');
     throw error;

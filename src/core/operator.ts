@@ -1,5 +1,15 @@
 import { hostname, userInfo } from 'node:os';
 
+/** Whether a process with this pid runs on this host (one of another user's counts). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Who is running the tool, as `user@host`: recorded in the audit log, in lock holders and in the
  * application_name of database sessions, so a change or a held lock can be traced to a person.

