@@ -202,7 +202,9 @@ export interface DrillDatabase {
  * aegis-ir, still connects.
  */
 export async function startDrillDatabase(section: DatabaseSection, dir: string): Promise<DrillDatabase> {
-  // Below the drill's directory: the sweep of a killed drill finds its server there (see sandbox.ts).
+  // Below the drill's directory: the sweep of a killed drill finds its server there (see sandbox.ts). The
+  // server runs as the postgres user, which must pass through that directory (not list it).
+  chmodSync(dir, 0o711);
   const server = await startSandboxPostgres({ maxConnections: section.maxConnections, parentDir: dir });
   try {
     const held = section.idleShare > 0 ? await server.saturate({ share: section.idleShare }) : [];

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { CancelledError } from '../core/errors.js';
 import { processAlive } from '../core/operator.js';
 import { tmpdir } from 'node:os';
@@ -52,8 +52,6 @@ export async function startSandbox(nameOrPath: string, signal: AbortSignal = new
   };
   try {
     writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid }), { mode: 0o600 });
-    // The PostgreSQL server runs as the postgres user, with its data directory below this one: it may pass through.
-    chmodSync(dir, 0o711);
     checkpoint();
     // Like a real cluster: TLS verified against the kubeconfig's CA, and a bearer token of its own.
     const kube = await startKubeSimulator({ scenario, tls: true });
