@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     stdoutColumns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    stderrColumns: process.stderr.isTTY ? process.stderr.columns : undefined,
     signal: controller.signal,
     prompter: process.stdin.isTTY ? terminalPrompter(controller.signal) : undefined,
   });

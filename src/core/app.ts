@@ -76,7 +76,7 @@ export function buildContext(
     logger,
     signal: runtime.signal,
     rerunFlags,
-    progress: (text) => (runtime.stderrIsTTY && !machine ? spinner(text, runtime.stderr, stderrColor) : silentProgress),
+    progress: (text) => (!machine && spinnerFits(runtime) ? spinner(text, runtime.stderr, stderrColor) : silentProgress),
     kube: once(() =>
       connect({ kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace }, runtime.env),
     ),
@@ -153,14 +153,31 @@ const noTerminalPrompter: Prompter = {
 
 const silentProgress: Progress = { update: () => undefined, stop: () => undefined };
 
-/** An ora spinner on stderr, loaded on demand so commands that never spin never pay for it. */
+/**
+ * Whether a spinner may be drawn on stderr: a terminal that says how wide it is and can move the cursor. A
+ * 0-column terminal (`script`, some CI runners, cron) or `TERM=dumb` would get an endless stream of escape codes.
+ */
+export function spinnerFits(runtime: Pick<Runtime, 'stderrIsTTY' | 'stderrColumns' | 'env'>): boolean {
+  return runtime.stderrIsTTY && (runtime.stderrColumns ?? 0) > 0 && runtime.env.TERM !== 'dumb';
+}
+
+/**
+ * An ora spinner on stderr, loaded on demand so commands that never spin never pay for it. It never
+ * touches stdin (ora would put it in raw mode, where Ctrl-C is a keystroke instead of SIGINT).
+ */
 function spinner(text: string, stream: TextSink, color: boolean): Progress {
   let current = text;
   let stopped = false;
   let instance: { text: string; stop(): unknown } | undefined;
   void import('ora').then(({ default: ora }) => {
     if (stopped) return;
-    instance = ora({ text: current, stream: stream as NodeJS.WritableStream, color: color ? 'cyan' : false, isEnabled: true }).start();
+    instance = ora({
+      text: current,
+      stream: stream as NodeJS.WritableStream,
+      color: color ? 'cyan' : false,
+      isEnabled: true,
+      discardStdin: false,
+    }).start();
   });
   return {
     update: (next) => {

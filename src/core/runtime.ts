@@ -18,6 +18,8 @@ export interface Runtime {
   stderrIsTTY: boolean;
   /** The terminal's width when stdout is one. */
   stdoutColumns?: number;
+  /** The terminal's width when stderr is one (0 under `script` and some CI runners): no spinner then. */
+  stderrColumns?: number;
   signal: AbortSignal;
   clock?: Clock;
   /** Prompts bound to the operator's terminal; absent means nobody can answer. */
