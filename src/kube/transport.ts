@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } fro
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { abortReason, untilAborted } from '../core/cancellation.js';
+import { neutralise } from '../core/neutralise.js';
 import { CancelledError, DeadlineError, UnreachableError } from '../core/errors.js';
 import { describeNetworkCode, isTlsCode, networkCode } from '../core/network.js';
 
@@ -251,8 +252,8 @@ function retryAfterMs(answer: KubeAnswer): number {
   return Math.min(THROTTLE_WAIT_CAP_MS, Math.max(0, Number.isFinite(seconds) ? seconds * 1000 : 1000));
 }
 
-/** The first line of a library's message, so no stack or dump reaches the operator. */
+/** The first line of a library's or the API server's message, escaped, so no stack, dump or control sequence reaches the operator. */
 export function oneLine(text: string): string {
-  const first = text.split('\n')[0]?.trim() ?? '';
+  const first = neutralise(text.split('\n')[0]?.trim() ?? '');
   return first.length > 160 ? `${first.slice(0, 157)}...` : first;
 }

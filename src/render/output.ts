@@ -1,3 +1,4 @@
+import { neutraliseAll } from '../core/neutralise.js';
 import { stringify } from 'yaml';
 import type { ClustersReport, Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
@@ -71,8 +72,9 @@ export function print(ctx: Context, printable: Printable, verbose = false): void
 
 /** A triage or diagnose report (of one cluster or several), printable in every format. */
 export function reportPrintable(report: Report | ClustersReport): Printable {
-  if ('clusters' in report) return { document: clustersDocument(report), text: (options) => clustersText(report, options), report };
-  return { document: reportDocument(report), text: (options) => reportText(report, options), report };
+  // What the cluster, the database or a web page said is shown escaped on a terminal, never obeyed.
+  if ('clusters' in report) return { document: clustersDocument(report), text: (options) => clustersText(neutraliseAll(report), options), report };
+  return { document: reportDocument(report), text: (options) => reportText(neutraliseAll(report), options), report };
 }
 
 function reportOf(printable: Printable): Report {
