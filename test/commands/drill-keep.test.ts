@@ -48,14 +48,16 @@ describe('Ctrl-C during triage', () => {
     try {
       await until(() => out.includes('Ctrl-C'), 60_000, () => out);
       const kubeconfig = /export KUBECONFIG=(\S+)/.exec(out)?.[1] as string;
-      const triage = spawn(process.execPath, [CLI, 'triage', '--kubeconfig', kubeconfig], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // -v: each check says on stderr when it is done, so the test knows the run is under way.
+      const triage = spawn(process.execPath, [CLI, 'triage', '--kubeconfig', kubeconfig, '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       triage.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
       triage.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       const exited = new Promise<number | null>((resolve) => triage.on('exit', (code) => resolve(code)));
-      // Give it time to be inside the hung health command, then interrupt.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // Interrupt once another check has finished: the hung health command is then under way, and triage cannot end
+      // before it does.
+      await until(() => /^debug: check pod-health: /m.test(stderr), 60_000, () => stderr);
       triage.kill('SIGINT');
       expect(await exited).toBe(130);
       expect(stdout).toBe('');

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { runCaptured } from '../helpers/cli.js';
 import { simulatedCluster, type SimulatedCluster } from '../helpers/simulator.js';
@@ -65,8 +65,15 @@ afterAll(async () => {
   await Promise.all([healthy?.close(), crashing?.close()]);
 });
 
+/** One "now" for the runs a test compares, so ages such as "rolled out 5m8s ago" read the same in each. */
+const clock = { now: () => pinned };
+let pinned = new Date();
+beforeEach(() => {
+  pinned = new Date();
+});
+
 async function triage(...args: string[]) {
-  const run = await runCaptured(['triage', '--kubeconfig', kubeconfig, ...args]);
+  const run = await runCaptured(['triage', '--kubeconfig', kubeconfig, ...args], { clock });
   return { ...run, document: (args.includes('json') ? JSON.parse(run.stdout) : null) as Document };
 }
 
