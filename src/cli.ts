@@ -45,6 +45,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/incident.js')).incidentCommand,
   },
   {
+    name: 'monitoring',
+    description: "Monitoring: Prometheus alerting rules for the runbook's key metrics at the configured thresholds",
+    load: async () => (await import('./commands/monitoring.js')).monitoringCommand,
+  },
+  {
     name: 'drill',
     description: 'Game day: start the built-in sandbox with an incident injected and triage it',
     load: async () => (await import('./commands/drill.js')).drillCommand,

@@ -219,6 +219,12 @@ export const configSchema = z.strictObject({
       path: z.string().min(1).optional(),
     })
     .prefault({}),
+  monitoring: z
+    .strictObject({
+      /** How long a condition must hold before an alert of `monitoring rules` fires (`--for`); 0 fires at once. */
+      for: duration.prefault('5m'),
+    })
+    .prefault({}),
   incident: z
     .strictObject({
       /** Where incident records live: files under the state directory, or ConfigMaps in the namespace. */
@@ -313,6 +319,8 @@ export const GLOBAL_FLAG_KEYS: Record<string, string> = {
   selector: 'app.selector',
   deployment: 'app.deployment',
   container: 'app.container',
+  /** `monitoring rules --for`. */
+  for: 'monitoring.for',
 };
 
 /** Environment variables that stand for a config key (flag > environment > file > default). */

@@ -46,7 +46,7 @@ export function rate(expr: Expr, window: string): Expr {
 }
 
 /** An aggregation, `sum by (le) (expr)`; labels are checked like a selector's. */
-export function aggregate(op: 'sum' | 'min' | 'count', expr: Expr, by: readonly string[] = []): Expr {
+export function aggregate(op: 'sum' | 'min' | 'max' | 'count', expr: Expr, by: readonly string[] = []): Expr {
   for (const label of by) if (!isLabelName(label)) throw new Error(`not a PromQL label name: ${label}`);
   return (by.length ? `${op} by (${by.join(', ')}) (${expr})` : `${op}(${expr})`) as Expr;
 }
@@ -64,6 +64,23 @@ export function orZero(expr: Expr): Expr {
 /** `a / b`. */
 export function divide(a: Expr, b: Expr): Expr {
   return `${a} / ${b}` as Expr;
+}
+
+/** `(a - b)`. */
+export function subtract(a: Expr, b: Expr): Expr {
+  return `(${a} - ${b})` as Expr;
+}
+
+/** `predict_linear(expr[window], seconds)`: where a gauge's linear fit over `window` will be in `seconds`. */
+export function predictLinear(expr: Expr, window: string, seconds: number): Expr {
+  return `predict_linear(${expr}[${window}], ${seconds})` as Expr;
+}
+
+/** A filtering comparison, `a > 0.5`, or `a >= on (pod) b` matching series on the `on` labels. */
+export function compare(a: Expr, op: '>' | '>=' | '==' | '<', b: Expr | number, on: readonly string[] = []): Expr {
+  for (const label of on) if (!isLabelName(label)) throw new Error(`not a PromQL label name: ${label}`);
+  if (typeof b === 'number' && !Number.isFinite(b)) throw new Error(`not a finite number: ${b}`);
+  return `${a} ${op}${on.length ? ` on (${on.join(', ')})` : ''} ${b}` as Expr;
 }
 
 /**

@@ -1,28 +1,28 @@
 import type { Config } from '../core/config.js';
-import { aggregate, divide, histogramQuantile, orZero, rate, selector, type Matcher } from './promql.js';
+import { aggregate, divide, histogramQuantile, orZero, rate, selector, type Expr, type Matcher } from './promql.js';
 
 /** The PromQL aegis-ir sends: the runbook's "Key Metrics to Monitor", with names and windows from the config. */
 export interface PromQueries {
   /** How many request series there are: none means a wrong URL, metric name or matcher, not "no errors". */
-  requestSeries: string;
+  requestSeries: Expr;
   /** How many request-duration histogram series there are. */
-  durationSeries: string;
+  durationSeries: Expr;
   /** Share of requests answered 5xx: the runbook's error-rate query (0 when there were no errors at all). */
-  errorRatio: string;
+  errorRatio: Expr;
   /** Requests per second, per endpoint label. */
-  requestsByRoute: string;
+  requestsByRoute: Expr;
   /** 5xx answers per second, per endpoint label. */
-  errorsByRoute: string;
+  errorsByRoute: Expr;
   /** p99 latency in seconds over all requests. */
-  latencyP99: string;
+  latencyP99: Expr;
   /** p99 latency in seconds, per endpoint label. */
-  latencyP99ByRoute: string;
+  latencyP99ByRoute: Expr;
   /** `aegis_health_status`, one series per component and instance (1 healthy, 0 not). */
-  health: string;
+  health: Expr;
   /** The worst instance's health per component, for dating a failure. */
-  healthByComponent: string;
+  healthByComponent: Expr;
   /** `aegis_findings_active` summed over instances. */
-  findingsActive: string;
+  findingsActive: Expr;
 }
 
 /**
@@ -34,7 +34,7 @@ export interface PromQueries {
 export function promQueries(settings: Config['prometheus']): PromQueries {
   const window = promDuration(settings.rateWindow);
   const { requests, duration, health, findingsActive } = settings.metrics;
-  const scoped = (metric: string, extra: Matcher[] = []) => selector(metric, [...settings.matchers, ...extra]);
+  const scoped = (metric: string, extra: Matcher[] = []) => scopedSelector(settings, metric, extra);
   const all = rate(scoped(requests), window);
   const errors = rate(scoped(requests, [{ label: settings.statusLabel, op: '=~', value: settings.errorStatus }]), window);
   const buckets = rate(scoped(`${duration}_bucket`), window);
@@ -51,6 +51,11 @@ export function promQueries(settings: Config['prometheus']): PromQueries {
     healthByComponent: aggregate('min', scoped(health), [settings.componentLabel]),
     findingsActive: aggregate('sum', scoped(findingsActive)),
   };
+}
+
+/** `metric{…}` scoped by `prometheus.matchers`, then by `extra`. */
+export function scopedSelector(settings: Config['prometheus'], metric: string, extra: readonly Matcher[] = []): Expr {
+  return selector(metric, [...settings.matchers, ...extra]);
 }
 
 /** Milliseconds as a PromQL duration in the largest whole unit: `5m`, `90s`, `1h`. */

@@ -98,14 +98,16 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-/** Starts Prometheus on a free loopback port, scraping `targets` every second. */
-export async function startPrometheus(binary: string, targets: string[]): Promise<RunningPrometheus> {
+/** Starts Prometheus on a free loopback port, scraping `targets` every second and evaluating `rules` (a rules file's text). */
+export async function startPrometheus(binary: string, targets: string[], rules?: string): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'aegis-prometheus-'));
   const config = join(dir, 'prometheus.yml');
+  if (rules !== undefined) writeFileSync(join(dir, 'rules.yml'), rules);
   writeFileSync(
     config,
     [
       'global: { scrape_interval: 1s, scrape_timeout: 900ms, evaluation_interval: 1s }',
+      ...(rules === undefined ? [] : [`rule_files: ["${join(dir, 'rules.yml')}"]`]),
       'scrape_configs:',
       '  - job_name: aegis',
       `    static_configs: [{ targets: [${targets.map((t) => `"${t}"`).join(', ')}] }]`,
@@ -149,7 +151,8 @@ export async function waitForSeries(url: string, promql: string, series = 1, tim
   );
 }
 
-async function until(ready: () => Promise<boolean>, timeoutMs: number, failure: () => string): Promise<void> {
+/** Polls `ready` every 200 ms until it is true; throws `failure()` after `timeoutMs`. */
+export async function until(ready: () => Promise<boolean>, timeoutMs: number, failure: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await ready().catch(() => false)) return;
