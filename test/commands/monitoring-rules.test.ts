@@ -9,11 +9,9 @@ import { findBinary } from '../helpers/binary.js';
 import { runCaptured } from '../helpers/cli.js';
 import { prometheusBinary, startExporter, startPrometheus, until, type RunningPrometheus } from '../helpers/prometheus.js';
 
+// Under CI=true findBinary fails the run when promtool (Debian's prometheus package) is missing.
 const promtool = findBinary('promtool', 'PROMTOOL_BIN', 'apt-get install -y prometheus');
-if ('missing' in promtool) {
-  if (process.env.CI === 'true') throw new Error(`promtool is required under CI=true to check the rules aegis-ir prints: ${promtool.missing}`);
-  console.warn(`skipping the promtool checks: ${promtool.missing}`);
-}
+if ('missing' in promtool) console.warn(`skipping the promtool checks: ${promtool.missing}`);
 const prometheus = prometheusBinary();
 if ('missing' in prometheus) console.warn(`skipping the rules-in-Prometheus test: ${prometheus.missing}`);
 
