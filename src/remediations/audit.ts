@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
@@ -71,4 +71,47 @@ export class AuditLog {
       closeSync(fd);
     }
   }
+}
+
+/**
+ * The records of the audit log at `path`, oldest first; none when there is no log yet. A last line
+ * cut short by a crash mid-write is left out; any other line that is not a record is an error naming it.
+ */
+export function readAuditLog(path: string): AuditRecord[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new UsageError(`cannot read the audit log ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'set audit.path in the config or AEGIS_IR_AUDIT_LOG to the audit log');
+  }
+  const lines = text.split('\n');
+  const records: AuditRecord[] = [];
+  lines.forEach((line, index) => {
+    if (!line.trim()) return;
+    try {
+      records.push(JSON.parse(line) as AuditRecord);
+    } catch {
+      if (index === lines.length - 1) return;
+      throw new UsageError(`the audit log ${path} has a line that is not a JSON record (line ${index + 1})`, `inspect it with: sed -n ${index + 1}p ${path}`);
+    }
+  });
+  return records;
+}
+
+/** What of an incident the journal window needs: its id, when it started and when it was resolved. */
+export interface IncidentWindow {
+  id: string;
+  startedAt: string;
+  resolvedAt: string | null;
+}
+
+/** An incident's window of the journal: the records from its start to its resolution, and every record carrying its id. */
+export function incidentJournal(records: readonly AuditRecord[], incident: IncidentWindow): AuditRecord[] {
+  const from = Date.parse(incident.startedAt);
+  const to = incident.resolvedAt === null ? Infinity : Date.parse(incident.resolvedAt);
+  return records.filter((r) => {
+    const time = Date.parse(r.time);
+    return (time >= from && time <= to) || [r.incident ?? []].flat().includes(incident.id);
+  });
 }
