@@ -122,7 +122,10 @@ export function incidentCommand(host: CommandHost): Command {
       .action(async (id: string | undefined, options: { summary?: string }, command: Command) => {
         await run(host, command, 'incident resolve', async (_ctx, session) => {
           const resolved = await session.resolve(await chooseIncident(session.store, id), options.summary ?? null);
-          return { ids: [resolved.id], headline: `Resolved ${resolved.id}`, next: [`aegis-ir fix revert --list   # temporary mitigations still in effect`] };
+          return { ids: [resolved.id], headline: `Resolved ${resolved.id}`, next: [
+            'aegis-ir triage   # confirm service is restored',
+            'aegis-ir runbook post-incident   # the 24h checklist: timeline, temporary mitigations, monitoring gaps',
+          ] };
         });
       }),
   );

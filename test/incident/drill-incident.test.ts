@@ -19,6 +19,11 @@ describe('drill --with-incident', () => {
     const opened = document.incident[0]?.document.incidents[0];
     expect(opened).toMatchObject({ severity: 'SEV1', detectedBy: 'aegis-ir', customerFacing: true, impact: { assessment: document.triage.impact } });
     expect(document.incident[4]?.document.incidents[0]).toMatchObject({ status: 'resolved' });
+    // After resolving, the runbook's post-incident steps, as commands that exist today.
+    expect(document.incident[4]?.document.next.map((n: string) => n.split('#')[0]?.trim())).toEqual([
+      'aegis-ir triage',
+      'aegis-ir runbook post-incident',
+    ]);
     // What the simulators received is printed for the game day, the first post's 429 included.
     expect(run.stderr).toMatch(/slack chat\.postMessage: answered 429/);
     expect(run.stderr).toMatch(new RegExp(`pagerduty trigger ${opened.id} \\(critical\\)`));
