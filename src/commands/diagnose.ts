@@ -1,3 +1,4 @@
+import { didYouMean } from '../core/suggest.js';
 import { Command } from 'commander';
 import { assess } from '../checks/assess.js';
 import { DIAGNOSE_SECTIONS } from '../checks/registry.js';
@@ -41,7 +42,7 @@ export function diagnoseCommand(host: CommandHost): Command {
         const planned = plannedCommand(`diagnose ${section}`);
         if (planned) throw planned;
         throw new UsageError(
-          `unknown diagnose section "${section}"; expected one of: ${names.join(', ')}`,
+          `unknown diagnose section "${section}"${didYouMean(section, names)}; expected one of: ${names.join(', ')}`,
           'aegis-ir diagnose --help',
         );
       }

@@ -8,20 +8,26 @@ import { DEFAULT_PLAN_EXPIRY, readPlanFile, type PlanFile } from '../remediation
 import { fixDocument, fixText, remediationListDocument, remediationListText } from '../remediations/render.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { shellWord } from '../core/shell.js';
+import { didYouMean } from '../core/suggest.js';
 import type { FixReport } from '../remediations/engine.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
 
 /** `fix <remediation>`: one guarded remediation per subcommand; `fix --list` shows them all with their risk. */
 export function fixCommand(host: CommandHost): Command {
   const fix = new Command('fix')
+    .argument('[remediation]', 'the remediation to plan or apply (see --list)')
     .option('--list', 'list every remediation with its risk')
     .addHelpText(
       'after',
       `\nRemediations:\n${remediationListText(REMEDIATIONS, false)}` +
         examples('aegis-ir fix --list', 'aegis-ir fix db-connections --dry-run', 'aegis-ir fix db-connections --yes -o json'),
     )
-    .action(async (_options, command: Command) => {
+    .action(async (unknown: string | undefined, _options, command: Command) => {
       const ctx = await host.context(command);
+      if (unknown !== undefined) {
+        const ids = REMEDIATIONS.map((r) => r.id);
+        throw new UsageError(`unknown remediation "${unknown}"${didYouMean(unknown, ids)}; expected one of: ${ids.join(', ')}`, 'aegis-ir fix --list');
+      }
       if (!optionsOf(command).list) {
         throw new UsageError('name the remediation to apply', 'aegis-ir fix --list');
       }

@@ -1,3 +1,4 @@
+import { didYouMean } from '../core/suggest.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -68,7 +69,7 @@ function chooseSection(runbook: Runbook, query: string): RunbookSection {
   throw new UsageError(
     matches.length
       ? `runbook section "${query}" is ambiguous: it could be ${ids}`
-      : `unknown runbook section "${query}"; sections: ${ids}`,
+      : `unknown runbook section "${query}"${didYouMean(query, runbook.sections.flatMap((s) => [s.id, ...s.id.split('-')]))}; sections: ${ids}`,
     'aegis-ir runbook',
   );
 }
