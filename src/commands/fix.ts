@@ -16,6 +16,7 @@ import { examples, optionsOf, type CommandHost } from './host.js';
 export function fixCommand(host: CommandHost): Command {
   const fix = new Command('fix')
     .argument('[remediation]', 'the remediation to plan or apply (see --list)')
+    .usage('<remediation> [options]')
     .option('--list', 'list every remediation with its risk')
     .addHelpText(
       'after',

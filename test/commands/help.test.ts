@@ -29,7 +29,7 @@ describe('--help', () => {
 
   it.each([
     [['help', 'fix', 'rollback'], 'Usage: aegis-ir fix rollback'],
-    [['help', 'fix'], 'Usage: aegis-ir fix [options] [command]'],
+    [['help', 'fix'], 'Usage: aegis-ir fix <remediation> [options]'],
     [['help'], 'Usage: aegis-ir [options] [command]'],
   ])('%j shows the help of the command it names', async (argv, usage) => {
     const run = await runCaptured(argv);
