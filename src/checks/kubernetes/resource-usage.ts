@@ -1,3 +1,4 @@
+import type { Context } from '../../core/context.js';
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { formatBytes, formatCores, parseQuantity } from '../../kube/quantity.js';
 import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
@@ -23,6 +24,16 @@ export interface ResourceUsageEvidence {
 }
 
 /**
+ * metrics.k8s.io usage of every container in the namespace, keyed `pod/container`; skips the check, with the
+ * reason, when the cluster serves no metrics API.
+ */
+export async function containerUsage(ctx: Context): Promise<Map<string, { cpu?: string; memory?: string }>> {
+  const metrics = await (await ctx.kube()).listPodMetrics(ctx.signal);
+  if (!metrics) throw new SkipCheck('the cluster serves no metrics.k8s.io API (metrics-server not installed)');
+  return new Map(metrics.flatMap((m) => m.containers.map((c) => [`${m.metadata.name}/${c.name}`, c.usage] as const)));
+}
+
+/**
  * Resource use (`kubectl top pods`): metrics.k8s.io usage of each container of the Deployment's own
  * running pods against its limits. Memory close to the limit is where OOMKills come from; CPU at the limit means throttling
  * and slow requests. Skipped, with the reason, when the cluster serves no metrics API.
@@ -32,11 +43,8 @@ export const resourceUsageCheck = defineCheck<ResourceUsageEvidence>({
   title: 'CPU and memory against limits',
   target: 'cluster',
   async collect(ctx) {
-    const kube = await ctx.kube();
-    const [metrics, snapshot] = await Promise.all([kube.listPodMetrics(ctx.signal), workloadSnapshot(ctx)]);
+    const [usage, snapshot] = await Promise.all([containerUsage(ctx), workloadSnapshot(ctx)]);
     const pods = snapshot.pods.filter((p) => !isFinished(p));
-    if (!metrics) throw new SkipCheck('the cluster serves no metrics.k8s.io API (metrics-server not installed)');
-    const usage = new Map(metrics.flatMap((m) => m.containers.map((c) => [`${m.metadata.name}/${c.name}`, c.usage] as const)));
     const containers: ContainerUsage[] = [];
     for (const pod of pods) {
       const podName = pod.metadata?.name ?? '';

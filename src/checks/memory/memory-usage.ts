@@ -1,8 +1,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { formatBytes, parseQuantity } from '../../kube/quantity.js';
-import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
+import { defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as K } from '../kubernetes/findings.js';
+import { containerUsage } from '../kubernetes/resource-usage.js';
 import { appContainerName, isFinished, workloadSnapshot } from '../kubernetes/snapshot.js';
 
 /** Whether a container is the app's or runs beside it. */
@@ -39,10 +40,7 @@ export const memoryUsageCheck = defineCheck<MemoryUsageEvidence>({
   title: 'Memory against requests and limits',
   target: 'cluster',
   async collect(ctx) {
-    const kube = await ctx.kube();
-    const [metrics, snapshot] = await Promise.all([kube.listPodMetrics(ctx.signal), workloadSnapshot(ctx)]);
-    if (!metrics) throw new SkipCheck('the cluster serves no metrics.k8s.io API (metrics-server not installed)');
-    const usage = new Map(metrics.flatMap((m) => m.containers.map((c) => [`${m.metadata.name}/${c.name}`, c.usage.memory] as const)));
+    const [usage, snapshot] = await Promise.all([containerUsage(ctx), workloadSnapshot(ctx)]);
     const containers = livePods(snapshot.pods)
       .flatMap((pod) => {
         const name = pod.metadata?.name ?? '';
@@ -51,7 +49,7 @@ export const memoryUsageCheck = defineCheck<MemoryUsageEvidence>({
           pod: name,
           container: c.name,
           role: c.name === app ? 'app' : 'sidecar',
-          usage: parseQuantity(usage.get(`${name}/${c.name}`)) ?? null,
+          usage: parseQuantity(usage.get(`${name}/${c.name}`)?.memory) ?? null,
           request: parseQuantity(c.resources?.requests?.memory) ?? null,
           limit: parseQuantity(c.resources?.limits?.memory) ?? null,
         }));
