@@ -32,6 +32,15 @@ describe('drill', () => {
     expect(run.code).toBe(0);
   });
 
+  it('dates the api-down outage from when the pods turned unready (7m ago), not from when they started (3d ago)', async () => {
+    const before = Date.now();
+    const run = await runCaptured(['drill', 'api-down', '-o', 'json']);
+    const document = JSON.parse(run.stdout) as { triage: { impact: { startedAt: { value: string | null } } } };
+    const startedAt = Date.parse(document.triage.impact.startedAt.value ?? '');
+    expect(before - startedAt).toBeGreaterThanOrEqual(7 * 60_000 - 1_000);
+    expect(Date.now() - startedAt).toBeLessThan(8 * 60_000);
+  });
+
   it('prints the triage and, since the sandbox is gone when it ends, how to keep it rather than exports', async () => {
     const run = await runCaptured(['drill', 'oom']);
     expect(run.code).toBe(0);

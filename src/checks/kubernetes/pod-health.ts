@@ -41,6 +41,8 @@ export interface PodState {
   ready: boolean;
   terminating: boolean;
   startTime: string | null;
+  /** When the Ready condition last changed: since then the pod has been ready, or unready. */
+  readySince?: string | null;
   /** Why the pod is in its phase (`Evicted`) and the kubelet's message. */
   reason?: string | null;
   message?: string | null;
@@ -91,6 +93,7 @@ export function podState(pod: V1Pod, snapshot?: Pick<WorkloadSnapshot, 'replicaS
     ready: isPodReady(pod),
     terminating: Boolean(pod.metadata?.deletionTimestamp),
     startTime: isoOf(pod.status?.startTime),
+    readySince: isoOf(pod.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime),
     reason: pod.status?.reason ?? null,
     message: pod.status?.message ?? null,
     revision: snapshot ? podRevision(pod, snapshot.replicaSets) : null,
@@ -205,7 +208,8 @@ export function evaluatePodHealth(evidence: PodHealthEvidence, env: EvaluationEn
         resource: `deployment/${deployment}`,
         evidence: { desired, ready: 0, pods: pods.map((p) => `${p.name} ${p.phase}${failureOf(p) ? ` ${failureOf(p)?.reason}` : ''}`) },
         next: ['aegis-ir diagnose api-errors'],
-        since: earliest(pods.map((p) => p.startTime)),
+        // The API went down when the last pod that served turned unready, not when the pods started.
+        since: latest(pods.map((p) => p.readySince ?? p.startTime)),
       }),
     );
   } else if (ready.length < desired && !rollingOut) {
@@ -378,6 +382,14 @@ function countBy(values: string[]): string {
 }
 
 function earliest(times: Array<string | null>): string | null {
-  const known = times.filter((t): t is string => Boolean(t)).sort();
-  return known[0] ?? null;
+  return knownTimes(times)[0] ?? null;
+}
+
+function latest(times: Array<string | null>): string | null {
+  return knownTimes(times).at(-1) ?? null;
+}
+
+/** The times that are known, in order (ISO 8601 in UTC sorts as text). */
+function knownTimes(times: Array<string | null>): string[] {
+  return times.filter((t): t is string => Boolean(t)).sort();
 }

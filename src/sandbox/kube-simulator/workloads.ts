@@ -38,6 +38,8 @@ export interface PodPlan {
   readonly phase: string;
   readonly ready: boolean;
   readonly startTime: Date;
+  /** When the Ready condition last changed (the pod turned unready, or ready); the start time when absent. */
+  readonly readySince?: Date;
   /** Absent for a pod the scheduler could not place. */
   readonly nodeName: string | undefined;
   readonly podIP: string;
@@ -172,6 +174,7 @@ export function createPod(store: ObjectStore, plan: PodPlan): KubeObject {
     status: { phase: 'Pending', qosClass: 'Burstable' },
   });
   const start = rfc3339(plan.startTime);
+  const readySince = plan.readySince === undefined ? start : rfc3339(plan.readySince);
   const statusOf = (plans: readonly ContainerPlan[]) => (c: { name: string; image: string }) => {
     const p = plans.find((candidate) => candidate.name === c.name);
     if (p === undefined) throw new Error(`pod plan ${plan.name} lacks container ${c.name}`);
@@ -220,8 +223,8 @@ export function createPod(store: ObjectStore, plan: PodPlan): KubeObject {
       conditions: [
         { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: start },
         { type: 'Initialized', ...initializedCondition, lastProbeTime: null, lastTransitionTime: start },
-        { type: 'Ready', ...readiness, lastProbeTime: null, lastTransitionTime: start },
-        { type: 'ContainersReady', ...readiness, lastProbeTime: null, lastTransitionTime: start },
+        { type: 'Ready', ...readiness, lastProbeTime: null, lastTransitionTime: readySince },
+        { type: 'ContainersReady', ...readiness, lastProbeTime: null, lastTransitionTime: readySince },
         { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: start },
       ],
       hostIP: hostIPOf(plan.nodeName ?? ''), hostIPs: [{ ip: hostIPOf(plan.nodeName ?? '') }],

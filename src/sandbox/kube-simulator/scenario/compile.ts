@@ -222,6 +222,7 @@ function compileDeployment(d: ScenarioDeployment, pods: ScenarioPod[], namespace
         const node = p.nodeName ?? NODE_NAMES[podIndex % NODE_NAMES.length] ?? NODE_NAMES[0];
         const pod = createPod(store, {
           replicaSet: rs, name, phase: p.unschedulable === undefined ? p.phase : 'Pending', ready: p.ready, startTime,
+          ...(p.readySince === undefined ? {} : { readySince: times.at(p.readySince) }),
           nodeName: p.unschedulable === undefined ? node : undefined,
           podIP: p.podIP ?? `10.244.${(podIndex % NODE_NAMES.length) + 1}.${17 + podIndex * 3}`,
           containers: containerNames(d).map((c) => containerPlan(c, findContainer(d, p, c), p, startTime, times)),

@@ -205,6 +205,8 @@ const pod = z.strictObject({
   ready: z.boolean().default(true),
   /** Defaults to the revision's createdAt. */
   startTime: time.optional(),
+  /** When the pod's Ready condition last changed (it turned unready then, or ready); defaults to the start time. */
+  readySince: time.optional(),
   nodeName: z.string().optional(),
   podIP: z.string().optional(),
   containers: z.array(containerStatus).default([]),
