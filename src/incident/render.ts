@@ -51,7 +51,7 @@ export function incidentText(view: IncidentView, options: { color: boolean; now:
 function statusLines(incident: Incident, clock: IncidentClock, c: ChalkInstance, now: Date): string[] {
   const tone = incident.severity === 'SEV1' || incident.severity === 'SEV2' ? c.bold.red : c.bold.yellow;
   const state = isOpen(incident) ? c.bold(incident.status) : c.green('resolved');
-  const at = (iso: string) => `${clockTime(iso)} (${relative(iso, now)})`;
+  const at = (iso: string) => `${clockTime(iso, now)} (${relative(iso, now)})`;
   const lines = [
     `${c.bold(incident.id)}  ${tone(incident.severity)}  ${state}  ${incident.channel}`,
     `  ${incident.title}`,
@@ -114,9 +114,13 @@ function label(text: string): string {
   return `${text}:`.padEnd(11);
 }
 
-/** `16:40 UTC`: on-call rotations span time zones, and the record is in UTC. */
-function clockTime(iso: string): string {
-  return `${iso.slice(11, 16)} UTC`;
+/**
+ * `16:40 UTC`, or `2026-11-28 16:40 UTC` on another UTC day than today's: on-call rotations span time zones, the
+ * record is in UTC, and a time of day alone is ambiguous for an incident that began days ago.
+ */
+function clockTime(iso: string, now: Date): string {
+  const day = iso.slice(0, 10);
+  return `${day === now.toISOString().slice(0, 10) ? '' : `${day} `}${iso.slice(11, 16)} UTC`;
 }
 
 function relative(iso: string, now: Date): string {

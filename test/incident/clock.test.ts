@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dueEscalations, incidentClock } from '../../src/incident/clock.js';
+import { incidentText } from '../../src/incident/render.js';
 import type { Incident } from '../../src/incident/record.js';
 import type { Severity } from '../../src/core/severity.js';
 
@@ -64,5 +65,19 @@ describe('the escalation clock', () => {
     given.updates.push({ at: ago(20), message: 'on the call', status: 'identified', severity: 'SEV1', public: false, by: 'b' });
     expect(incidentClock(given, NOW, settings).update).toMatchObject({ lastAt: ago(20), dueAt: ago(5), overdue: true });
     expect(incidentClock(incident('SEV3', 45, 30), NOW, settings).update).toMatchObject({ required: false, overdue: false, dueAt: null });
+  });
+});
+
+describe('incident status text', () => {
+  const statusText = (startedMinutesAgo: number) => {
+    const given = incident('SEV2', startedMinutesAgo, 0);
+    const view = { command: 'incident status', incidents: [{ incident: given, clock: incidentClock(given, NOW, settings) }],
+      delivery: { delivered: [], undelivered: [] }, headline: null, next: [] };
+    return incidentText(view, { color: false, now: NOW, brief: false });
+  };
+
+  it('shows the time of day alone for a start today (UTC) and the date with it for one on an earlier day', () => {
+    expect(statusText(40)).toContain('started:   03:20 UTC (40m ago)');
+    expect(statusText(3 * 24 * 60 + 13)).toContain('started:   2026-11-28 03:47 UTC (3d ago)');
   });
 });
