@@ -92,8 +92,12 @@ describe.each([
     } else {
       // The headline names what was not looked at, e.g. every Prometheus check when none is configured.
       expect(run.document.severityReason).toMatch(
-        /^no problem found; \d+ of \d+ checks skipped: db-connections \(no database configured\), error-rate, latency, component-health[^;]* \(no Prometheus configured\); error rates were not measured$/,
+        /^no problem found; \d+ of \d+ checks skipped: db-connections \(no database configured\), error-rate, latency, component-health[^;]* \(no Prometheus configured\), status-page-anthropic, status-page-openai \(read only when the app reports its AI provider unhealthy, and no Prometheus is configured to tell\); error rates were not measured$/,
       );
+      // The status pages need no Prometheus of their own: they skip for the gate on the app's health gauge.
+      for (const id of ['status-page-anthropic', 'status-page-openai']) {
+        expect(run.document.checks.find((c) => c.id === id)?.reason).toMatch(/^read only when the app reports its AI provider unhealthy, and no Prometheus is configured to tell \(run aegis-ir diagnose ai-provider/);
+      }
       expect(run.document.findings.filter((f) => f.severity)).toEqual([]);
     }
   });

@@ -34,6 +34,12 @@ export function statusPageCheck(source: StatusPageSource, options: { whenAiUnhea
     target: 'statuspage',
     async collect(ctx) {
       if (options.whenAiUnhealthy) {
+        // Gated on the app's own health gauge, so without a Prometheus the reason is the gate, not a missing Prometheus of its own.
+        if (!ctx.config.prometheus.url) {
+          throw new SkipCheck(
+            `read only when the app reports its AI provider unhealthy, and no Prometheus is configured to tell (run aegis-ir diagnose ai-provider to read the status pages anyway; pass --prometheus-url or set PROMETHEUS_URL for the health gauge)`,
+          );
+        }
         const prometheus = await configuredPrometheus(ctx);
         const samples = await prometheus.query(promQueries(ctx.config.prometheus).health, ctx.clock.now(), ctx.signal);
         const label = ctx.config.prometheus.componentLabel;
