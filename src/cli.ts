@@ -248,7 +248,9 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
     // Inside the try: a command module that fails to load is reported like any other internal error.
     program = await buildProgram(host, argv);
     // Plain `aegis-ir` is a request for help, as with kubectl and gh: on stdout, exit 0.
-    await program.parseAsync(argv.length ? argv : ['--help'], { from: 'user' });
+    // `fix ai-provider --timeout 60s` is the app's AI timeout, not the run's deadline (see ownSpellings).
+    const words = argv.includes('fix') ? (await import('./commands/fix.js')).ownSpellings(argv) : argv;
+    await program.parseAsync(words.length ? words : ['--help'], { from: 'user' });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -48,6 +48,8 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
     .option('--plan-expiry <duration>', `how long a saved plan can be applied (default ${DEFAULT_PLAN_EXPIRY})`)
     .option('--plan <file>', 'apply exactly the plan saved in FILE, or refuse (exit 5) if the one derived now differs')
     .option('--break-lock', "take over the target's lock when it was left by your own run that is no longer alive");
+  if (remediation.operand) command.argument(`[${remediation.operand.name}]`, remediation.operand.description);
+  if (remediation.list) command.option('--list', remediation.list.description);
   for (const option of remediation.options()) command.addOption(option);
   if (remediation.cap) {
     command.option(
@@ -58,19 +60,29 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
   }
   return command
     .addHelpText('after', `\n${remediation.description}\n${examples(...remediation.examples)}`)
-    .action(async (options: Record<string, unknown>, self: Command) => {
-      // The context takes the global flags only: a remediation's own flag of the same name
-      // (`fix ai-provider --timeout 60s`, the app's AI timeout) is not the run's deadline.
+    .action(async (...params: unknown[]) => {
+      // Commander passes the operand (when the remediation has one), the options, then the command.
+      const self = params.at(-1) as Command;
+      const options = params.at(-2) as Record<string, unknown>;
+      // The context takes the global flags only: a remediation's own flag of the same name is not a global one.
       const ctx = await host.context(self.parent ?? self);
       requireFormat(ctx, DOCUMENT_FORMATS);
-      const { dryRun, savePlan, planExpiry, plan, breakLock, ...own } = options;
+      const { dryRun, savePlan, planExpiry, plan, breakLock, list, ...flags } = options;
+      // `fix` has a --list of its own, which takes the flag before this command sees it.
+      if (remediation.list && (list || optionsOf(self).list)) {
+        print(ctx, remediation.list.printable(ctx));
+        host.exit(ExitCode.ok);
+        return;
+      }
+      const operand = remediation.operand && params.length > 2 && params[0] !== undefined ? { [remediation.operand.key]: params[0] } : {};
+      const own = { ...flags, ...operand };
       if (savePlan !== undefined && (!dryRun || plan !== undefined)) {
         throw new UsageError('--save-plan keeps the plan a dry run derives; it goes with --dry-run and without --plan', `aegis-ir fix ${remediation.id} --dry-run --save-plan ${String(savePlan)}`);
       }
       const saved = plan === undefined ? undefined : savedPlan(remediation, String(plan), own);
       // Applying a saved plan derives it again with the remediation's flags it was saved with.
       const effective = saved ? saved.file.options : own;
-      const commandLine = [`aegis-ir fix ${remediation.id}`, ...typedFlags(self, ['dryRun', 'savePlan', 'planExpiry']), ...(ctx.rerunFlags ?? [])].join(' ');
+      const commandLine = [`aegis-ir fix ${remediation.id}`, ...Object.values(operand).map((v) => shellWord(String(v))), ...typedFlags(self, ['dryRun', 'savePlan', 'planExpiry']), ...(ctx.rerunFlags ?? [])].join(' ');
       const report = await runRemediation(ctx, remediation, effective, {
         commandLine,
         dryRun: Boolean(dryRun),
@@ -131,4 +143,24 @@ export function positiveInteger(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`expected a whole number ≥ 1, got "${text}"`);
   return value;
+}
+
+/**
+ * A remediation's own flag spelled like a global one is the remediation's when it follows the remediation's name
+ * (SPEC names both): `aegis-ir --timeout 30s fix ai-provider --timeout 60s` is a 30 s deadline and a 60 s AI timeout.
+ * The program takes global flags anywhere on the line, so such a flag is given its own spelling before parsing.
+ */
+export function ownSpellings(argv: readonly string[]): string[] {
+  const fix = argv.indexOf('fix');
+  if (fix < 0) return [...argv];
+  const at = argv.findIndex((word, i) => i > fix && REMEDIATIONS.some((r) => r.id === word && r.ownSpellings));
+  const spellings = REMEDIATIONS.find((r) => r.id === argv[at])?.ownSpellings;
+  if (!spellings) return [...argv];
+  const end = argv.indexOf('--', at) < 0 ? argv.length : argv.indexOf('--', at);
+  return argv.map((word, i) => {
+    if (i <= at || i >= end) return word;
+    const [flag = '', value] = word.split(/=(.*)/s);
+    const own = spellings[flag];
+    return own === undefined ? word : value === undefined ? own : `${own}=${value}`;
+  });
 }

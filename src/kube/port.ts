@@ -88,8 +88,8 @@ export interface KubePort {
    * `metadata.resourceVersion` is stale: 409) or is gone (404).
    */
   replaceConfigMap(configMap: V1ConfigMap, signal: AbortSignal): Promise<boolean>;
-  /** JSON merge patch of a ConfigMap's data; `dryRun` asks the API server to validate and store nothing. */
-  patchConfigMap(name: string, data: Record<string, string>, options: WriteOptions, signal: AbortSignal): Promise<V1ConfigMap>;
+  /** JSON merge patch of a ConfigMap's data (a null value removes the key); `dryRun` asks the API server to validate and store nothing. */
+  patchConfigMap(name: string, data: Record<string, string | null>, options: WriteOptions, signal: AbortSignal): Promise<V1ConfigMap>;
   /** `kubectl rollout restart`: stamps the pod template with `kubectl.kubernetes.io/restartedAt`. */
   restartDeployment(name: string, at: string, options: WriteOptions, signal: AbortSignal): Promise<V1Deployment>;
   /** SelfSubjectAccessReview: may the current user do `verb` on `resource` (in this namespace)? */

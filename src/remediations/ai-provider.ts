@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import type { AiSetting } from '../checks/ai-provider/ai-settings.js';
+import type { Check } from '../checks/check.js';
 import type { Context } from '../core/context.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { GuardError, UsageError } from '../core/errors.js';
@@ -36,22 +37,28 @@ export const aiProviderRemediation = defineRemediation<Args>({
   anchor: 'issue-ai-provider-timeouts',
   options: () => [
     new Option('--enable-fallback [provider]', 'fall back to this provider (default: the first configured one that is operational)'),
-    new Option('--timeout <duration>', 'the AI request timeout, e.g. 60s (for a provider slow but working)'),
+    new Option(
+      '--ai-timeout <duration>',
+      'the app\'s AI request timeout, e.g. 60s (for a provider slow but working); --timeout after "ai-provider" is this too. ' +
+        'The run\'s own deadline goes before the command: aegis-ir --timeout 30s fix ai-provider --timeout 60s (or AEGIS_IR_TIMEOUT)',
+    ),
     new Option('--enable-cache', 'serve cached responses for repeat queries'),
     new Option('--degrade-to-static', 'degrade gracefully to static analysis (no AI provider calls)'),
     new Option('--force', 'enable a fallback whose status page reports it down or cannot be read'),
     rolloutTimeoutOption(),
   ],
+  ownSpellings: { '--timeout': '--ai-timeout' },
   examples: [
     'aegis-ir fix ai-provider --enable-fallback openai --dry-run',
     'aegis-ir fix ai-provider --enable-fallback --yes',
     'aegis-ir fix ai-provider --timeout 60s --dry-run',
+    'aegis-ir --timeout 2m fix ai-provider --timeout 60s --yes   # a 2m deadline for the run, 60s for the app\'s AI calls',
     'aegis-ir fix ai-provider --enable-cache --yes',
   ],
   parseArgs(options, ctx) {
     const chosen = [
       options.enableFallback !== undefined && '--enable-fallback',
-      options.timeout !== undefined && '--timeout',
+      options.aiTimeout !== undefined && '--timeout',
       options.enableCache !== undefined && '--enable-cache',
       options.degradeToStatic !== undefined && '--degrade-to-static',
     ].filter((flag): flag is string => Boolean(flag));
@@ -71,23 +78,23 @@ export const aiProviderRemediation = defineRemediation<Args>({
       }
       return { action: { kind: 'fallback', provider }, force, rolloutTimeoutMs };
     }
-    if (options.timeout !== undefined) {
-      const text = String(options.timeout);
+    if (options.aiTimeout !== undefined) {
+      const text = String(options.aiTimeout);
       const ms = parseDuration(text);
-      if (ms === undefined || ms < 1000) throw new UsageError(`--timeout ${text} is not valid; expected a duration of at least 1s such as 60s or 2m`);
+      if (ms === undefined || ms < 1000) {
+        throw new UsageError(
+          `--timeout ${text} (after ai-provider: the app's AI request timeout) is not valid; expected a duration of at least 1s such as 60s or 2m`,
+          "the run's own deadline goes before the command: aegis-ir --timeout 30s fix ai-provider --timeout 60s --dry-run",
+        );
+      }
       return { action: { kind: 'timeout', text, ms }, force, rolloutTimeoutMs };
     }
     return { action: { kind: options.enableCache !== undefined ? 'cache' : 'static' }, force, rolloutTimeoutMs };
   },
+  checks: aiProviderChecks,
   async open(ctx, args) {
     // The checks (and the YAML library behind them) load when the fix runs, not with `fix --help`.
-    const [kube, { AI_SETTINGS, aiSettingKeys, aiSettingsCheck }, { providerLogsCheck }, { statusPageChecks }, { componentHealthCheck }] = await Promise.all([
-      ctx.kube(),
-      import('../checks/ai-provider/ai-settings.js'),
-      import('../checks/ai-provider/provider-logs.js'),
-      import('../checks/ai-provider/status-page.js'),
-      import('../checks/prometheus/component-health.js'),
-    ]);
+    const [kube, { AI_SETTINGS, aiSettingKeys }, verifyWith] = await Promise.all([ctx.kube(), import('../checks/ai-provider/ai-settings.js'), aiProviderChecks(ctx)]);
     const keys = aiSettingKeys(ctx.config);
     return new ConfigMapRolloutSession(
       ctx,
@@ -96,13 +103,24 @@ export const aiProviderRemediation = defineRemediation<Args>({
         configMap: ctx.config.aiProvider.configMap,
         configMapKey: 'aiProvider.configMap',
         plan: (current) => planAiSettings(ctx, args, current),
-        verifyWith: [providerLogsCheck, componentHealthCheck, aiSettingsCheck, ...statusPageChecks(ctx.config, { whenAiUnhealthy: false })],
+        verifyWith,
         verifyDetails: (current) => Object.fromEntries(AI_SETTINGS.map((s: AiSetting) => [s, current(keys[s])])),
       },
       args.rolloutTimeoutMs,
     );
   },
 });
+
+/** The ai-provider checks, the status pages read whatever the app's health says. */
+async function aiProviderChecks(ctx: Context): Promise<readonly Check[]> {
+  const [{ aiSettingsCheck }, { providerLogsCheck }, { statusPageChecks }, { componentHealthCheck }] = await Promise.all([
+    import('../checks/ai-provider/ai-settings.js'),
+    import('../checks/ai-provider/provider-logs.js'),
+    import('../checks/ai-provider/status-page.js'),
+    import('../checks/prometheus/component-health.js'),
+  ]);
+  return [providerLogsCheck, componentHealthCheck, aiSettingsCheck, ...statusPageChecks(ctx.config, { whenAiUnhealthy: false })];
+}
 
 async function planAiSettings(ctx: Context, args: Args, current: SettingReader): Promise<SettingsPlan> {
   const { aiSettingKeys } = await import('../checks/ai-provider/ai-settings.js');

@@ -3,8 +3,9 @@ import { dirname, join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { stateDir } from '../core/state.js';
+import { workloadLeafChanges, type Replaced } from './replaced.js';
 
-/** One line of the audit log. `event` is one of verdict (triage or diagnose while an incident is open), plan, plan-saved, preflight-failed, lock-held, cap-exceeded, confirmed, declined, cancelled, plan-changed, lock-lost, step, outcome, verify, lock-release-failed, error. */
+/** One line of the audit log. A `fix revert` run's records also carry `reverts`: the run it undoes. `event` is one of verdict (triage or diagnose while an incident is open), plan, plan-saved, preflight-failed, lock-held, cap-exceeded, confirmed, declined, cancelled, plan-changed, lock-lost, step, outcome, verify, lock-release-failed, error. */
 export interface AuditRecord {
   time: string;
   /** Ties the records of one run together. */
@@ -114,4 +115,85 @@ export function incidentJournal(records: readonly AuditRecord[], incident: Incid
     const time = Date.parse(r.time);
     return (time >= from && time <= to) || [r.incident ?? []].flat().includes(incident.id);
   });
+}
+
+/**
+ * A mitigation still in effect: a run that applied a Kubernetes change (verified or not) that no later
+ * `fix revert` has undone — the runbook's post-incident "remove any temporary mitigations".
+ */
+export interface Mitigation {
+  /** The run that applied it, as `fix revert RUN-ID` takes it. */
+  run: string;
+  remediation: string;
+  operator: string;
+  /** What it changed and locked: `configmap aegis/aegis-api-config and deployment aegis/aegis-api`. */
+  target: string;
+  /** The API server's URL and kubeconfig context it was applied through. */
+  cluster: string | null;
+  context: string | null;
+  /** The incidents open when it was applied. */
+  incidents: string[];
+  /** When its first change was applied (ISO 8601). */
+  appliedAt: string;
+  /** How long ago that was, at `now`. */
+  ageMs: number;
+  /** The plan's one line: "enable the AI fallback provider openai in configmap/aegis-api-config (now unset)". */
+  summary: string;
+  /** Each change applied, for people: "patch configmap/aegis-api-config: AI fallback provider … unset → openai". */
+  changes: string[];
+  /** What the changes replaced, as recorded: what a revert restores. */
+  replaced: Replaced[];
+  /** The verification after it, or null when the run stopped before verifying. */
+  verification: string | null;
+  /** The command that undoes it: `aegis-ir fix revert RUN-ID`. */
+  revertCommand: string;
+}
+
+/** The remediation id of `fix revert`, whose runs undo others and are not mitigations themselves. */
+export const REVERT = 'revert';
+
+/**
+ * The mitigations still in effect in `records` (the audit log, oldest first), newest first: every run whose
+ * applied steps recorded what they replaced (SPEC guard 9), except a revert's own and those a later
+ * `fix revert` applied its change for. A rolling restart alone is not listed: restarting again gives nothing back.
+ */
+export function mitigationsInEffect(records: readonly AuditRecord[], now: Date): Mitigation[] {
+  const reverted = new Set(records.filter((r) => r.remediation === REVERT && r.event === 'outcome' && r.status === 'done' && r.replaced).map((r) => String(r.reverts)));
+  const runs = new Map<string, AuditRecord[]>();
+  for (const record of records) {
+    if (!record.remediation || record.remediation === REVERT || reverted.has(record.run)) continue;
+    runs.set(record.run, [...(runs.get(record.run) ?? []), record]);
+  }
+  const mitigations: Mitigation[] = [];
+  for (const [run, own] of runs) {
+    const applied = own.filter((r) => r.event === 'outcome' && r.status === 'done' && isLasting(r.replaced as Replaced | undefined));
+    const first = applied[0];
+    if (!first) continue;
+    const plan = own.find((r) => r.event === 'plan' && r.dryRun === false);
+    const verify = own.find((r) => r.event === 'verify');
+    mitigations.push({
+      run,
+      remediation: String(first.remediation),
+      operator: first.operator,
+      target: first.target ?? '',
+      cluster: first.cluster ?? null,
+      context: first.context ?? null,
+      incidents: [first.incident ?? []].flat(),
+      appliedAt: first.time,
+      ageMs: Math.max(0, now.getTime() - Date.parse(first.time)),
+      summary: typeof plan?.summary === 'string' ? plan.summary : String(first.description ?? ''),
+      changes: applied.map((r) => String(r.description ?? '')),
+      replaced: applied.map((r) => r.replaced as Replaced),
+      verification: typeof verify?.summary === 'string' ? verify.summary : null,
+      revertCommand: `aegis-ir fix revert ${run}`,
+    });
+  }
+  return mitigations.sort((a, b) => Date.parse(b.appliedAt) - Date.parse(a.appliedAt));
+}
+
+/** Whether a recorded change left something a revert can give back (not only a restart stamp). */
+function isLasting(replaced: Replaced | undefined): boolean {
+  if (!replaced) return false;
+  if (replaced.kind === 'configmap') return Object.values(replaced.data).some((d) => d.before !== d.after);
+  return workloadLeafChanges(replaced).length > 0;
 }

@@ -30,6 +30,7 @@ export const batchSizeRemediation = defineRemediation<Args>({
   options: () => [new Option('--to <n>', 'the new batch size').makeOptionMandatory(), rolloutTimeoutOption()],
   examples: ['aegis-ir fix batch-size --to 2500 --dry-run', 'aegis-ir fix batch-size --to 2500 --yes'],
   parseArgs: (options) => ({ to: positiveWhole('--to', options.to), rolloutTimeoutMs: rolloutTimeoutOf(options) }),
+  checks: async () => [memoryUsageCheck],
   async open(ctx, args) {
     const [kube, { parseConfigKey }] = await Promise.all([ctx.kube(), import('../kube/config-document.js')]);
     const { configMap } = ctx.config.memory.batchSize;

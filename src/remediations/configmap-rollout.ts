@@ -26,6 +26,11 @@ export interface SettingsPlan {
   summary: string;
   /** Settings to change; those already at their value are dropped, and none left means nothing to do. */
   changes: SettingChange[];
+  /**
+   * Whole data keys to write as given, byte for byte (null: remove the key): what a revert restores. Those
+   * already so are dropped.
+   */
+  texts?: Array<{ dataKey: string; text: string | null; label: string }>;
   /** What the safety cap limits. */
   size: number;
   notes: string[];
@@ -38,7 +43,7 @@ export interface SettingsPlan {
 export interface ConfigMapRemediation {
   configMap: string;
   /** The config key naming the ConfigMap, for the error when it does not exist: `aiProvider.configMap`. */
-  configMapKey: string;
+  configMapKey?: string;
   plan(current: SettingReader, configMap: V1ConfigMap): SettingsPlan | Promise<SettingsPlan>;
   verifyWith: readonly Check[];
   /** The settings as they read after apply, shown with the verification (`{ poolSize: "40" }`). */
@@ -47,8 +52,8 @@ export interface ConfigMapRemediation {
 
 interface ConfigStep extends PlanStep {
   kind: 'configmap' | 'restart' | 'wait';
-  /** The data keys the ConfigMap patch writes, whole, and what they held (configmap step). */
-  data?: Record<string, { before: string | null; after: string }>;
+  /** The data keys the ConfigMap patch writes, whole (null: removes), and what they held (configmap step). */
+  data?: Record<string, { before: string | null; after: string | null }>;
 }
 
 /**
@@ -80,13 +85,19 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
     const { readConfigValue, setConfigValue, lineDiff, configKeyText } = await import('../kube/config-document.js');
     const { configMap: name, configMapKey } = this.remediation;
     const [map, deployment] = await Promise.all([this.kube.readConfigMap(name, this.ctx.signal), this.kube.readDeployment(this.deployment, this.ctx.signal)]);
-    if (!map) throw new UsageError(`configmap/${name} does not exist in namespace ${this.kube.namespace}`, `set ${configMapKey} in the config, or pass -n NAMESPACE`);
+    if (!map) throw new UsageError(`configmap/${name} does not exist in namespace ${this.kube.namespace}`, `${configMapKey ? `set ${configMapKey} in the config, or ` : ''}pass -n NAMESPACE`);
     if (!deployment) {
       throw new UsageError(`deployment/${this.deployment} does not exist in namespace ${this.kube.namespace}`, 'pass -n NAMESPACE, or set app.deployment in the config');
     }
     const planned = await this.remediation.plan((key) => readConfigValue(map.data, key), map);
-    const data: Record<string, { before: string | null; after: string }> = {};
+    const data: Record<string, { before: string | null; after: string | null }> = {};
     const described: string[] = [];
+    for (const restore of planned.texts ?? []) {
+      const now = map.data?.[restore.dataKey] ?? null;
+      if (now === restore.text) continue;
+      data[restore.dataKey] = { before: now, after: restore.text };
+      described.push(restore.label);
+    }
     for (const change of planned.changes) {
       const before = data[change.key.dataKey]?.after ?? map.data?.[change.key.dataKey] ?? null;
       const current = readConfigValue(map.data, change.key);
@@ -100,7 +111,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
       const allowed = !(await this.missing()).length;
       const validated = allowed ? await this.kube.patchConfigMap(name, afterData(data), { dryRun: true }, this.ctx.signal) : null;
       const diffs = Object.entries(data).map(([key, { before, after }]) =>
-        lineDiff(before ?? '', validated?.data?.[key] ?? after, `configmap/${name} data.${key}`, validated ? 'after, server-side dry run' : 'after; not validated: no right to patch it'),
+        lineDiff(before ?? '', validated?.data?.[key] ?? after ?? '', `configmap/${name} data.${key}`, validated ? 'after, server-side dry run' : 'after; not validated: no right to patch it'),
       );
       steps.push({ kind: 'configmap', description: `patch configmap/${name}: ${described.join('; ')}`, action: diffs.join('\n'), data });
       const restart = `rolling restart of deployment/${this.deployment}, so its pods read the new settings`;
@@ -191,7 +202,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
   async close(): Promise<void> {}
 }
 
-function afterData(data: Record<string, { after: string }>): Record<string, string> {
+function afterData(data: Record<string, { after: string | null }>): Record<string, string | null> {
   return Object.fromEntries(Object.entries(data).map(([key, d]) => [key, d.after]));
 }
 

@@ -31,6 +31,7 @@ export const dbPoolSizeRemediation = defineRemediation<Args>({
   options: () => [new Option('--to <n>', 'the new pool size (connections per pod)').makeOptionMandatory(), rolloutTimeoutOption()],
   examples: ['aegis-ir fix db-pool-size --to 30 --dry-run', 'aegis-ir fix db-pool-size --to 30 --yes'],
   parseArgs: (options) => ({ to: positiveWhole('--to', options.to), rolloutTimeoutMs: rolloutTimeoutOf(options) }),
+  checks: async () => [podHealthCheck],
   async open(ctx, args) {
     const [kube, { parseConfigKey }] = await Promise.all([ctx.kube(), import('../kube/config-document.js')]);
     const key: ConfigKey = parseConfigKey(ctx.config.database.pool.key);

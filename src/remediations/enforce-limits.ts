@@ -45,6 +45,7 @@ export const enforceLimitsRemediation = defineRemediation<EnforceLimitsArgs>({
     // The global --container (app.container) narrows it to one container, a sidecar too.
     return { memory, container: ctx.config.app.container ?? null, rolloutTimeoutMs: rolloutTimeoutOf(options) };
   },
+  checks: async () => [memoryUsageCheck],
   async open(ctx, args) {
     const kube = await ctx.kube();
     const remediation = { plan: (_k: KubePort, d: V1Deployment) => Promise.resolve(planEnforceLimits(d, args)), verifyWith: [memoryUsageCheck] };

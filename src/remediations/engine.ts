@@ -87,6 +87,7 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
       target: session.target,
       ...session.scope,
       ...incidentField(incidents),
+      ...session.auditFields,
     });
     try {
       const report = await guarded(ctx, remediation, session, audit, flags);

@@ -10,6 +10,7 @@ import { defineRemediation } from './remediation.js';
 import { WorkloadPatchSession, objectIdentity, rolloutTimeoutOf, rolloutTimeoutOption, type WorkloadPlan } from './workload-patch.js';
 
 const MIB = 1024 ** 2;
+const VERIFY_WITH = [podHealthCheck, resourceUsageCheck];
 
 /** `--factor F` multiplies the current limit; `--to Q` sets it. */
 export type MemoryLimitArgs = { factor: number | null; to: number | null; container: string | null; rolloutTimeoutMs: number };
@@ -52,11 +53,12 @@ export const memoryLimitRemediation = defineRemediation<MemoryLimitArgs>({
     const container = ctx.config.app.container ?? null;
     return { factor, to, container, rolloutTimeoutMs: rolloutTimeoutOf(options) };
   },
+  checks: async () => VERIFY_WITH,
   async open(ctx, args) {
     const kube = await ctx.kube();
     const remediation = {
       plan: (_k: KubePort, d: V1Deployment) => Promise.resolve(planMemoryLimit(d, args)),
-      verifyWith: [podHealthCheck, resourceUsageCheck],
+      verifyWith: VERIFY_WITH,
     };
     return new WorkloadPatchSession(ctx, kube, remediation, args.rolloutTimeoutMs);
   },

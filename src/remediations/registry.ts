@@ -7,7 +7,8 @@ import { rollbackRemediation } from './rollback.js';
 import { batchSizeRemediation } from './batch-size.js';
 import { enforceLimitsRemediation } from './enforce-limits.js';
 import { restartRemediation } from './restart.js';
+import { revertRemediation } from './revert.js';
 import { scaleRemediation } from './scale.js';
 
 /** Every remediation `fix` offers, in the order `fix --list` shows them. Append new ones here. */
-export const REMEDIATIONS: readonly Remediation[] = [dbConnectionsRemediation, dbPoolSizeRemediation, rollbackRemediation, scaleRemediation, memoryLimitRemediation, restartRemediation, batchSizeRemediation, enforceLimitsRemediation, aiProviderRemediation];
+export const REMEDIATIONS: readonly Remediation[] = [dbConnectionsRemediation, dbPoolSizeRemediation, rollbackRemediation, scaleRemediation, memoryLimitRemediation, restartRemediation, batchSizeRemediation, enforceLimitsRemediation, aiProviderRemediation, revertRemediation];

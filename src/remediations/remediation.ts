@@ -1,4 +1,6 @@
 import type { Option } from 'commander';
+import type { Check } from '../checks/check.js';
+import type { Printable } from '../render/output.js';
 import type { Context } from '../core/context.js';
 import type { Finding } from '../core/findings.js';
 import type { Replaced } from './replaced.js';
@@ -108,6 +110,8 @@ export interface RemediationSession<S extends PlanStep = PlanStep> {
   readonly target: string;
   /** The cluster and kubeconfig context of a Kubernetes target, named in every audit record and plan file. */
   readonly scope?: KubeScope;
+  /** More fields every audit record of the run carries: a revert names the run it undoes (`reverts`). */
+  auditFields?: Record<string, unknown>;
   /** Derives the plan. At re-validation it receives the plan that was shown, to derive against the same reference point (e.g. the same "now"). */
   plan(shown?: Plan<S>): Promise<Plan<S>>;
   /** The rights the plan needs that the operator lacks (Kubernetes SelfSubjectAccessReview, PostgreSQL role rights); empty when all are there. */
@@ -153,6 +157,17 @@ export interface Remediation<A = unknown> {
   anchor: string;
   /** Its own flags; the framework adds `--dry-run` and, with a cap, `--max`. */
   options: () => Option[];
+  /** Its positional operand (`fix revert [RUN-ID]`), handed to `parseArgs` as `options[operand.key]`. */
+  operand?: { name: string; key: string; description: string };
+  /**
+   * Its own flags spelled like a global flag, by that spelling: after the remediation's name `--timeout` is
+   * `fix ai-provider`'s own `--ai-timeout`, before it the run's deadline.
+   */
+  ownSpellings?: Record<string, string>;
+  /** `fix <id> --list`: what it lists instead of planning (`fix revert --list`: the mitigations still in effect). */
+  list?: { description: string; printable(ctx: Context): Printable };
+  /** The checks that verify it after apply, and verify a revert of it. */
+  checks?(ctx: Context): Promise<readonly Check[]>;
   examples: string[];
   cap?: SafetyCap;
   /** Validates the flags (UsageError on a bad value) into typed arguments. */

@@ -9,8 +9,8 @@ export type Replaced =
       name: string;
       /** The deployment restarted so its pods read the change; a revert restarts it again. */
       deployment: string;
-      /** Each data key's whole text before and after (null: the key did not exist). */
-      data: Record<string, { before: string | null; after: string }>;
+      /** Each data key's whole text before and after (null: the key did not exist, or was removed). */
+      data: Record<string, { before: string | null; after: string | null }>;
     }
   | {
       kind: 'deployment' | 'horizontalpodautoscaler';
@@ -48,4 +48,41 @@ export function replacedParts(before: object, after: object, pointers: readonly 
     if (canonical(was) !== canonical(now)) parts[pointer] = { before: JSON.parse(canonical(was ?? null)), after: JSON.parse(canonical(now ?? null)) };
   }
   return parts;
+}
+
+/** One value a change wrote: where it is (a JSON pointer), what it was and what it became (undefined: absent). */
+export interface LeafChange {
+  pointer: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** The pod-template annotation `kubectl rollout restart` stamps: a restart, not a setting a revert could give back. */
+export const RESTARTED_AT_POINTER = '/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt';
+
+/**
+ * The values that differ between `before` and `after` (as {@link canonical} reads them), down to the leaves: objects key
+ * by key, lists of the same length item by item, anything else whole. Null is absent, as Kubernetes stores it.
+ */
+export function leafChanges(before: unknown, after: unknown, pointer = ''): LeafChange[] {
+  const absent = (v: unknown) => v === null || v === undefined;
+  if (absent(before) && absent(after)) return [];
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(before) && isObject(after)) {
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])]
+      .sort()
+      .flatMap((key) => leafChanges(before[key], after[key], `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((item, i) => leafChanges(item, after[i], `${pointer}/${i}`));
+  }
+  if (canonical(before) === canonical(after)) return [];
+  return [{ pointer, before: absent(before) ? undefined : before, after: absent(after) ? undefined : after }];
+}
+
+/** Every value a workload change wrote, at its full pointer, leaving out the restart stamp. */
+export function workloadLeafChanges(replaced: Extract<Replaced, { parts: unknown }>): LeafChange[] {
+  return Object.entries(replaced.parts)
+    .flatMap(([pointer, part]) => leafChanges(part.before, part.after, pointer))
+    .filter((leaf) => leaf.pointer !== RESTARTED_AT_POINTER);
 }

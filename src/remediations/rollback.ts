@@ -46,6 +46,7 @@ export const rollbackRemediation = defineRemediation<Args>({
       rolloutTimeoutMs: rolloutTimeoutOf(options),
     };
   },
+  checks: async () => [podHealthCheck],
   async open(ctx, args) {
     const kube = await ctx.kube();
     const remediation = { plan: (k: KubePort, d: V1Deployment, signal: AbortSignal) => planRollback(k, d, args.toRevision, signal), verifyWith: [podHealthCheck] };

@@ -8,6 +8,8 @@ import { positiveWhole } from './arguments.js';
 import { defineRemediation } from './remediation.js';
 import { WorkloadPatchSession, objectIdentity, rolloutTimeoutOf, rolloutTimeoutOption, type WorkloadPlan } from './workload-patch.js';
 
+const VERIFY_WITH = [podHealthCheck, resourceUsageCheck];
+
 type Args = { replicas: number | null; by: number | null; rolloutTimeoutMs: number };
 
 /**
@@ -44,9 +46,10 @@ export const scaleRemediation = defineRemediation<Args>({
       rolloutTimeoutMs: rolloutTimeoutOf(options),
     };
   },
+  checks: async () => VERIFY_WITH,
   async open(ctx, args) {
     const kube = await ctx.kube();
-    const remediation = { plan: (k: KubePort, d: V1Deployment, signal: AbortSignal) => planScale(k, d, args, signal), verifyWith: [podHealthCheck, resourceUsageCheck] };
+    const remediation = { plan: (k: KubePort, d: V1Deployment, signal: AbortSignal) => planScale(k, d, args, signal), verifyWith: VERIFY_WITH };
     return new WorkloadPatchSession(ctx, kube, remediation, args.rolloutTimeoutMs);
   },
 });

@@ -51,6 +51,12 @@ describe('aegis-ir completion bash, sourced in bash', () => {
     expect(complete('aegis-ir fix ro')).toEqual(['rollback']);
   });
 
+  it('completes fix revert and its --list, and the AI timeout of fix ai-provider', () => {
+    expect(complete('aegis-ir fix rev')).toEqual(['revert']);
+    expect(complete('aegis-ir fix revert --li')).toEqual(['--list']);
+    expect(complete('aegis-ir fix ai-provider --ai')).toEqual(['--ai-timeout']);
+  });
+
   it('completes commands, diagnose sections, drill scenarios and runbook sections', () => {
     expect(complete('aegis-ir tr')).toEqual(['triage']);
     expect(complete('aegis-ir diagnose db')).toEqual(['db-connections']);

@@ -60,6 +60,16 @@ describe('the ai-provider-outage drill, played through', () => {
     const replaced = audit.find((r) => r.event === 'outcome' && r.replaced)?.replaced;
     expect(replaced?.kind).toBe('configmap');
     expect(replaced?.data['config.yaml']?.before).toBe(before);
+
+    // Post-incident: the fallback is listed as a mitigation still in effect, and reverting it gives back the file byte for byte.
+    const listed = await run('fix', 'revert', '--list');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('fix ai-provider');
+    expect(listed.stdout).toContain('enable the AI fallback provider openai in configmap/aegis-api-config');
+    const reverted = await run('fix', 'revert', '--yes', '-o', 'json');
+    expect(reverted.code).toBe(0);
+    expect(configYaml()).toBe(before);
+    expect((await run('fix', 'revert', '--list')).stdout).toMatch(/^No mitigation is still in effect/);
   });
 
   it('takes a status page answering HTML as unknown: the check errors with one line, the verdict is incomplete', async () => {
@@ -70,6 +80,42 @@ describe('the ai-provider-outage drill, played through', () => {
     const check = (JSON.parse(result.stdout) as Report).checks.find((c) => c.id === 'status-page-anthropic');
     expect(check?.status).toBe('errored');
     expect(check?.error).toMatch(/^anthropic's status page answered an HTML page, not JSON \(/);
+  });
+});
+
+describe('fix ai-provider --timeout: the app\'s AI timeout after the remediation\'s name, the run\'s deadline before it', () => {
+  const aiTimeoutDiff = (stdout: string) =>
+    ((JSON.parse(stdout) as { plan: { steps: Array<{ action: string }> } }).plan.steps[0]?.action ?? '').split('\n').filter((l) => /^[-+] /.test(l));
+
+  it('sets the AI timeout, in either spelling, with the global --timeout before the command as the deadline', async () => {
+    const { run } = await drill('ai-provider-outage');
+    const expected = ['-  timeout: 30s', '+  timeout: 60s'];
+    for (const argv of [
+      ['fix', 'ai-provider', '--timeout', '60s'],
+      ['fix', 'ai-provider', '--timeout=60s'],
+      ['--timeout', '20s', 'fix', 'ai-provider', '--timeout', '60s'],
+      ['fix', 'ai-provider', '--ai-timeout', '60s'],
+    ]) {
+      const dryRun = await run(...argv, '--dry-run', '-o', 'json');
+      expect(dryRun.code, argv.join(' ')).toBe(0);
+      expect(aiTimeoutDiff(dryRun.stdout), argv.join(' ')).toEqual(expected);
+    }
+    // The deadline is the global flag's: one far too short for any call to answer stops the run there.
+    const cut = await run('--timeout', '1ms', 'fix', 'ai-provider', '--timeout', '60s', '--dry-run');
+    expect(cut.code).toBe(4);
+  });
+
+  it('says which --timeout a bad value was for', async () => {
+    const { run } = await drill('ai-provider-outage');
+    const ai = await run('fix', 'ai-provider', '--timeout', 'soon', '--dry-run');
+    expect(ai.code).toBe(2);
+    expect(ai.stderr).toContain("--timeout soon (after ai-provider: the app's AI request timeout) is not valid");
+    expect(ai.stderr).toContain("the run's own deadline goes before the command: aegis-ir --timeout 30s fix ai-provider --timeout 60s");
+    const global = await run('--timeout', 'soon', 'fix', 'ai-provider', '--timeout', '60s', '--dry-run');
+    expect(global.code).toBe(2);
+    expect(global.stderr).toMatch(/^aegis-ir: --timeout: "soon" is not valid; expected a duration/);
+    const help = await run('fix', 'ai-provider', '--help');
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('--ai-timeout <duration> the app\'s AI request timeout, e.g. 60s (for a provider slow but working); --timeout after "ai-provider" is this too.');
   });
 });
 

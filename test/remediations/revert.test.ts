@@ -1,0 +1,172 @@
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readAuditLog } from '../../src/remediations/audit.js';
+import type { KubeObject } from '../../src/sandbox/kube-simulator/index.js';
+import { CONFIG_MAP, DEPLOYMENT, HPA } from '../../src/sandbox/kube-simulator/resources.js';
+import { runCaptured } from '../helpers/cli.js';
+import { simulatedCluster, type SimulatedCluster } from '../helpers/simulator.js';
+
+let cluster: SimulatedCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+interface ListDocument {
+  schemaVersion: number;
+  command: string;
+  mitigations: Array<{ run: string; remediation: string; age: string; ageMs: number; target: string; summary: string; changes: string[]; revertCommand: string; replaced: unknown[] }>;
+}
+
+async function start(scenario: string) {
+  cluster = await simulatedCluster(scenario);
+  const dir = dirname(cluster.kubeconfig);
+  const audit = join(dir, 'audit.jsonl');
+  const env = { HOME: dir, KUBECONFIG: cluster.kubeconfig, AEGIS_IR_AUDIT_LOG: audit };
+  const store = cluster.sim.store;
+  return {
+    audit,
+    run: (...argv: string[]) => runCaptured(argv, { env }),
+    list: async () => {
+      const listed = await runCaptured(['fix', 'revert', '--list', '-o', 'json'], { env });
+      expect(listed.code).toBe(0);
+      return JSON.parse(listed.stdout) as ListDocument;
+    },
+    configYaml: () => ((store.require(CONFIG_MAP, 'aegis', 'aegis-api-config').data ?? {}) as Record<string, string>)['config.yaml'] ?? '',
+    container: () => (store.require(DEPLOYMENT, 'aegis', 'aegis-api') as KubeObject & { spec: { template: { spec: { containers: Array<{ name: string; resources?: { limits?: { memory?: string } } }> } } } }).spec.template.spec.containers.find((c) => c.name === 'aegis-api'),
+    hpa: () => store.require(HPA, 'aegis', 'aegis-api') as KubeObject & { spec: { minReplicas: number; maxReplicas: number } },
+    store,
+  };
+}
+
+describe('fix revert --list', () => {
+  it('says so when nothing is in effect, in text and in JSON', async () => {
+    const sandbox = await start('oom');
+    const text = await sandbox.run('fix', 'revert', '--list');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^No mitigation is still in effect \(audit log: .*audit\.jsonl\)\.$/m);
+    expect(await sandbox.list()).toMatchObject({ schemaVersion: 1, command: 'fix revert --list', mitigations: [] });
+    const bare = await sandbox.run('fix', 'revert', '--yes');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('nothing to revert: no mitigation recorded in');
+  });
+
+  it('lists the applied mitigations newest first with their age and revert command; a dry run is none; a reverted one is gone', async () => {
+    const sandbox = await start('oom');
+    expect((await sandbox.run('fix', 'scale', '--by', '1', '--yes')).code).toBe(0);
+    expect((await sandbox.run('fix', 'memory-limit', '--factor', '1.5', '--dry-run')).code).toBe(0);
+    expect((await sandbox.run('fix', 'memory-limit', '--factor', '1.5', '--yes')).code).toBe(0);
+    expect((await sandbox.run('fix', 'batch-size', '--to', '2500', '--yes')).code).toBe(0);
+    const listed = await sandbox.list();
+    expect(listed.mitigations.map((m) => m.remediation)).toEqual(['batch-size', 'memory-limit', 'scale']);
+    const [batch, memory, scale] = listed.mitigations;
+    expect(memory?.summary).toBe('raise the memory limit of aegis-api/aegis-api from 512Mi to 768Mi');
+    expect(memory?.changes).toEqual(['set container aegis-api memory limit 512Mi → 768Mi']);
+    expect(scale?.target).toBe('deployment aegis/aegis-api');
+    expect(memory?.revertCommand).toBe(`aegis-ir fix revert ${memory?.run}`);
+    expect(scale?.ageMs).toBeGreaterThanOrEqual(memory?.ageMs ?? Infinity);
+    expect(batch?.age).toMatch(/^\d+(ms|s)$/);
+    const text = await sandbox.run('fix', 'revert', '--list');
+    expect(text.stdout.indexOf('fix batch-size')).toBeLessThan(text.stdout.indexOf('fix scale'));
+    expect(text.stdout).toContain(`undo: aegis-ir fix revert ${scale?.run}`);
+
+    // The memory limit, reverted by id: back to 512Mi, gone from the list, the revert not listed itself.
+    const reverted = await sandbox.run('fix', 'revert', memory?.run ?? '', '--yes', '-o', 'json');
+    expect(reverted.code).toBe(0);
+    expect(sandbox.container()?.resources?.limits?.memory).toBe('512Mi');
+    expect((await sandbox.list()).mitigations.map((m) => m.remediation)).toEqual(['batch-size', 'scale']);
+    const records = readAuditLog(sandbox.audit).filter((r) => r.remediation === 'revert');
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.every((r) => r.reverts === memory?.run)).toBe(true);
+
+    // A revert is not reverted in turn; an already reverted run says by whom.
+    const revertRun = records[0]?.run ?? '';
+    expect((await sandbox.run('fix', 'revert', revertRun, '--yes')).stderr).toContain('is a revert (of run');
+    const again = await sandbox.run('fix', 'revert', memory?.run ?? '', '--yes');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`was already reverted by run ${revertRun}`);
+  });
+});
+
+describe('fix revert', () => {
+  it('restores a ConfigMap byte for byte, with a restart, and verifies', async () => {
+    const sandbox = await start('oom');
+    const before = sandbox.configYaml();
+    expect((await sandbox.run('fix', 'batch-size', '--to', '2500', '--yes')).code).toBe(0);
+    expect(sandbox.configYaml()).not.toBe(before);
+    const dryRun = await sandbox.run('fix', 'revert', '--dry-run', '-o', 'json');
+    expect(dryRun.code).toBe(0);
+    const plan = (JSON.parse(dryRun.stdout) as { plan: { summary: string; steps: Array<{ description: string; action: string }> } }).plan;
+    expect(plan.steps.map((s) => s.description)).toEqual([
+      expect.stringMatching(/^patch configmap\/aegis-api-config: restore data\.config\.yaml to its text before run /),
+      'rolling restart of deployment/aegis-api, so its pods read the new settings',
+      expect.stringMatching(/^wait up to 5m for the rollout/),
+    ]);
+    // The batch size was not in the file: batch-size appended it, and the revert takes exactly that out again.
+    expect(plan.steps[0]?.action.split('\n').filter((l) => /^[-+]/.test(l) && !/^(---|\+\+\+) /.test(l))).toEqual(['-processing:', '-  batch_size: 2500']);
+    expect(sandbox.configYaml()).not.toBe(before);
+
+    const applied = await sandbox.run('fix', 'revert', '--yes', '-o', 'json');
+    expect(applied.code).toBe(0);
+    expect(sandbox.configYaml()).toBe(before);
+    const document = JSON.parse(applied.stdout) as { command: string; result: { verification: { summary: string } } };
+    expect(document.command).toBe('fix revert');
+    expect(document.result.verification.summary).toMatch(/replicas updated.*memory-usage/);
+    expect((await sandbox.list()).mitigations).toEqual([]);
+  });
+
+  it('gives an HPA its minReplicas back', async () => {
+    const sandbox = await start('oom');
+    expect((await sandbox.run('fix', 'scale', '--by', '1', '--yes')).code).toBe(0);
+    expect(sandbox.hpa().spec.minReplicas).toBe(4);
+    const run = await sandbox.run('fix', 'revert', '--yes', '-o', 'json');
+    expect(run.code).toBe(0);
+    expect(sandbox.hpa().spec.minReplicas).toBe(3);
+  });
+
+  it('refuses with exit 5 when the object changed since, showing what differs, and changes nothing', async () => {
+    const sandbox = await start('oom');
+    expect((await sandbox.run('fix', 'memory-limit', '--factor', '1.5', '--yes')).code).toBe(0);
+    // Someone raises it again by hand.
+    const deployment = sandbox.store.require(DEPLOYMENT, 'aegis', 'aegis-api') as KubeObject & { spec: { template: { spec: { containers: Array<{ name: string; resources: { limits: Record<string, string> } }> } } } };
+    const edited = structuredClone(deployment);
+    const app = edited.spec.template.spec.containers.find((c) => c.name === 'aegis-api');
+    if (app) app.resources.limits.memory = '1Gi';
+    sandbox.store.update(DEPLOYMENT, edited);
+    const version = sandbox.store.require(DEPLOYMENT, 'aegis', 'aegis-api').metadata.resourceVersion;
+    const run = await sandbox.run('fix', 'revert', '--yes');
+    expect(run.code).toBe(5);
+    expect(run.stderr).toMatch(/deployment\/aegis-api changed since run \S+ \(fix memory-limit, [^)]+ ago\); reverting would overwrite that change, so nothing was changed/);
+    expect(run.stderr).toMatch(/\/spec\/template\/spec\/containers\/\d\/resources\/limits\/memory: run \S+ set "768Mi", now "1Gi"/);
+    expect(sandbox.store.require(DEPLOYMENT, 'aegis', 'aegis-api').metadata.resourceVersion).toBe(version);
+    expect(sandbox.container()?.resources?.limits?.memory).toBe('1Gi');
+  });
+
+  it('refuses a ConfigMap edited since, with the lines that differ', async () => {
+    const sandbox = await start('oom');
+    expect((await sandbox.run('fix', 'batch-size', '--to', '2500', '--yes')).code).toBe(0);
+    const map = structuredClone(sandbox.store.require(CONFIG_MAP, 'aegis', 'aegis-api-config')) as KubeObject & { data: Record<string, string> };
+    map.data['config.yaml'] = (map.data['config.yaml'] ?? '').replace('batch_size: 2500', 'batch_size: 1000');
+    sandbox.store.update(CONFIG_MAP, map);
+    const edited = sandbox.configYaml();
+    const run = await sandbox.run('fix', 'revert', '--yes');
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('configmap/aegis-api-config changed since run');
+    expect(run.stderr).toMatch(/^-.*batch_size: 1000/m);
+    expect(run.stderr).toMatch(/^\+.*batch_size: 2500/m);
+    expect(sandbox.configYaml()).toBe(edited);
+  });
+
+  it('names an unknown run id, with the closest one', async () => {
+    const sandbox = await start('oom');
+    expect((await sandbox.run('fix', 'scale', '--by', '1', '--yes')).code).toBe(0);
+    const [scale] = (await sandbox.list()).mitigations;
+    const typo = `${scale?.run.slice(0, -1)}x`;
+    const run = await sandbox.run('fix', 'revert', typo, '--yes');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`unknown run "${typo}" in ${sandbox.audit} (did you mean "${scale?.run}"?)`);
+    expect(run.stderr).toContain('try: aegis-ir fix revert --list');
+    // A unique start of the id is enough.
+    expect((await sandbox.run('fix', 'revert', scale?.run.slice(0, 8) ?? '', '--dry-run')).code).toBe(0);
+  });
+});
