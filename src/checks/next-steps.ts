@@ -1,4 +1,6 @@
 import type { Context } from '../core/context.js';
+import type { Finding } from '../core/findings.js';
+import { SQLSTATE } from '../db/errors.js';
 import type { Report } from './verdict.js';
 
 /** A next command this run cannot suggest as is, and what would make it possible. */
@@ -7,12 +9,20 @@ export interface UnavailableNext {
   needs: string;
 }
 
-/** Next commands that need a target the operator may not have configured. */
-const NEEDS: ReadonlyArray<{ command: RegExp; configured: (ctx: Context) => boolean; needs: string }> = [
+/** Next commands that need a target the operator may not have configured (for the finding that suggests them). */
+const NEEDS: ReadonlyArray<{ command: RegExp; configured: (ctx: Context, finding: Finding) => boolean; needs: string }> = [
   {
     command: /^aegis-ir (diagnose|fix) db-connections\b/,
     configured: (ctx) => ctx.db() !== null,
     needs: 'a database: pass --database-url URL, set DATABASE_URL (or the PG* variables) or database.url',
+  },
+  {
+    // The configured role itself was refused a slot (SQLSTATE 53300): run as it, the command is refused again.
+    command: /^aegis-ir (diagnose|fix) db-connections\b/,
+    configured: (_ctx, finding) => finding.evidence.sqlstate !== SQLSTATE.tooManyConnections,
+    needs:
+      'a role that may use the reserved slots (a superuser, or one granted pg_use_reserved_connections): pass its URL ' +
+      'with --database-url, or set DATABASE_URL or database.url to it',
   },
 ];
 
@@ -27,18 +37,29 @@ export function runnableNext(report: Report, ctx: Context): Report {
   const unavailable = new Map<string, UnavailableNext>();
   const findings = report.findings.map((finding) => {
     const next = finding.next.filter((command) => {
-      if (command === self || command.startsWith(`${self} `)) return false;
-      const need = NEEDS.find((n) => n.command.test(command));
-      if (need && !need.configured(ctx)) {
+      // What a command needs is said even of the running one: run again with it, it would work.
+      const need = NEEDS.find((n) => n.command.test(command) && !n.configured(ctx, finding));
+      if (need) {
         unavailable.set(command, { command, needs: need.needs });
         return false;
       }
-      return true;
+      return !sameRun(command, self, ctx.rerunFlags ?? []);
     });
     return { ...finding, next };
   });
   const nextCommands = [...new Set(findings.flatMap((f) => f.next))].map((command) => withFlags(command, flagsFor(command, ctx)));
   return { ...report, findings, nextCommands, ...(unavailable.size ? { unavailableNext: [...unavailable.values()] } : {}) };
+}
+
+/**
+ * Whether `command` is the running one again: `self` with none but the flags this run was given. The same command
+ * pointed elsewhere (`aegis-ir triage --deployment web` when `--deployment api` found nothing) is a step forward.
+ */
+function sameRun(command: string, self: string, rerun: readonly string[]): boolean {
+  if (command !== self && !command.startsWith(`${self} `)) return false;
+  const given = new Set(rerun.flatMap((word, i) => (i % 2 === 0 ? [`${word} ${rerun[i + 1] ?? ''}`] : [])));
+  const extra = command.slice(self.length).replace(/\s+#.*$/, '').split(/\s+/).filter(Boolean);
+  return extra.every((word, i) => i % 2 === 1 || given.has(`${word} ${extra[i + 1] ?? ''}`));
 }
 
 /** The next commands to print for a person: runnable as printed when the report knows its context. */

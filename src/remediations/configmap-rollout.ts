@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import type { Check } from '../checks/check.js';
+import { deploymentNotFound } from '../checks/kubernetes/snapshot.js';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
@@ -86,9 +87,7 @@ export class ConfigMapRolloutSession implements RemediationSession<ConfigStep> {
     const { configMap: name, configMapKey } = this.remediation;
     const [map, deployment] = await Promise.all([this.kube.readConfigMap(name, this.ctx.signal), this.kube.readDeployment(this.deployment, this.ctx.signal)]);
     if (!map) throw new UsageError(`configmap/${name} does not exist in namespace ${this.kube.namespace}`, `${configMapKey ? `set ${configMapKey} in the config, or ` : ''}pass -n NAMESPACE`);
-    if (!deployment) {
-      throw new UsageError(`deployment/${this.deployment} does not exist in namespace ${this.kube.namespace}`, 'pass -n NAMESPACE, or set app.deployment in the config');
-    }
+    if (!deployment) throw await deploymentNotFound(this.kube, this.deployment, this.ctx.signal);
     const planned = await this.remediation.plan((key) => readConfigValue(map.data, key), map);
     const data: Record<string, { before: string | null; after: string | null }> = {};
     const described: string[] = [];

@@ -1,11 +1,10 @@
 import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { Option } from 'commander';
 import type { Check } from '../checks/check.js';
-import { forOneRun } from '../checks/kubernetes/snapshot.js';
+import { deploymentNotFound, forOneRun } from '../checks/kubernetes/snapshot.js';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { positiveDuration } from './arguments.js';
-import { UsageError } from '../core/errors.js';
 import type { Finding } from '../core/findings.js';
 import type { AccessCheck, KubePort, ObjectPatch } from '../kube/port.js';
 import { LEASE_RIGHTS, deniedRights, lockTarget } from './lease-lock.js';
@@ -90,9 +89,7 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
   async plan(): Promise<Plan<WorkloadStep>> {
     const name = this.ctx.config.app.deployment;
     const deployment = await this.kube.readDeployment(name, this.ctx.signal);
-    if (!deployment) {
-      throw new UsageError(`deployment/${name} does not exist in namespace ${this.kube.namespace}`, 'pass -n NAMESPACE, or set app.deployment in the config');
-    }
+    if (!deployment) throw await deploymentNotFound(this.kube, name, this.ctx.signal);
     const planned = await this.remediation.plan(this.kube, deployment, this.ctx.signal);
     this.goal = planned.goal;
     const steps: WorkloadStep[] = [];

@@ -80,7 +80,8 @@ export function reportText(report: Report, options: TextOptions): string {
   }
   if (report.unavailableNext?.length) {
     lines.push('', c.bold('Not available here'));
-    for (const u of report.unavailableNext) lines.push(`  ${u.command}: needs ${u.needs}`);
+    // The command whole, as it will be pasted once configured; what it needs wraps below it.
+    for (const u of report.unavailableNext) lines.push(`  ${u.command}`, `      needs ${u.needs}`);
   }
   // A command is pasted whole: the lines that are commands are never broken.
   const command = /^ {2}(\$ |aegis-ir |kubectl )/;
@@ -132,7 +133,7 @@ function wrapLine(line: string, width: number): string[] {
   for (const word of line.slice(lead.length).split(' ')) {
     const candidate = current.trim() === '' ? `${current}${word}` : `${current} ${word}`;
     if (current.trim() !== '' && visible(candidate) > width) {
-      out.push(current);
+      out.push(current.trimEnd());
       current = `${indent}${word}`;
     } else current = candidate;
   }

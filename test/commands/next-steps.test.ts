@@ -43,11 +43,37 @@ describe('next steps, pasted as printed', () => {
         expect(argv[0]).toBe('kubectl');
         expect(command).toContain(' -n aegis');
         if (kubectlMissing !== undefined) continue;
-        // Not waiting for a crash-looping rollout to finish: what is checked is that kubectl takes the command.
-        const result = await run('kubectl', [...argv.slice(1), ...(argv.includes('status') ? ['--watch=false'] : [])]).catch((error: { stderr: string }) => error);
+        // As printed: a command that waits for the crash-looping rollout to end would be killed by the timeout.
+        const result = await run('kubectl', argv.slice(1), { timeout: 20_000 }).catch((error: { stderr: string; killed?: boolean }) => error);
         expect(result.stderr).not.toMatch(/unknown (flag|command)|Usage:/);
+        expect({ command, killed: 'killed' in result && result.killed }).toEqual({ command, killed: false });
       }
     }
+  });
+
+  it('a Deployment that is not there: Next names the one that is, and the fix says which flag picks it', async () => {
+    const triage = await runCaptured(['--kubeconfig', cluster.kubeconfig, 'triage', '--deployment', 'nope'], { env: env() });
+    const next = [...triage.stdout.matchAll(/^ {2}\$ (.+)$/gm)].map((m) => m[1] as string);
+    const other = `aegis-ir triage --deployment aegis-api --kubeconfig ${cluster.kubeconfig}`;
+    expect(next).toContain(other);
+    const rerun = await runCaptured(words(other).slice(1), { env: env() });
+    expect(JSON.stringify(rerun.stdout)).toContain('CrashLoopBackOff');
+    expect(rerun.code).toBe(3);
+    const fix = await runCaptured(['--kubeconfig', cluster.kubeconfig, 'fix', 'rollback', '--dry-run', '--deployment', 'nope'], { env: env() });
+    expect(fix.stderr).toBe(
+      'aegis-ir: deployment/nope does not exist in namespace aegis; deployments there: aegis-api\n  try: pass --deployment aegis-api (or set app.deployment in the config)\n',
+    );
+    expect(fix.code).toBe(2);
+  });
+
+  it('no Deployment at all in the namespace: Next lists them everywhere, with a kubectl that runs as printed', async () => {
+    const triage = await runCaptured(['--kubeconfig', cluster.kubeconfig, '-n', 'default', 'triage'], { env: env() });
+    const next = [...triage.stdout.matchAll(/^ {2}\$ (kubectl .+)$/gm)].map((m) => m[1] as string);
+    expect(next).toEqual([`kubectl get deployments --all-namespaces --kubeconfig ${cluster.kubeconfig}   # then aegis-ir triage with -n and --deployment of the one that runs Aegis`]);
+    expect(triage.stdout).not.toMatch(/<\w+>/);
+    if (kubectlMissing !== undefined) return;
+    const listed = await run('kubectl', words(next[0] as string).slice(1));
+    expect(listed.stdout).toMatch(/^aegis +aegis-api /m);
   });
 
   it('never suggest the command that is running', async () => {
@@ -80,7 +106,7 @@ describe('a next step whose target is not configured', () => {
     const next = drill.stdout.slice(drill.stdout.indexOf('\nNext\n'), drill.stdout.indexOf('\nNot available here\n'));
     expect(next).not.toContain('db-connections');
     expect(drill.stdout).toContain(
-      'Not available here\n  aegis-ir diagnose db-connections: needs a database: pass --database-url URL, set DATABASE_URL (or the PG* variables) or database.url\n',
+      'Not available here\n  aegis-ir diagnose db-connections\n      needs a database: pass --database-url URL, set DATABASE_URL (or the PG*\n          variables) or database.url\n',
     );
     const document = JSON.parse((await runCaptured(['drill', 'api-down', '-o', 'json'])).stdout) as { triage: { findings: { next: string[] }[] } };
     expect(document.triage.findings.flatMap((f) => f.next)).not.toContain('aegis-ir diagnose db-connections');

@@ -46,6 +46,14 @@ describe('connection failures map to findings and exit codes by SQLSTATE', () =>
     expect(run.stdout + run.stderr).not.toContain(APP_PASSWORD);
   });
 
+  it('53300: what to rerun with is said, not a command with placeholders', async () => {
+    const run = await runCaptured(['diagnose', 'db-connections', '--database-url', appUrl], { env: env() });
+    expect(run.stdout).not.toMatch(/^ {2}\$ .*</m);
+    expect(run.stdout).toContain(
+      'Not available here\n  aegis-ir diagnose db-connections\n      needs a role that may use the reserved slots (a superuser, or one granted\n',
+    );
+  });
+
   it('a role with reserved slots gets in and sees every ordinary slot taken', async () => {
     const run = await runCaptured(['diagnose', 'db-connections', '-o', 'json', '--database-url', opsUrl], { env: env() });
     const document = JSON.parse(run.stdout) as { severity: string; findings: Array<{ code: string; evidence: Record<string, unknown> }> };

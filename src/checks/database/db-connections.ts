@@ -140,7 +140,7 @@ export function evaluateDbConnections(evidence: DbConnectionsEvidence, env: Eval
         params: { db: evidence.db, reason: `too many connections (SQLSTATE ${evidence.refused ?? '53300'})` },
         resource,
         evidence: { sqlstate: evidence.refused, reservedSlots: RESERVED_SLOT_ADVICE, advice, ...pools },
-        next: ['aegis-ir diagnose db-connections --database-url postgres://<role-with-reserved-slots>@<host>/<database>'],
+        next: ['aegis-ir diagnose db-connections'],
       }),
     );
     return [...findings, ...pgbouncerFindings(evidence, check)];

@@ -192,7 +192,7 @@ export function evaluatePodHealth(evidence: PodHealthEvidence, env: EvaluationEn
         evidence: { lookedFor: `deployment/${deployment}`, namespace: evidence.namespace, existing, others: evidence.others ?? [] },
         next: existing.length
           ? existing.slice(0, 3).map((name) => `aegis-ir triage --deployment ${name}`)
-          : [`aegis-ir triage -n <namespace>   # if Aegis runs in another namespace than ${evidence.namespace}`],
+          : [`kubectl get deployments --all-namespaces   # then aegis-ir triage with -n and --deployment of the one that runs Aegis`],
       }),
     ];
   }

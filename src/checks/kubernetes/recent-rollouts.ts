@@ -127,7 +127,7 @@ function rolloutProgressFindings(evidence: RolloutEvidence): Finding[] {
       ? makeFinding(F.rolloutStalled, {
           ...common,
           params: { deployment: evidence.deployment, revision: rollout.revision, message: rollout.message ?? 'ProgressDeadlineExceeded' },
-          next: [`kubectl rollout status deployment/${evidence.deployment}`, 'aegis-ir fix rollback --dry-run'],
+          next: [`kubectl rollout status deployment/${evidence.deployment} --watch=false`, 'aegis-ir fix rollback --dry-run'],
         })
       : makeFinding(F.rolloutInProgress, {
           ...common,
@@ -139,7 +139,7 @@ function rolloutProgressFindings(evidence: RolloutEvidence): Finding[] {
             ready: rollout.ready,
             deadline: formatDuration(rollout.deadlineSeconds * 1000),
           },
-          next: [`kubectl rollout status deployment/${evidence.deployment}`],
+          next: [`kubectl rollout status deployment/${evidence.deployment} --watch=false`],
         }),
   ];
 }

@@ -135,6 +135,20 @@ function validDeployment(answer: V1Deployment, name: string): V1Deployment {
 }
 
 /** A namespace that does not exist is the operator's mistake; otherwise the Deployments that do exist. */
+/**
+ * The one line for a command that needs the app's Deployment when it is not there: the ones that are, and the flag
+ * that picks one (or, with none in the namespace, how to find the namespace that has it).
+ */
+export async function deploymentNotFound(kube: KubePort, name: string, signal: AbortSignal): Promise<UsageError> {
+  const existing = await missingDeployment(kube, signal);
+  return new UsageError(
+    `deployment/${name} does not exist in namespace ${kube.namespace}; deployments there: ${existing.join(', ') || 'none'}`,
+    existing.length
+      ? `pass --deployment ${existing.length === 1 ? existing[0] : 'NAME'} (or set app.deployment in the config)`
+      : 'kubectl get deployments --all-namespaces, then pass -n NAMESPACE and --deployment NAME',
+  );
+}
+
 async function missingDeployment(kube: KubePort, signal: AbortSignal): Promise<string[]> {
   const [exists, names] = await Promise.all([kube.namespaceExists(signal), kube.listDeploymentNames(signal)]);
   if (exists === false) {
