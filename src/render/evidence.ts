@@ -38,8 +38,10 @@ export function humanise(key: string, value: unknown): string {
 
 function humaneNumber(key: string, value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  if (/(ratio|share|oflimit|fraction|percent|utili[sz]ation)$/i.test(key) && value >= 0 && value <= 1) return `${round(value * 100)}%`;
-  if (/bytes/i.test(key) || (/memory/i.test(key) && Number.isInteger(value) && value >= 1024)) return bytes(value);
+  if (/(ratio|share|oflimit|fraction|percent|utili[sz]ation|saturation)$/i.test(key) && value >= 0 && value <= 1) return `${round(value * 100)}%`;
+  // A container's usage, request and limit in bytes (diagnose memory): no core count or item count is a MiB.
+  const containerBytes = /^(usage|request|limit)$/.test(key) && Number.isInteger(value) && value >= 1024 ** 2;
+  if (/bytes/i.test(key) || containerBytes || (/memory/i.test(key) && Number.isInteger(value) && value >= 1024)) return bytes(value);
   if (/(Ms|Millis)$/.test(key) || key === 'ms') return formatDuration(value);
   if (/seconds$/i.test(key)) return value >= 1 ? formatDuration(value * 1000) : `${round(value * 1000)}ms`;
   return Number.isInteger(value) ? String(value) : String(round(value));
