@@ -43,7 +43,8 @@ export function drillCommand(host: CommandHost): Command {
         host.exit(await listDrills(base));
         return;
       }
-      const sandbox = await start(name ?? DEFAULT_SCENARIO, base.signal);
+      // The sandbox keeps the run's time, so its scenario times and the triage's ages agree.
+      const sandbox = await start(name ?? DEFAULT_SCENARIO, base.signal, () => base.clock.now());
       let communication: CommunicationSandbox | null = null;
       try {
         // The sandbox is the only target: the operator's own cluster, database and Prometheus settings
@@ -92,10 +93,10 @@ function withoutTargets(env: Record<string, string | undefined>): Record<string,
 /** The sandbox (simulators, embedded servers) is loaded only by the command that needs it. */
 const sandboxModule = () => import('../sandbox/sandbox.js');
 
-async function start(name: string, signal: AbortSignal): Promise<Sandbox> {
+async function start(name: string, signal: AbortSignal, clock: () => Date): Promise<Sandbox> {
   const { startSandbox, ScenarioError } = await sandboxModule();
   try {
-    return await startSandbox(name, signal);
+    return await startSandbox(name, signal, clock);
   } catch (error) {
     if (error instanceof ScenarioError) throw new UsageError(error.message, 'aegis-ir drill --list');
     throw error;

@@ -4,6 +4,7 @@ import { processAlive } from '../core/operator.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario, startKubeSimulator, type KubeSimulator, type Scenario } from './kube-simulator/index.js';
+import { systemClock, type Clock } from './kube-simulator/time.js';
 import { startDrillDatabase } from './postgres.js';
 import { startScenarioPrometheus } from './prometheus-simulator/sandbox.js';
 import { AI_COMPONENT } from '../checks/ai-provider/status-page.js';
@@ -36,9 +37,14 @@ const OWNER_FILE = 'owner.json';
 /**
  * Starts the sandbox for a built-in scenario name or a scenario file path. When `signal` aborts while it
  * starts (Ctrl-C, SIGTERM, SIGHUP), what was started is stopped and removed, and it rejects with
- * {@link CancelledError}.
+ * {@link CancelledError}. `clock` is the sandbox's "now" for every simulator (scenario times, ages, metrics): the
+ * run's own clock, so that a drill's times read the same on every run when that clock is pinned.
  */
-export async function startSandbox(nameOrPath: string, signal: AbortSignal = new AbortController().signal): Promise<Sandbox> {
+export async function startSandbox(
+  nameOrPath: string,
+  signal: AbortSignal = new AbortController().signal,
+  clock: Clock = systemClock,
+): Promise<Sandbox> {
   const scenario = loadScenario(nameOrPath);
   sweepDeadDrills();
   const dir = mkdtempSync(join(tmpdir(), `${DRILL_PREFIX}${scenario.name}-`));
@@ -54,7 +60,7 @@ export async function startSandbox(nameOrPath: string, signal: AbortSignal = new
     writeFileSync(join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid }), { mode: 0o600 });
     checkpoint();
     // Like a real cluster: TLS verified against the kubeconfig's CA, and a bearer token of its own.
-    const kube = await startKubeSimulator({ scenario, tls: true });
+    const kube = await startKubeSimulator({ scenario, tls: true, clock });
     closers.push(() => kube.close());
     checkpoint();
     const namespace = scenario.document.kubernetes.namespace;
@@ -65,12 +71,12 @@ export async function startSandbox(nameOrPath: string, signal: AbortSignal = new
     if (database) closers.push(() => database.close());
     checkpoint();
     const { statusPages, aiApp } = scenario.document;
-    const pages = statusPages ? await startStatusPageSimulator(statusPages, new Date()) : null;
+    const pages = statusPages ? await startStatusPageSimulator(statusPages, clock()) : null;
     if (pages) closers.push(() => pages.close());
     checkpoint();
     const app = pages && aiApp ? startAiApp({ app: aiApp, pages, kube, namespace, deployment: scenario.document.prometheus?.deployment ?? 'aegis-api' }) : null;
     if (app) closers.push(async () => app.stop());
-    const prometheus = await startScenarioPrometheus(scenario, kube, app ? (component) => (component === AI_COMPONENT ? app.health() : undefined) : undefined);
+    const prometheus = await startScenarioPrometheus(scenario, kube, clock, app ? (component) => (component === AI_COMPONENT ? app.health() : undefined) : undefined);
     if (prometheus) closers.push(() => prometheus.close());
     checkpoint();
     const env = {

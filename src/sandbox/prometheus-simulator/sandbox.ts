@@ -1,5 +1,6 @@
 import { parseQuantity } from '../../kube/quantity.js';
 import type { KubeObject, KubeSimulator, Scenario } from '../kube-simulator/index.js';
+import type { Clock } from '../kube-simulator/time.js';
 import { DEPLOYMENT, POD, POD_METRICS } from '../kube-simulator/resources.js';
 import { startPrometheusSimulator, type ContainerMemorySeries, type PrometheusSimulator } from './server.js';
 
@@ -11,18 +12,19 @@ import { startPrometheusSimulator, type ContainerMemorySeries, type PrometheusSi
 export async function startScenarioPrometheus(
   scenario: Scenario,
   kube: KubeSimulator,
+  clock: Clock,
   health?: (component: string) => number | undefined,
 ): Promise<PrometheusSimulator | null> {
   const section = scenario.document.prometheus;
   if (!section) return null;
   const namespace = scenario.document.kubernetes.namespace;
-  const start = new Date();
+  const start = clock();
   return startPrometheusSimulator({
     section,
     start,
     memory: () => memorySeries(kube, namespace, start.getTime()),
     ...(health ? { health } : {}),
-    clock: () => new Date(),
+    clock,
     onWorkloadChange: (listener) => kube.store.subscribe(listener),
     workload: () => {
       const deployment = kube.store.get(DEPLOYMENT, namespace, section.deployment) as
