@@ -74,7 +74,9 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
         host.exit(ExitCode.ok);
         return;
       }
-      const operand = remediation.operand && params.length > 2 && params[0] !== undefined ? { [remediation.operand.key]: params[0] } : {};
+      const given = params.length > 2 ? params[0] : undefined;
+      const value = remediation.operand ? (given ?? remediation.operand.default?.(ctx) ?? undefined) : undefined;
+      const operand = remediation.operand && value !== undefined ? { [remediation.operand.key]: value } : {};
       const own = { ...flags, ...operand };
       if (savePlan !== undefined && (!dryRun || plan !== undefined)) {
         throw new UsageError('--save-plan keeps the plan a dry run derives; it goes with --dry-run and without --plan', `aegis-ir fix ${remediation.id} --dry-run --save-plan ${String(savePlan)}`);

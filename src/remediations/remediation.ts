@@ -157,8 +157,11 @@ export interface Remediation<A = unknown> {
   anchor: string;
   /** Its own flags; the framework adds `--dry-run` and, with a cap, `--max`. */
   options: () => Option[];
-  /** Its positional operand (`fix revert [RUN-ID]`), handed to `parseArgs` as `options[operand.key]`. */
-  operand?: { name: string; key: string; description: string };
+  /**
+   * Its positional operand (`fix revert [RUN-ID]`), handed to `parseArgs` as `options[operand.key]`; when it is not
+   * given, `default` (the newest mitigation's run), so the command lines printed and plans saved name it.
+   */
+  operand?: { name: string; key: string; description: string; default?(ctx: Context): string | null };
   /**
    * Its own flags spelled like a global flag, by that spelling: after the remediation's name `--timeout` is
    * `fix ai-provider`'s own `--ai-timeout`, before it the run's deadline.

@@ -18,6 +18,8 @@ type WorkloadChange = Extract<Replaced, { parts: unknown }>;
 
 interface Args {
   mitigation: Mitigation;
+  /** The mitigations still in effect applied after it, newest first: one on the same object is reverted first. */
+  newer: Mitigation[];
   rolloutTimeoutMs: number;
 }
 
@@ -43,12 +45,17 @@ export const revertRemediation = defineRemediation<Args>({
     'is not itself reverted: to apply the mitigation again, run its fix again.',
   risk: 'medium',
   anchor: 'post-incident-immediate',
-  operand: { name: 'run-id', key: 'runId', description: 'the run to undo (default: the most recent mitigation still in effect)' },
+  operand: {
+    name: 'run-id',
+    key: 'runId',
+    description: 'the run to undo, or a unique start of its id (default: the most recent mitigation still in effect)',
+    default: (ctx) => mitigationsInEffect(readAuditLog(auditLogPath(ctx)), ctx.clock.now())[0]?.run ?? null,
+  },
   options: () => [rolloutTimeoutOption()],
   list: { description: 'list the mitigations still in effect, newest first, with their age', printable: mitigationsPrintable },
-  examples: ['aegis-ir fix revert --list', 'aegis-ir fix revert --dry-run', 'aegis-ir fix revert 5f0c2a9e-… --yes'],
+  examples: ['aegis-ir fix revert --list', 'aegis-ir fix revert --dry-run', 'aegis-ir fix revert 5f0c2a9e --yes   # a unique start of the run id is enough'],
   parseArgs(options, ctx) {
-    return { mitigation: chosenMitigation(ctx, options.runId === undefined ? null : String(options.runId)), rolloutTimeoutMs: rolloutTimeoutOf(options) };
+    return { ...chosenMitigation(ctx, options.runId === undefined ? null : String(options.runId)), rolloutTimeoutMs: rolloutTimeoutOf(options) };
   },
   async open(ctx, args) {
     const { mitigation } = args;
@@ -63,14 +70,14 @@ export const revertRemediation = defineRemediation<Args>({
       session = new ConfigMapRolloutSession(
         ctx,
         kube,
-        { configMap: configMap.name, plan: (_current, map) => planConfigMapRevert(mitigation, configMap, map.data ?? {}, ctx.clock.now()), verifyWith: checks },
+        { configMap: configMap.name, plan: (_current, map) => planConfigMapRevert(args, configMap, map.data ?? {}, ctx.clock.now()), verifyWith: checks },
         args.rolloutTimeoutMs,
       );
     } else if (!configMaps.length) {
       session = new WorkloadPatchSession(
         ctx,
         kube,
-        { plan: (k, deployment, signal) => planWorkloadRevert(k, deployment, mitigation, workloads, ctx.clock.now(), signal), verifyWith: checks },
+        { plan: (k, deployment, signal) => planWorkloadRevert(k, deployment, args, workloads, ctx.clock.now(), signal), verifyWith: checks },
         args.rolloutTimeoutMs,
       );
     } else {
@@ -86,28 +93,31 @@ function isConfigMap(replaced: Replaced): replaced is ConfigMapChange {
 }
 
 /** The mitigation `runId` names (an id or a unique start of one), else the most recent still in effect; a usage error naming why not. */
-function chosenMitigation(ctx: Context, runId: string | null): Mitigation {
+function chosenMitigation(ctx: Context, runId: string | null): Pick<Args, 'mitigation' | 'newer'> {
   const path = auditLogPath(ctx);
   const records = readAuditLog(path);
   const inEffect = mitigationsInEffect(records, ctx.clock.now());
   if (runId === null) {
     const [newest] = inEffect;
     if (!newest) throw new UsageError(`nothing to revert: no mitigation recorded in ${path} is still in effect`, 'aegis-ir fix revert --list');
-    return newest;
+    return { mitigation: newest, newer: [] };
   }
   const matching = inEffect.filter((m) => m.run.startsWith(runId));
-  if (matching.length === 1 && matching[0]) return matching[0];
+  const [only] = matching;
+  if (only && matching.length === 1) return { mitigation: only, newer: inEffect.slice(0, inEffect.indexOf(only)) };
   if (matching.length > 1) {
     throw new UsageError(`run id "${runId}" is the start of ${matching.length} mitigations; give more of it`, 'aegis-ir fix revert --list');
   }
-  throw new UsageError(whyNotInEffect(records, runId, inEffect, path), 'aegis-ir fix revert --list');
+  throw new UsageError(whyNotInEffect(records, runId, path), 'aegis-ir fix revert --list');
 }
 
 /** Why `runId` is not a mitigation to revert: unknown (with the closest id), a revert, already reverted, or nothing applied. */
-function whyNotInEffect(records: readonly AuditRecord[], runId: string, inEffect: readonly Mitigation[], path: string): string {
+function whyNotInEffect(records: readonly AuditRecord[], runId: string, path: string): string {
   const own = records.filter((r) => r.run.startsWith(runId));
   const first = own[0];
-  if (!first) return `unknown run "${runId}" in ${path}${didYouMean(runId, inEffect.map((m) => m.run))}`;
+  if (!first) {
+    return `unknown run "${runId}" in ${path}${didYouMean(runId, [...new Set(records.filter((r) => r.remediation).map((r) => r.run))])}`;
+  }
   if (first.remediation === REVERT) {
     return `run ${first.run} is a revert (of run ${String(first.reverts)}); a revert is not reverted in turn: to apply the mitigation again, run its fix again`;
   }
@@ -141,20 +151,25 @@ function ago(mitigation: Mitigation, now: Date): string {
  * The ConfigMap's data keys back to their text before the mitigation, byte for byte; refused (exit 5) when a key
  * no longer holds what the mitigation wrote, with the difference shown.
  */
-async function planConfigMapRevert(mitigation: Mitigation, change: ConfigMapChange, data: Record<string, string>, now: Date) {
+async function planConfigMapRevert({ mitigation, newer }: Args, change: ConfigMapChange, data: Record<string, string>, now: Date) {
   const { lineDiff } = await import('../kube/config-document.js');
   const changed = Object.entries(change.data).filter(([key, d]) => (data[key] ?? null) !== d.after && (data[key] ?? null) !== d.before);
   if (changed.length) {
     const diffs = changed.map(([key, d]) => lineDiff(data[key] ?? '', d.after ?? '', `configmap/${change.name} data.${key}`, `as run ${mitigation.run} left it`));
-    throw changedSince(mitigation, `configmap/${change.name}`, diffs, now);
+    throw changedSince(mitigation, newer, change, diffs, now);
   }
   return {
     summary: `revert run ${mitigation.run} (fix ${mitigation.remediation}, ${ago(mitigation, now)}): restore configmap/${change.name} as it was before`,
     changes: [],
     texts: Object.entries(change.data).map(([dataKey, d]) => ({ dataKey, text: d.before, label: `restore data.${dataKey} to its text before run ${mitigation.run}` })),
     size: 1,
-    notes: [`undoes: ${mitigation.summary}`],
+    notes: revertNotes(mitigation),
   };
+}
+
+/** What the operator weighs before confirming: what is undone, and that what it covered for must be over. */
+function revertNotes(mitigation: Mitigation): string[] {
+  return [`undoes: ${mitigation.summary}`, `the mitigation goes: make sure what it covered for is over first (aegis-ir triage)`];
 }
 
 /**
@@ -164,7 +179,7 @@ async function planConfigMapRevert(mitigation: Mitigation, change: ConfigMapChan
 async function planWorkloadRevert(
   kube: KubePort,
   deployment: V1Deployment,
-  mitigation: Mitigation,
+  { mitigation, newer }: Args,
   workloads: readonly WorkloadChange[],
   now: Date,
   signal: AbortSignal,
@@ -185,7 +200,7 @@ async function planWorkloadRevert(
     identity.push(objectIdentity(object, leaves.map((leaf) => pointerGet(stored, leaf.pointer) ?? null)));
     const differs = leaves.filter((leaf) => current(leaf) !== written(leaf) && current(leaf) !== given(leaf));
     if (differs.length) {
-      throw changedSince(mitigation, label, differs.map((leaf) => `    ${leaf.pointer}: run ${mitigation.run} set ${written(leaf)}, now ${current(leaf)}`), now);
+      throw changedSince(mitigation, newer, replaced, differs.map((leaf) => `    ${leaf.pointer}: run ${mitigation.run} set ${written(leaf)}, now ${current(leaf)}`), now);
     }
     const pending = leaves.filter((leaf) => current(leaf) === written(leaf));
     if (!pending.length) continue;
@@ -210,15 +225,20 @@ async function planWorkloadRevert(
     goal,
     identity: { reverts: mitigation.run, objects: identity },
     size: changes.length,
-    notes: [`undoes: ${mitigation.summary}`],
+    notes: revertNotes(mitigation),
   };
 }
 
-/** The refusal when the object changed since the mitigation: what differs, and the newer mitigation to revert first when there is one. */
-function changedSince(mitigation: Mitigation, label: string, differences: string[], now: Date): GuardError {
+/** The refusal when the object changed since the mitigation: what differs, and the newer mitigation of it to revert first when there is one. */
+function changedSince(mitigation: Mitigation, newer: readonly Mitigation[], object: Replaced, differences: string[], now: Date): GuardError {
+  const label = `${object.kind}/${object.name}`;
+  const sameObject = newer.filter((m) => m.replaced.some((r) => r.kind === object.kind && r.name === object.name && r.namespace === object.namespace));
+  const oldest = sameObject.at(-1);
   return new GuardError(
     `${label} changed since run ${mitigation.run} (fix ${mitigation.remediation}, ${ago(mitigation, now)}); reverting would overwrite that change, so nothing was changed\n${differences.join('\n')}`,
-    `see what changed it (kubectl -n ${mitigation.replaced[0]?.namespace ?? 'NAMESPACE'} get ${label} -o yaml); a newer mitigation on it is reverted first: aegis-ir fix revert --list`,
+    oldest
+      ? `run ${oldest.run} (fix ${oldest.remediation}, ${ago(oldest, now)}) changed it since: revert the newer mitigations first, newest first: ${sameObject.map((m) => m.revertCommand).join(', then ')}`
+      : `see what changed it: kubectl -n ${object.namespace} get ${label} -o yaml`,
   );
 }
 

@@ -70,6 +70,8 @@ describe('the ai-provider-outage drill, played through', () => {
     expect(reverted.code).toBe(0);
     expect(configYaml()).toBe(before);
     expect((await run('fix', 'revert', '--list')).stdout).toMatch(/^No mitigation is still in effect/);
+    // Anthropic is still down in the drill: without the fallback, triage is back at SEV2.
+    expect((JSON.parse((await run('triage', '-o', 'json')).stdout) as Report).severity).toBe('SEV2');
   });
 
   it('takes a status page answering HTML as unknown: the check errors with one line, the verdict is incomplete', async () => {
@@ -88,7 +90,7 @@ describe('fix ai-provider --timeout: the app\'s AI timeout after the remediation
     ((JSON.parse(stdout) as { plan: { steps: Array<{ action: string }> } }).plan.steps[0]?.action ?? '').split('\n').filter((l) => /^[-+] /.test(l));
 
   it('sets the AI timeout, in either spelling, with the global --timeout before the command as the deadline', async () => {
-    const { run } = await drill('ai-provider-outage');
+    const { run, env } = await drill('ai-provider-outage');
     const expected = ['-  timeout: 30s', '+  timeout: 60s'];
     for (const argv of [
       ['fix', 'ai-provider', '--timeout', '60s'],
@@ -103,6 +105,8 @@ describe('fix ai-provider --timeout: the app\'s AI timeout after the remediation
     // The deadline is the global flag's: one far too short for any call to answer stops the run there.
     const cut = await run('--timeout', '1ms', 'fix', 'ai-provider', '--timeout', '60s', '--dry-run');
     expect(cut.code).toBe(4);
+    const fromEnv = await runCaptured(['fix', 'ai-provider', '--timeout', '60s', '--dry-run'], { env: { ...env, AEGIS_IR_TIMEOUT: '1ms' } });
+    expect(fromEnv.code).toBe(4);
   });
 
   it('says which --timeout a bad value was for', async () => {

@@ -26,6 +26,7 @@ async function start(scenario: string) {
   const store = cluster.sim.store;
   return {
     audit,
+    env,
     run: (...argv: string[]) => runCaptured(argv, { env }),
     list: async () => {
       const listed = await runCaptured(['fix', 'revert', '--list', '-o', 'json'], { env });
@@ -113,6 +114,58 @@ describe('fix revert', () => {
     expect(document.command).toBe('fix revert');
     expect(document.result.verification.summary).toMatch(/replicas updated.*memory-usage/);
     expect((await sandbox.list()).mitigations).toEqual([]);
+  });
+
+  it('on a terminal in a production namespace, asks to type its name; the dry run names the run it would undo', async () => {
+    const sandbox = await start('oom');
+    expect((await sandbox.run('fix', 'scale', '--by', '1', '--yes')).code).toBe(0);
+    const [scale] = (await sandbox.list()).mitigations;
+    const dryRun = await sandbox.run('fix', 'revert', '--dry-run');
+    expect(dryRun.stdout).toContain(`To apply this plan: aegis-ir fix revert ${scale?.run}`);
+    expect(dryRun.stdout).toContain('note: the mitigation goes: make sure what it covered for is over first (aegis-ir triage)');
+    const asked: string[] = [];
+    const typing = (answer: string) => ({ confirm: () => Promise.reject(new Error('not asked')), input: async (question: string) => (asked.push(question), answer) });
+    const declined = await runCaptured(['fix', 'revert'], { env: sandbox.env, prompter: typing('no'), stdinIsTTY: true });
+    expect(declined.code).toBe(130);
+    expect(asked[0]).toMatch(/is production\. revert run .* Type "aegis" to apply:$/);
+    expect(sandbox.hpa().spec.minReplicas).toBe(4);
+    const typed = await runCaptured(['fix', 'revert'], { env: sandbox.env, prompter: typing('aegis'), stdinIsTTY: true });
+    expect(typed.code).toBe(0);
+    expect(sandbox.hpa().spec.minReplicas).toBe(3);
+  });
+
+  it('undoes a rollback: the pod template of the revision it left, back', async () => {
+    const sandbox = await start('crashloop-after-deploy');
+    const image = () => (sandbox.store.require(DEPLOYMENT, 'aegis', 'aegis-api') as KubeObject & { spec: { template: { spec: { containers: Array<{ image: string }> } } } }).spec.template.spec.containers[0]?.image;
+    expect((await sandbox.run('fix', 'rollback', '--yes')).code).toBe(0);
+    expect(image()).toBe('registry.example.com/aegis/api:2.4.0');
+    // 2.4.1 is the release that crash-loops: its rollout never completes, so the wait gives up and says so (exit 6).
+    const run = await sandbox.run('fix', 'revert', '--yes', '--rollout-timeout', '1s', '-o', 'json');
+    expect(image()).toBe('registry.example.com/aegis/api:2.4.1');
+    expect(run.code).toBe(6);
+    const steps = (JSON.parse(run.stdout) as { result: { steps: Array<{ status: string; detail: string }> } }).result.steps;
+    expect(steps.map((s) => s.status)).toEqual(['done', 'failed']);
+    expect(steps[1]?.detail).toMatch(/^not done after 1s/);
+  });
+
+  it('a restart since is no change of what the mitigation wrote; a newer change of the same value is', async () => {
+    const sandbox = await start('oom');
+    expect((await sandbox.run('fix', 'memory-limit', '--factor', '1.5', '--yes')).code).toBe(0);
+    const [memory] = (await sandbox.list()).mitigations;
+    // The batch-size fix restarts the deployment: a new restartedAt in the very pod template the limit is in.
+    expect((await sandbox.run('fix', 'batch-size', '--to', '2500', '--yes')).code).toBe(0);
+    expect((await sandbox.run('fix', 'memory-limit', '--to', '1Gi', '--yes')).code).toBe(0);
+    const refused = await sandbox.run('fix', 'revert', memory?.run ?? '', '--yes');
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/set "768Mi", now "1024Mi"/);
+    const [, newest] = (await sandbox.list()).mitigations.filter((m) => m.remediation === 'memory-limit').reverse();
+    expect(refused.stderr).toContain(`changed it since: revert the newer mitigations first, newest first: aegis-ir fix revert ${newest?.run}`);
+    // Newest first, as the refusal's hint says: then the older one goes through.
+    expect((await sandbox.run('fix', 'revert', '--yes')).code).toBe(0);
+    expect(sandbox.container()?.resources?.limits?.memory).toBe('768Mi');
+    expect((await sandbox.run('fix', 'revert', memory?.run ?? '', '--yes')).code).toBe(0);
+    expect(sandbox.container()?.resources?.limits?.memory).toBe('512Mi');
+    expect((await sandbox.list()).mitigations.map((m) => m.remediation)).toEqual(['batch-size']);
   });
 
   it('gives an HPA its minReplicas back', async () => {
