@@ -81,7 +81,7 @@ function startedAt(findings: Finding[], severity: Severity | null): ImpactItem<s
   // The earliest symptom among the findings that decided the SEV; else among any with a severity.
   const dated = (list: Finding[]) => list.filter((f) => f.since).sort((a, b) => Date.parse(a.since ?? '') - Date.parse(b.since ?? ''));
   const [first] = dated(findings.filter((f) => f.severity === severity)).concat(dated(findings.filter((f) => f.severity)));
-  return first?.since ? known(first.since, [`${first.code} ${first.summary} (since ${first.since})`]) : unknown('no finding says when its symptom began');
+  return first?.since ? known(first.since, [`${first.code} ${first.summary}`]) : unknown('no finding says when its symptom began');
 }
 
 function endpoints(findings: Finding[], rate: ErrorRateEvidence | null, config: Config, trafficUnknown: string): ImpactItem<AffectedEndpoint[]> {

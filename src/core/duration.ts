@@ -28,3 +28,13 @@ export function formatDuration(ms: number): string {
   const days = Math.floor(hours / 24);
   return hours % 24 ? `${days}d${hours % 24}h` : `${days}d`;
 }
+
+/**
+ * `2026-11-28 16:40 UTC`, or `16:40 UTC` when `today` falls on the same UTC day: on-call rotations span time zones,
+ * records are in UTC, and a time of day alone is ambiguous for something that began days ago.
+ */
+export function formatUtc(iso: string, today?: Date): string {
+  const at = new Date(iso).toISOString();
+  const day = at.slice(0, 10);
+  return `${today !== undefined && day === today.toISOString().slice(0, 10) ? '' : `${day} `}${at.slice(11, 16)} UTC`;
+}

@@ -1,5 +1,5 @@
 import type { ChalkInstance } from 'chalk';
-import { formatDuration } from '../core/duration.js';
+import { formatDuration, formatUtc } from '../core/duration.js';
 import { SCHEMA_VERSION } from '../render/report.js';
 import { paint } from '../render/style.js';
 import type { IncidentClock } from './clock.js';
@@ -51,7 +51,7 @@ export function incidentText(view: IncidentView, options: { color: boolean; now:
 function statusLines(incident: Incident, clock: IncidentClock, c: ChalkInstance, now: Date): string[] {
   const tone = incident.severity === 'SEV1' || incident.severity === 'SEV2' ? c.bold.red : c.bold.yellow;
   const state = isOpen(incident) ? c.bold(incident.status) : c.green('resolved');
-  const at = (iso: string) => `${clockTime(iso, now)} (${relative(iso, now)})`;
+  const at = (iso: string) => `${formatUtc(iso, now)} (${relative(iso, now)})`;
   const lines = [
     `${c.bold(incident.id)}  ${tone(incident.severity)}  ${state}  ${incident.channel}`,
     `  ${incident.title}`,
@@ -112,15 +112,6 @@ function listLines(view: IncidentView, c: ChalkInstance, now: Date): string[] {
 
 function label(text: string): string {
   return `${text}:`.padEnd(11);
-}
-
-/**
- * `16:40 UTC`, or `2026-11-28 16:40 UTC` on another UTC day than today's: on-call rotations span time zones, the
- * record is in UTC, and a time of day alone is ambiguous for an incident that began days ago.
- */
-function clockTime(iso: string, now: Date): string {
-  const day = iso.slice(0, 10);
-  return `${day === now.toISOString().slice(0, 10) ? '' : `${day} `}${iso.slice(11, 16)} UTC`;
 }
 
 function relative(iso: string, now: Date): string {

@@ -7,7 +7,7 @@ import type { CheckOutcome } from '../checks/runner.js';
 import type { Impact, ImpactItem } from '../checks/impact.js';
 import { formatPercent } from '../checks/prometheus/source.js';
 import type { Report } from '../checks/verdict.js';
-import { formatDuration } from '../core/duration.js';
+import { formatDuration, formatUtc } from '../core/duration.js';
 import { SEVERITY_CLASSES } from '../core/severity.js';
 import { LEVEL_MARK, levelColor, paint } from './style.js';
 
@@ -188,7 +188,7 @@ function impactLines(impact: Impact, c: ChalkInstance): string[] {
       : `  ${name.padEnd(15)} ${show(entry.value)}${entry.evidence[0] ? c.dim(`  (${entry.evidence[0]}${entry.evidence.length > 1 ? ` +${entry.evidence.length - 1}` : ''})`) : ''}`;
   return [
     c.bold('Impact'),
-    item('started', impact.startedAt, (v) => v),
+    item('started', impact.startedAt, (v) => formatUtc(v)),
     item('endpoints', impact.endpoints, (v) => (v.length ? v.map((e) => e.route).join(', ') : 'none affected')),
     item('components', impact.components, (v) => (v.length ? v.join(', ') : 'all healthy')),
     item('failed req/min', impact.failedRequestsPerMinute, String),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/core/duration.js';
+import { formatDuration, formatUtc, parseDuration } from '../../src/core/duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -29,5 +29,14 @@ describe('formatDuration', () => {
     [2 * 86_400_000 + 4 * 3_600_000, '2d4h'],
   ])('formats %d ms as %s', (ms, text) => {
     expect(formatDuration(ms)).toBe(text);
+  });
+});
+
+describe('formatUtc', () => {
+  it('gives the UTC day and minute, leaving the day out when it is today (UTC) for the reader', () => {
+    expect(formatUtc('2026-11-28T16:40:59.999Z')).toBe('2026-11-28 16:40 UTC');
+    expect(formatUtc('2026-11-28T16:40:00+02:00')).toBe('2026-11-28 14:40 UTC');
+    expect(formatUtc('2026-12-01T02:53:00.000Z', new Date('2026-12-01T23:59:00Z'))).toBe('02:53 UTC');
+    expect(formatUtc('2026-11-30T23:59:00.000Z', new Date('2026-12-01T00:01:00Z'))).toBe('2026-11-30 23:59 UTC');
   });
 });
