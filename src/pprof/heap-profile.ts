@@ -1,6 +1,8 @@
 import { gunzipSync } from 'node:zlib';
-import { Profile } from 'pprof-format';
 import { MAX_TOP_ROWS } from './limits.js';
+import { Column, IdIndex, ProfileFormatError, doubled, readProfileProto, type DecodedProfile } from './profile-proto.js';
+
+export { ProfileFormatError, type DecodedProfile } from './profile-proto.js';
 
 /** The sample type `diagnose memory` ranks by: live heap bytes, the last of Go's four heap sample types. */
 export const INUSE_SPACE = 'inuse_space';
@@ -12,23 +14,11 @@ const MAX_PROFILE_BYTES = 256 * 1024 * 1024;
 const NODE_FRACTION = 0.005;
 const EDGE_FRACTION = 0.001;
 
-/** A profile that cannot be read, with what it was instead. */
-export class ProfileFormatError extends Error {
-  override readonly name = 'ProfileFormatError';
-}
-
-/** pprof-format decodes 64-bit fields as a number, or as a bigint once they pass 2^28. */
-type Numeric = number | bigint;
-
-function num(value: Numeric | undefined): number {
-  return typeof value === 'bigint' ? Number(value) : (value ?? 0);
-}
-
 /**
  * Decodes a heap profile as `/debug/pprof/heap` serves it: gzipped profile.proto (plain protobuf
  * accepted too, as `go tool pprof` does). Go's legacy text format (`?debug=1`) is named, not guessed at.
  */
-export function decodeProfile(bytes: Uint8Array): Profile {
+export function decodeProfile(bytes: Uint8Array): DecodedProfile {
   let raw: Uint8Array = bytes;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
@@ -39,13 +29,8 @@ export function decodeProfile(bytes: Uint8Array): Profile {
   } else if (startsWithText(bytes, 'heap profile:')) {
     throw new ProfileFormatError('the endpoint served the legacy text heap profile (debug=1), not profile.proto');
   }
-  let profile: Profile;
-  try {
-    profile = Profile.decode(raw);
-  } catch (error) {
-    throw new ProfileFormatError(`the heap profile is not a profile.proto (${(error as Error).message})`);
-  }
-  if (profile.sampleType.length === 0) throw new ProfileFormatError('the heap profile has no sample types: not a profile.proto');
+  const profile = readProfileProto(raw);
+  if (profile.sampleTypes.length === 0) throw new ProfileFormatError('the heap profile has no sample types: not a profile.proto');
   return profile;
 }
 
@@ -77,17 +62,8 @@ export interface ProfileCosts {
 }
 
 /** The names of the sample types a profile carries, e.g. `alloc_objects/count`. */
-export function sampleTypesOf(profile: Profile): string[] {
-  const strings = profile.stringTable.strings;
-  return profile.sampleType.map((t) => `${strings[num(t.type)] ?? '?'}/${strings[num(t.unit)] ?? '?'}`);
-}
-
-interface FrameInfo {
-  /** Index into the function list (one per distinct name). */
-  key: number;
-  line: number;
-  /** Called by the next frame of the same location, i.e. inlined into it. */
-  inlined: boolean;
+export function sampleTypesOf(profile: DecodedProfile): string[] {
+  return profile.sampleTypes.map((t) => `${t.type}/${t.unit}`);
 }
 
 /**
@@ -95,111 +71,158 @@ interface FrameInfo {
  * whose leaf frame (the first line of the first location) is the function; cum counts every
  * function of the stack, inlined frames included, once per sample; total is the sum over samples.
  */
-export function profileCosts(profile: Profile, sampleType: string = INUSE_SPACE): ProfileCosts {
-  const strings = profile.stringTable.strings;
-  const index = profile.sampleType.findIndex((t) => strings[num(t.type)] === sampleType);
+export function profileCosts(profile: DecodedProfile, sampleType: string = INUSE_SPACE): ProfileCosts {
+  const index = profile.sampleTypes.findIndex((t) => t.type === sampleType);
   if (index < 0) {
     throw new ProfileFormatError(`the profile has no ${sampleType} samples; it has ${sampleTypesOf(profile).join(', ')}`);
   }
-  const unit = strings[num(profile.sampleType[index]?.unit)] ?? '';
+  const unit = profile.sampleTypes[index]?.unit ?? '';
   const names: string[] = [];
   const files: string[] = [];
   const keyOfName = new Map<string, number>();
-  const keyOfFunction = new Map<number, number>();
-  for (const fn of profile.function) {
-    const name = strings[num(fn.name)] ?? '';
+  const fns = profile.functions;
+  const keyOfFunction = new Int32Array(fns.id.length);
+  for (let f = 0; f < fns.id.length; f += 1) {
+    const name = profile.string(fns.name[f] as number) ?? '';
     let key = keyOfName.get(name);
     if (key === undefined) {
       key = names.length;
       keyOfName.set(name, key);
       names.push(name);
-      files.push(strings[num(fn.filename)] ?? '');
+      files.push(profile.string(fns.filename[f] as number) ?? '');
     }
-    keyOfFunction.set(num(fn.id), key);
+    keyOfFunction[f] = key;
   }
   const count = names.length;
+  // Each line of each location as its function's key (−1: no such function); location i's lines are
+  // lineStart[i]…lineStart[i + 1], a line inlined into the next one of its location. Most locations
+  // have one line: `single` holds its key (or −1) so a frame costs one lookup, MULTI sends it to the lines.
+  const { lineStart, lineFunctionId, lineNumber } = profile.locations;
+  const functionIds = new IdIndex(fns.id);
+  const lineKey = new Int32Array(lineNumber.length);
+  const single = new Int32Array(lineStart.length - 1);
   // For a function that never allocated itself: the line of its first frame in the profile.
   const firstLine: Array<number | undefined> = new Array(count);
-  // By location id: Go numbers them 1…N, so an array indexes them.
-  const frames: FrameInfo[][] = [];
-  for (const location of profile.location) {
-    const lines = location.line;
-    const infos = lines.map((l, i) => ({ key: keyOfFunction.get(num(l.functionId)) ?? -1, line: num(l.line), inlined: i < lines.length - 1 }));
-    for (const info of infos) if (info.key >= 0) firstLine[info.key] ??= info.line;
-    frames[num(location.id)] = infos;
+  for (let l = 0; l < single.length; l += 1) {
+    const [from, to] = [lineStart[l] as number, lineStart[l + 1] as number];
+    for (let j = from; j < to; j += 1) {
+      const f = functionIds.of(lineFunctionId[j] as number);
+      const key = f < 0 ? -1 : (keyOfFunction[f] as number);
+      lineKey[j] = key;
+      if (key >= 0) firstLine[key] ??= lineNumber[j];
+    }
+    single[l] = to - from === 1 ? (lineKey[from] as number) : to === from ? -1 : MULTI;
   }
   const flat = new Float64Array(count);
   const cum = new Float64Array(count);
   // The last sample that counted a function's cum, so each function counts once per sample without a Set.
   const stamp = new Int32Array(count).fill(-1);
-  const inlineIn = new Uint8Array(count);
-  const callIn = new Uint8Array(count);
-  const bestLine = new Map<number, Map<number, number>>();
-  const weigh = (key: number, line: number, value: number) => {
-    let lines = bestLine.get(key);
-    if (!lines) bestLine.set(key, (lines = new Map()));
-    lines.set(line, (lines.get(line) ?? 0) + value);
-  };
+  // The value of samples whose leaf is each line, to find where each function allocated most.
+  const leafValue = new Float64Array(lineNumber.length);
+  const leafHit = new Uint8Array(lineNumber.length);
   let total = 0;
-  const samples = profile.sample;
-  for (let s = 0; s < samples.length; s += 1) {
-    const sample = samples[s] as (typeof samples)[number];
-    const value = num(sample.value[index]);
-    if (value === 0) continue;
+  // The samples that count, their frames kept for the edge pass as a flat run per sample (leaf first):
+  // key × 2, + 1 when the frame is inlined into the next one of its location.
+  let frames = new Int32Array(1 << 16);
+  let frameCount = 0;
+  const sampleValue = new Column();
+  const sampleEnd = new Column();
+  let s = 0;
+  let value = 0;
+  let leaf = true;
+  const frame = (key: number, inlined: number, line: number) => {
+    if (frameCount === frames.length) frames = doubled(frames);
+    frames[frameCount++] = key * 2 + inlined;
+    if (leaf) {
+      flat[key] = (flat[key] ?? 0) + value;
+      leafValue[line] = (leafValue[line] ?? 0) + value;
+      leafHit[line] = 1;
+      leaf = false;
+    }
+    if (stamp[key] !== s) {
+      stamp[key] = s;
+      cum[key] = (cum[key] ?? 0) + value;
+    }
+  };
+  profile.forEachSample(index, (sample, stack, depth) => {
+    if (sample === 0) return;
+    s = sampleValue.length;
+    value = sample;
+    leaf = true;
     total += value;
-    let leaf = true;
-    for (const id of sample.locationId) {
-      for (const frame of frames[num(id)] ?? []) {
-        if (frame.key < 0) continue;
-        if (leaf) {
-          flat[frame.key] = (flat[frame.key] ?? 0) + value;
-          weigh(frame.key, frame.line, value);
-          leaf = false;
-        }
-        if (stamp[frame.key] !== s) {
-          stamp[frame.key] = s;
-          cum[frame.key] = (cum[frame.key] ?? 0) + value;
-        }
+    for (let l = 0; l < depth; l += 1) {
+      const location = stack[l] as number;
+      if (location < 0) continue;
+      const key = single[location] as number;
+      if (key !== MULTI) {
+        if (key >= 0) frame(key, 0, lineStart[location] as number);
+        continue;
+      }
+      const end = lineStart[location + 1] as number;
+      for (let j = lineStart[location] as number; j < end; j += 1) {
+        if ((lineKey[j] as number) >= 0) frame(lineKey[j] as number, j < end - 1 ? 1 : 0, j);
       }
     }
+    sampleValue.push(value);
+    sampleEnd.push(frameCount);
+  });
+  const bestLine = new Map<number, Map<number, number>>();
+  for (let j = 0; j < lineNumber.length; j += 1) {
+    if (!leafHit[j]) continue;
+    const key = lineKey[j] as number;
+    let lines = bestLine.get(key);
+    if (!lines) bestLine.set(key, (lines = new Map()));
+    lines.set(lineNumber[j] as number, (lines.get(lineNumber[j] as number) ?? 0) + (leafValue[j] as number));
   }
   const cutoff = Math.abs(Math.trunc(total * NODE_FRACTION));
-  const kept = (key: number) => Math.abs(cum[key] ?? 0) > cutoff;
+  const kept = new Uint8Array(count);
+  for (let key = 0; key < count; key += 1) kept[key] = Math.abs(cum[key] ?? 0) > cutoff ? 1 : 0;
   // Labels are read only in a table, which shows at most MAX_TOP_ROWS functions: the heaviest by flat.
-  const labelled = new Uint8Array(count);
-  for (const key of heaviestKeys(names, flat, cum, kept, MAX_TOP_ROWS)) labelled[key] = 1;
+  const labelled = new Int32Array(count).fill(-1);
+  const heaviestKept = heaviestKeys(names, flat, cum, kept, MAX_TOP_ROWS);
+  heaviestKept.forEach((key, rank) => (labelled[key] = rank));
   // pprof labels a function by its callers' edges among the functions it keeps: from the previous kept
   // frame toward the root, none to itself; an edge is inline when each sample's first call along it
   // was inlined (the callee not the last line of its location).
-  const edges = new Map<number, { inlined: boolean; weight: number }>();
-  // Like cum, an edge counts once per sample: its first call from the root.
-  const edgeStamp = new Map<number, number>();
-  for (let s = 0; s < samples.length; s += 1) {
-    const sample = samples[s] as (typeof samples)[number];
-    if (num(sample.value[index]) === 0) continue;
-    let caller = -1;
-    for (let l = sample.locationId.length - 1; l >= 0; l -= 1) {
-      const location = frames[num(sample.locationId[l])] ?? [];
-      for (let f = location.length - 1; f >= 0; f -= 1) {
-        const frame = location[f] as FrameInfo;
-        if (frame.key < 0 || !kept(frame.key)) continue;
-        if (caller >= 0 && caller !== frame.key && labelled[frame.key]) {
-          const edge = caller * count + frame.key;
-          if (edgeStamp.get(edge) !== s) {
-            edgeStamp.set(edge, s);
-            const seen = edges.get(edge);
-            const value = num(sample.value[index]);
-            edges.set(edge, { inlined: (seen?.inlined ?? true) && frame.inlined, weight: (seen?.weight ?? 0) + value });
-          }
-        }
-        caller = frame.key;
-      }
-    }
-  }
+  const keptRank = new Int32Array(count).fill(-1);
+  let keptCount = 0;
+  for (let key = 0; key < count; key += 1) if (kept[key]) keptRank[key] = keptCount++;
   // pprof's -edgefraction leaves out edges lighter than 0.1% of the total.
   const edgeCutoff = Math.abs(Math.trunc(total * EDGE_FRACTION));
-  for (const [edge, { inlined, weight }] of edges) {
-    if (Math.abs(weight) >= edgeCutoff) (inlined ? inlineIn : callIn)[edge % count] = 1;
+  const inlineIn = new Uint8Array(count);
+  const callIn = new Uint8Array(count);
+  // Edges in a table of (caller's kept rank × callee's rank): one lookup per frame. A profile with so
+  // many kept functions that the table would pass EDGE_CELLS is read in several passes, a band of
+  // callees each, so memory stays bounded.
+  const band = Math.max(1, Math.min(heaviestKept.length, Math.floor(EDGE_CELLS / Math.max(1, keptCount))));
+  for (let first = 0; first < heaviestKept.length; first += band) {
+    const width = Math.min(band, heaviestKept.length - first);
+    const weight = new Float64Array(keptCount * width);
+    // The last sample that counted an edge (it counts once per sample, its first call from the root).
+    const counted = new Int32Array(keptCount * width).fill(-1);
+    const called = new Uint8Array(keptCount * width);
+    for (let sample = 0, start = 0; sample < sampleValue.length; start = sampleEnd.at(sample), sample += 1) {
+      let caller = -1;
+      for (let f = sampleEnd.at(sample) - 1; f >= start; f -= 1) {
+        const key = (frames[f] as number) >> 1;
+        const rank = keptRank[key] as number;
+        if (rank < 0) continue;
+        const callee = (labelled[key] as number) - first;
+        if (caller >= 0 && caller !== rank && callee >= 0 && callee < width) {
+          const cell = caller * width + callee;
+          if (counted[cell] !== sample) {
+            counted[cell] = sample;
+            weight[cell] = (weight[cell] ?? 0) + sampleValue.at(sample);
+            if (((frames[f] as number) & 1) === 0) called[cell] = 1;
+          }
+        }
+        caller = rank;
+      }
+    }
+    for (let cell = 0; cell < weight.length; cell += 1) {
+      if (counted[cell] === -1 || Math.abs(weight[cell] as number) < edgeCutoff) continue;
+      (called[cell] ? callIn : inlineIn)[heaviestKept[first + (cell % width)] as number] = 1;
+    }
   }
   const functions = new Map<string, FunctionCost>();
   for (let key = 0; key < count; key += 1) {
@@ -217,10 +240,16 @@ export function profileCosts(profile: Profile, sampleType: string = INUSE_SPACE)
   return { sampleType, unit, total, functions };
 }
 
+/** A location of several lines (inlined calls), read line by line. */
+const MULTI = -2;
+
+/** The most edge cells one pass over the samples keeps (13 bytes each). */
+const EDGE_CELLS = 1 << 20;
+
 /** The `n` kept functions first in pprof's order (|flat|, then name, then |cum|). */
-function heaviestKeys(names: string[], flat: Float64Array, cum: Float64Array, kept: (key: number) => boolean, n: number): number[] {
+function heaviestKeys(names: string[], flat: Float64Array, cum: Float64Array, kept: Uint8Array, n: number): number[] {
   const keys: number[] = [];
-  for (let key = 0; key < names.length; key += 1) if (kept(key)) keys.push(key);
+  for (let key = 0; key < names.length; key += 1) if (kept[key]) keys.push(key);
   return keys.sort((a, b) => compareCosts(
     { function: names[a] ?? '', flat: flat[a] ?? 0, cum: cum[a] ?? 0 },
     { function: names[b] ?? '', flat: flat[b] ?? 0, cum: cum[b] ?? 0 },

@@ -68,11 +68,17 @@ export function promDuration(ms: number): string {
 
 /**
  * The working set of each container of the named pods (cAdvisor's `container_memory_working_set_bytes`,
- * what the OOM killer compares with the limit), summed per container: each instance of a container
- * is a series of its own, and the sum makes one series per container in which a restart is a fall.
- * The pause container and the pod-level cgroup (`container="POD"`, `""`) are left out.
+ * what the OOM killer compares with the limit), scoped by `prometheus.matchers` like every query and
+ * summed per container: each instance of a container is a series of its own, and the sum makes one
+ * series per container in which a restart is a fall. The pause container and the pod-level cgroup
+ * (`container="POD"`, `""`) are left out.
  */
-export function memoryWorkingSetQuery(namespace: string, pods: readonly string[]): string {
-  const names = pods.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\/g, '\\\\')).join('|');
-  return `sum by (namespace, pod, container) (container_memory_working_set_bytes{namespace="${namespace}", pod=~"${names}", container!="", container!="POD"})`;
+export function memoryWorkingSetQuery(settings: Config['prometheus'], namespace: string, pods: readonly string[]): Expr {
+  const names = pods.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return aggregate('sum', scopedSelector(settings, 'container_memory_working_set_bytes', [
+    { label: 'namespace', op: '=', value: namespace },
+    { label: 'pod', op: '=~', value: names },
+    { label: 'container', op: '!=', value: '' },
+    { label: 'container', op: '!=', value: 'POD' },
+  ]), ['namespace', 'pod', 'container']);
 }

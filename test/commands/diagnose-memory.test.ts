@@ -1,8 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeProfile, profileCosts, topTable } from '../../src/pprof/heap-profile.js';
+import { goHeapProfile } from '../../src/sandbox/heap-profile.js';
 import { POD } from '../../src/sandbox/kube-simulator/resources.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { runCaptured } from '../helpers/cli.js';
@@ -10,7 +14,7 @@ import { runCaptured } from '../helpers/cli.js';
 interface Doc {
   severity: string | null;
   findings: Array<{ code: string; summary: string; resource: string | null; evidence: Record<string, unknown>; next: string[] }>;
-  checks: Array<{ id: string; status: string; reason?: string }>;
+  checks: Array<{ id: string; status: string; reason?: string; error?: string }>;
 }
 
 const PUT = 'github.com/cloudaegis/aegis/internal/findings.(*Cache).Put';
@@ -89,6 +93,39 @@ describe('diagnose memory where the pod serves no pprof endpoint', () => {
       expect(doc.checks.find((c) => c.id === 'memory-usage')?.status).toBe('ok');
     } finally {
       await sandbox.close();
+    }
+  });
+});
+
+describe('diagnose memory where the pod serves a malformed heap profile', () => {
+  it('errors the heap-profile check with one line naming what is wrong, and still reports the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-malformed-heap-'));
+    const scenario = parse(readFileSync(new URL('../../src/sandbox/scenarios/healthy.yaml', import.meta.url), 'utf8'), { maxAliasCount: -1 }) as {
+      kubernetes: { pods: Array<{ proxy?: Array<Record<string, unknown>> }> };
+    };
+    // A profile.proto cut short before it was gzipped, as a crashing writer leaves it.
+    const whole = gunzipSync(goHeapProfile([{ stack: [{ function: 'main.leak', file: '/src/main.go', line: 12 }], inuseBytes: 64 << 20, objectBytes: 4096, allocFactor: 2 }], new Date()));
+    const served = gzipSync(whole.subarray(0, whole.length - 2));
+    for (const pod of scenario.kubernetes.pods) {
+      pod.proxy = [...(pod.proxy ?? []), { port: 6060, path: '/debug/pprof/heap', contentType: 'application/octet-stream', bodyBase64: served.toString('base64') }];
+    }
+    const file = join(dir, 'malformed-heap.yaml');
+    writeFileSync(file, stringify(scenario, { aliasDuplicateObjects: false }));
+    const sandbox = await startSandbox(file);
+    try {
+      const env = { HOME: sandbox.dir, ...sandbox.env };
+      const json = await runCaptured(['diagnose', 'memory', '-o', 'json'], { env });
+      const doc = JSON.parse(json.stdout) as Doc;
+      const heap = doc.checks.find((c) => c.id === 'heap-profile');
+      expect(heap?.status).toBe('errored');
+      expect(heap?.error).toMatch(/^the heap profile is not a profile\.proto \(truncated in .+ at byte \d+ of \d+\)$/);
+      expect(doc.checks.find((c) => c.id === 'memory-usage')?.status).toBe('ok');
+      const text = await runCaptured(['diagnose', 'memory'], { env });
+      expect(text.stdout + text.stderr).toContain(heap?.error);
+      expect(text.stdout + text.stderr).not.toMatch(/\n\s+at \S+ \(/);
+    } finally {
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

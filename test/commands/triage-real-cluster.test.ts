@@ -73,14 +73,14 @@ describe('triage on real cluster shapes', () => {
     expect(others?.summary).toContain('(Deployment/aegis-api-canary)');
   });
 
-  it('keeps OOMKilled of a crash loop through to the decision: memory, for the container killed', async () => {
+  it('keeps OOMKilled of a crash loop through to the decision: memory, diagnosed first', async () => {
     const triage = await run('oom-crashloop');
     expect(triage.document.severityReason).toContain('2 of 3 pods are failing to run (CrashLoopBackOff (OOMKilled) ×2)');
     await cluster?.close();
     const { document } = await run('oom-crashloop', 'diagnose api-errors');
     const decision = document.findings.find((f) => f.code === 'AEG-3055');
     expect(decision?.summary).toMatch(/^likely cause: out of memory/);
-    expect(decision?.next).toEqual(['aegis-ir fix memory-limit --factor 1.5 --container aegis-api --dry-run']);
+    expect(decision?.next).toEqual(['aegis-ir diagnose memory']);
   });
 
   it('decides for the database, not a rollback, when health says the database is unreachable on every pod', async () => {

@@ -169,7 +169,9 @@ describe('triage verdicts in detail', () => {
       expect(run.code).toBe(3);
       expect(run.stdout).toMatch(/^SEV3 {2}Minor degradation — respond within 2h\n/);
       expect(run.stdout).toContain('escalation: On-Call now → Tech Lead at 30m');
-      expect(run.stdout).toContain('aegis-ir fix memory-limit --factor 1.5 --container aegis-api --dry-run');
+      // The runbook diagnoses before it fixes: the OOMKill and the pod near its limit point at diagnose memory.
+      expect(run.stdout).toContain(`Next\n  $ aegis-ir diagnose memory --kubeconfig ${cluster.kubeconfig}\n`);
+      expect(run.stdout).not.toContain('fix memory-limit');
       // Not a TTY: no colour codes.
       expect(run.stdout).not.toMatch(/\u001b\[/);
     } finally {

@@ -31,6 +31,8 @@ export interface ExportSpec {
   traffic: RouteTraffic[];
   health?: Record<string, number>;
   findingsActive?: number;
+  /** Containers' working sets in bytes, exported as cAdvisor names them (`container_memory_working_set_bytes`, no prefix). */
+  workingSets?: Array<{ namespace: string; pod: string; container: string; bytes: number }>;
 }
 
 /** The path to a `prometheus` binary (PROMETHEUS_BIN, else PATH), or a reason why there is none. */
@@ -79,6 +81,10 @@ function exporterFor(spec: ExportSpec, registry: Registry): () => void {
   for (const [component, value] of Object.entries(spec.health ?? {})) health.set({ component }, value);
   if (spec.findingsActive !== undefined) {
     new Gauge({ name: `${spec.prefix}_findings_active`, help: 'open findings', registers: [registry] }).set(spec.findingsActive);
+  }
+  if (spec.workingSets) {
+    const workingSet = new Gauge({ name: 'container_memory_working_set_bytes', help: 'working set', labelNames: ['namespace', 'pod', 'container'], registers: [registry] });
+    for (const { bytes, ...labels } of spec.workingSets) workingSet.set(labels, bytes);
   }
   // Counters move together within a tick, so every scrape sees the exact error ratio.
   return () => {

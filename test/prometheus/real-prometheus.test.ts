@@ -8,6 +8,7 @@ import type { Check } from '../../src/checks/check.js';
 import { systemClock } from '../../src/core/context.js';
 import { UnreachableError } from '../../src/core/errors.js';
 import { connectPrometheus } from '../../src/prometheus/client.js';
+import { memoryWorkingSetQuery } from '../../src/prometheus/queries.js';
 import { runCaptured } from '../helpers/cli.js';
 import { testConfig } from '../helpers/config.js';
 import { testContext } from '../helpers/context.js';
@@ -17,6 +18,16 @@ const binary = prometheusBinary();
 if ('missing' in binary) console.warn(`skipping the real-Prometheus tests: ${binary.missing}`);
 
 const FAST: Array<[number, number]> = [[0.04, 1]];
+const MiB = 1024 * 1024;
+/** Two pods of the app (an app container and a sidecar), the pause container, the pod cgroup, and a pod of another namespace. */
+const WORKING_SETS = [
+  { namespace: 'aegis', pod: 'aegis-api-7d9f-a1', container: 'api', bytes: 300 * MiB },
+  { namespace: 'aegis', pod: 'aegis-api-7d9f-a1', container: 'istio-proxy', bytes: 40 * MiB },
+  { namespace: 'aegis', pod: 'aegis-api-7d9f-a1', container: 'POD', bytes: MiB },
+  { namespace: 'aegis', pod: 'aegis-api-7d9f-a1', container: '', bytes: 341 * MiB },
+  { namespace: 'aegis', pod: 'aegis-api-7d9f-b2', container: 'api', bytes: 200 * MiB },
+  { namespace: 'staging', pod: 'aegis-api-7d9f-a1', container: 'api', bytes: 999 * MiB },
+];
 const SPECS: ExportSpec[] = [
   {
     prefix: 'aegis',
@@ -27,6 +38,7 @@ const SPECS: ExportSpec[] = [
     ],
     health: { database: 1, ai_provider: 0 },
     findingsActive: 7,
+    workingSets: WORKING_SETS,
   },
   { prefix: 'calm', traffic: [{ route: 'GET /api/findings', requests: 100, errorRatio: 0.0005, latencies: FAST }] },
   { prefix: 'failing', traffic: [{ route: 'GET /api/findings', requests: 100, errorRatio: 0.6, latencies: FAST }] },
@@ -36,16 +48,23 @@ describe.skipIf('missing' in binary)('against a real Prometheus', () => {
   let url = '';
   const stops: Array<() => Promise<void>> = [];
 
+  let cadvisorTarget = '';
   beforeAll(async () => {
     const exporter = await startExporter(SPECS);
     stops.push(exporter.stop);
-    const prometheus = await startPrometheus((binary as { path: string }).path, [exporter.target]);
+    // A second cAdvisor-like target with the same pods' working sets (another cluster's scrape): only
+    // matchers keep it out of the sum.
+    const cadvisor = await startExporter([{ prefix: 'node', traffic: [], workingSets: WORKING_SETS.map((w) => ({ ...w, bytes: w.bytes * 10 })) }]);
+    stops.push(cadvisor.stop);
+    cadvisorTarget = cadvisor.target;
+    const prometheus = await startPrometheus((binary as { path: string }).path, [exporter.target, cadvisor.target]);
     stops.push(prometheus.stop);
     url = prometheus.url;
     // rate() needs two scrapes of every family before the values settle.
     for (const prefix of ['aegis', 'calm', 'failing']) {
       await waitForSeries(url, `rate(${prefix}_http_request_duration_seconds_bucket{le="+Inf"}[5m])`);
     }
+    await waitForSeries(url, 'container_memory_working_set_bytes', 2 * WORKING_SETS.length);
   });
   afterAll(async () => {
     for (const stop of stops.reverse()) await stop();
@@ -121,6 +140,19 @@ describe.skipIf('missing' in binary)('against a real Prometheus', () => {
     expect(evidence.errorRatio).toBeCloseTo(0.02, 4);
     expect(((await latencyCheck.collect(scoped)) as LatencyEvidence).p99Seconds).toBeCloseTo(0.6, 2);
     expect(JSON.stringify(await componentHealthCheck.collect(scoped))).toContain('"component":"ai_provider"');
+  });
+
+  it('scopes the memory trend query with prometheus.matchers', async () => {
+    const port = await connectPrometheus({ url, requestTimeoutMs: 5000 });
+    const workingSets = async (matchers: string) => {
+      const query = memoryWorkingSetQuery(testConfig({ 'prometheus.matchers': matchers }).prometheus, 'aegis', ['aegis-api-7d9f-a1', 'aegis-api-7d9f-b2']);
+      const samples = await port.query(query, new Date(), AbortSignal.timeout(5000));
+      return Object.fromEntries(samples.map((s) => [`${s.labels.pod}/${s.labels.container}`, s.value / MiB]));
+    };
+    // Unscoped, both targets' series are summed: 11 times each container's working set.
+    expect(await workingSets('')).toEqual({ 'aegis-api-7d9f-a1/api': 3300, 'aegis-api-7d9f-a1/istio-proxy': 440, 'aegis-api-7d9f-b2/api': 2200 });
+    expect(await workingSets(`job="aegis", instance="${cadvisorTarget}"`)).toEqual({ 'aegis-api-7d9f-a1/api': 3000, 'aegis-api-7d9f-a1/istio-proxy': 400, 'aegis-api-7d9f-b2/api': 2000 });
+    expect(await workingSets(`instance!="${cadvisorTarget}"`)).toEqual({ 'aegis-api-7d9f-a1/api': 300, 'aegis-api-7d9f-a1/istio-proxy': 40, 'aegis-api-7d9f-b2/api': 200 });
   });
 
   it('errors, never "all checks ok", when the configured series do not exist', async () => {

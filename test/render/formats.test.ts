@@ -75,7 +75,7 @@ describe('-o markdown, -o yaml and GitHub annotations', () => {
     expect(run.stdout).toMatch(/^## aegis-ir triage: SEV3 — Minor degradation\n/);
     expect(run.stdout).toContain('| ▲ | AEG-1004 | SEV3 |');
     expect(run.stdout).toContain('| db-connections | skipped |');
-    expect(run.stdout).toMatch(/### Next\n\n```sh\naegis-ir fix memory-limit/);
+    expect(run.stdout).toMatch(/### Next\n\n```sh\naegis-ir diagnose memory\n/);
   });
 
   it('prints the same document as JSON in YAML', async () => {

@@ -3,7 +3,7 @@ import { formatDuration } from '../../core/duration.js';
 import { makeFinding, type Finding, type FindingKind } from '../../core/findings.js';
 import { CATALOGUE } from '../catalogue.js';
 import { KUBERNETES_FINDINGS as K } from '../kubernetes/findings.js';
-import { memoryLimitCommand } from '../kubernetes/pod-health.js';
+import { DIAGNOSE_MEMORY } from '../kubernetes/pod-health.js';
 import { nameSuspectRollout } from '../kubernetes/rollout-suspect.js';
 import { PROMETHEUS_FINDINGS as P } from '../prometheus/findings.js';
 import { API_ERROR_FINDINGS as F } from './findings.js';
@@ -73,12 +73,12 @@ function outOfMemory(findings: Finding[]): Cause | null {
   const crashLooping = having(findings, K.mostPodsFailing, K.somePodsFailing).filter((f) => oomKilledContainers(f).length);
   const oom = [...crashLooping, ...having(findings, K.oomKilled, K.memoryNearLimit)];
   if (!oom.length) return null;
-  const killed = [...new Set([...crashLooping.flatMap(oomKilledContainers), ...oom.map((f) => f.evidence.container).filter((c): c is string => typeof c === 'string')])];
   return {
     cause: 'out of memory',
     evidence: describe(oom),
-    action: 'raise the memory limit, then investigate the leak',
-    next: killed.length === 1 ? [memoryLimitCommand(killed[0] as string)] : ['aegis-ir fix memory-limit --factor 1.5 --dry-run'],
+    // The runbook diagnoses before it remediates: diagnose memory ends with the restart or limit that fits.
+    action: 'find what holds the memory (OOM history, trend, heap profile), then restart or raise the limit as it concludes',
+    next: [DIAGNOSE_MEMORY],
   };
 }
 

@@ -275,7 +275,7 @@ export function evaluatePodHealth(evidence: PodHealthEvidence, env: EvaluationEn
           ? makeFinding(F.oomKilled, {
               ...common,
               params: { pod: pod.name, container: container.name, ago, restarts: container.restartCount },
-              next: [memoryLimitCommand(container.name)],
+              next: [DIAGNOSE_MEMORY],
             })
           : makeFinding(F.restarting, {
               ...common,
@@ -364,14 +364,15 @@ function isFinishedPhase(phase: string): boolean {
   return phase === 'Failed' || phase === 'Succeeded';
 }
 
-/** `fix memory-limit` for the container that was killed. */
-export function memoryLimitCommand(container: string): string {
-  return `aegis-ir fix memory-limit --factor 1.5 --container ${container} --dry-run`;
-}
+/**
+ * The runbook's High Memory Usage diagnosis, where an OOMKill or a container near its limit points: it finds
+ * what holds the memory before any fix, and ends with the remediation that fits (restart, limit, batch size).
+ */
+export const DIAGNOSE_MEMORY = 'aegis-ir diagnose memory';
 
 function nextFor(failure: Failure): string[] {
   return failure.lastState === 'OOMKilled' && failure.container
-    ? [memoryLimitCommand(failure.container), 'aegis-ir diagnose api-errors']
+    ? [DIAGNOSE_MEMORY, 'aegis-ir diagnose api-errors']
     : ['aegis-ir diagnose api-errors'];
 }
 

@@ -3,7 +3,7 @@ import { makeFinding, type Finding } from '../../core/findings.js';
 import { formatBytes, formatCores, parseQuantity } from '../../kube/quantity.js';
 import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
-import { memoryLimitCommand } from './pod-health.js';
+import { DIAGNOSE_MEMORY } from './pod-health.js';
 import { isFinished, workloadSnapshot } from './snapshot.js';
 
 /** One container's usage next to its requests and limits (CPU in cores, memory in bytes). */
@@ -84,7 +84,7 @@ export function evaluateResourceUsage(evidence: ResourceUsageEvidence, env: Eval
           resource,
           params: { pod: c.pod, container: c.container, usage: formatBytes(c.memory), limit: formatBytes(c.memoryLimit), percent: percent(c.memory, c.memoryLimit) },
           evidence: evidenceOf,
-          next: [memoryLimitCommand(c.container)],
+          next: [DIAGNOSE_MEMORY],
         }),
       );
     }

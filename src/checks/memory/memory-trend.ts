@@ -43,7 +43,7 @@ export const memoryTrendCheck = defineCheck<MemoryTrendEvidence>({
     const kube = await ctx.kube();
     const pods = livePods((await workloadSnapshot(ctx)).pods);
     if (!pods.length) throw new SkipCheck(`no pods match ${ctx.config.app.selector} in namespace ${kube.namespace}`);
-    const query = memoryWorkingSetQuery(kube.namespace, pods.map((p) => p.metadata?.name ?? ''));
+    const query = memoryWorkingSetQuery(ctx.config.prometheus, kube.namespace, pods.map((p) => p.metadata?.name ?? ''));
     const end = ctx.clock.now();
     const windowMs = ctx.config.memory.trendWindow;
     const series = await prometheus.queryRange(query, { start: new Date(end.getTime() - windowMs), end, stepMs: ctx.config.prometheus.trendStep }, ctx.signal);

@@ -53,14 +53,14 @@ describe('the runbook remediation decision', () => {
     const [database] = decide(errorRate, rollout('2026-11-26T11:50:00Z'), healthFailing, oom);
     expect(database?.next).toEqual(['aegis-ir diagnose db-connections']);
     expect(database?.evidence.alsoConsider).toEqual([
-      'out of memory: raise the memory limit, then investigate the leak',
+      'out of memory: find what holds the memory (OOM history, trend, heap profile), then restart or raise the limit as it concludes',
       'the rollout of revision 4 (deploy api v2.4.1): roll back to the previous revision',
     ]);
     const [memory] = decide(errorRate, rollout('2026-11-26T11:50:00Z'), oom);
-    expect(memory?.next).toEqual(['aegis-ir fix memory-limit --factor 1.5 --container api --dry-run']);
+    expect(memory?.next).toEqual(['aegis-ir diagnose memory']);
   });
 
-  it('keeps OOMKilled of a crash loop through to the decision, for the container killed', () => {
+  it('keeps OOMKilled of a crash loop through to the decision: diagnose memory first, as the runbook orders', () => {
     const crashLoop = makeFinding(K.mostPodsFailing, {
       check: 'pod-health',
       params: { failing: 2, total: 3, reasons: 'CrashLoopBackOff (OOMKilled) ×2' },
@@ -69,7 +69,7 @@ describe('the runbook remediation decision', () => {
     const [decision] = decide(crashLoop);
     expect(decision?.code).toBe('AEG-3055');
     expect(decision?.summary).toContain('out of memory');
-    expect(decision?.next).toEqual(['aegis-ir fix memory-limit --factor 1.5 --container aegis-api --dry-run']);
+    expect(decision?.next).toEqual(['aegis-ir diagnose memory']);
   });
 
   it('does not blame a rollout that came after the rise', () => {
@@ -78,7 +78,7 @@ describe('the runbook remediation decision', () => {
       params: { pod: 'a', container: 'api', usage: '500Mi', limit: '512Mi', percent: 98 },
     });
     const [decision] = decide(errorRate, rollout('2026-11-26T11:57:00Z'), undated);
-    expect(decision?.next).toEqual(['aegis-ir fix memory-limit --factor 1.5 --dry-run']);
+    expect(decision?.next).toEqual(['aegis-ir diagnose memory']);
   });
 
   it.each([
