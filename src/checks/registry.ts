@@ -1,10 +1,10 @@
-import type { Option } from 'commander';
 import type { Config } from '../core/config.js';
 import { aiSettingsCheck } from './ai-provider/ai-settings.js';
 import { aiFeatureBroken, decideAiProviderRemediation } from './ai-provider/decision.js';
 import { providerLogsCheck } from './ai-provider/provider-logs.js';
 import { statusPageChecks } from './ai-provider/status-page.js';
 import type { Check } from './check.js';
+import type { DiagnoseSectionName } from './sections.js';
 import type { Correlate } from './assess.js';
 import { logShapesCheck } from './api-errors/log-shapes.js';
 import { decideApiErrorRemediation } from './api-errors/remediation-decision.js';
@@ -15,7 +15,7 @@ import { podHealthCheck } from './kubernetes/pod-health.js';
 import { recentRolloutsCheck } from './kubernetes/recent-rollouts.js';
 import { resourceUsageCheck } from './kubernetes/resource-usage.js';
 import { nameSuspectRollout } from './kubernetes/rollout-suspect.js';
-import { heapProfileCheck, heapProfileOptions, heapProfileRequest } from './memory/heap-profile.js';
+import { heapProfileCheck, heapProfileRequest } from './memory/heap-profile.js';
 import { memoryTrendCheck } from './memory/memory-trend.js';
 import { memoryUsageCheck } from './memory/memory-usage.js';
 import { oomHistoryCheck } from './memory/oom-history.js';
@@ -53,26 +53,19 @@ export function triageConfiguredChecks(config: Config): Check[] {
 /** Cross-check rules applied after triage's checks. */
 export const TRIAGE_CORRELATIONS: readonly Correlate[] = [nameSuspectRollout, aiFeatureBroken];
 
-/** A `diagnose <section>`: one "Common Issue" of the runbook. */
+/** The checks of a `diagnose <section>` (its help: {@link DIAGNOSE_SECTION_INFO}). */
 export interface DiagnoseSection {
-  /** The runbook issue it implements, for --help. */
-  summary: string;
   checks: readonly Check[];
   /** Checks that follow from the configuration (one per AI provider), run with the others. */
   configured?: (config: Config) => Check[];
   correlations?: readonly Correlate[];
-  /** Flags of this section alone (`diagnose memory --pod`). */
-  options?: () => Option[];
-  /** The checks as those flags shape them. */
+  /** The checks as the section's own flags shape them. */
   withOptions?: (options: Record<string, unknown>, config: Config) => readonly Check[];
 }
 
 /** Sections of `diagnose`, by name. */
-export const DIAGNOSE_SECTIONS: Record<string, DiagnoseSection> = {
+export const DIAGNOSE_SECTIONS: Record<DiagnoseSectionName, DiagnoseSection> = {
   'api-errors': {
-    summary:
-      'High API Error Rate: error rate and p99 per endpoint, ERROR/FATAL log shapes, CPU/memory vs limits, OOMKills, ' +
-      'database reachability, component health, rollouts against the rise; ends with the remediation to run',
     checks: [
       errorRateCheck,
       latencyCheck,
@@ -89,24 +82,16 @@ export const DIAGNOSE_SECTIONS: Record<string, DiagnoseSection> = {
     correlations: [nameSuspectRollout, aiFeatureBroken, decideApiErrorRemediation],
   },
   'db-connections': {
-    summary: 'Database Connection Failures: connections by state/user/app vs the usable limit, idle ages, locks, PgBouncer',
     checks: [dbConnectionsCheck],
   },
   'ai-provider': {
-    summary:
-      "AI Provider Timeouts: each provider's status page, rate-limit/overload/timeout and billing lines in the logs, " +
-      "ai_provider health, the app's AI settings; ends with the remediation to run",
     checks: [providerLogsCheck, componentHealthCheck, aiSettingsCheck],
     configured: (config) => statusPageChecks(config, { whenAiUnhealthy: false }),
     correlations: [aiFeatureBroken, decideAiProviderRemediation],
   },
   memory: {
-    summary:
-      'High Memory Usage: usage vs request and limit per container, OOMKills and restarts, the memory trend and when it ' +
-      'reaches the limit, the heap profile summarised as go tool pprof -top; ends with the remediation and the lead',
     checks: [memoryUsageCheck, oomHistoryCheck, memoryTrendCheck, heapProfileCheck()],
     correlations: [decideMemoryRemediation],
-    options: heapProfileOptions,
     withOptions: (options, config) => [memoryUsageCheck, oomHistoryCheck, memoryTrendCheck, heapProfileCheck(heapProfileRequest(options, config))],
   },
 };

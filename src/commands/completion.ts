@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DIAGNOSE_SECTIONS } from '../checks/registry.js';
+import { DIAGNOSE_SECTION_INFO } from '../checks/sections.js';
 import { ExitCode, UsageError } from '../core/errors.js';
 import { examples, type CommandHost } from './host.js';
 
@@ -24,7 +24,7 @@ export interface CompletionTree {
 
 /** Values of a command's positional argument, by command path; read when the script is generated. */
 const ARGUMENT_VALUES: Record<string, () => Promise<string[]>> = {
-  diagnose: async () => Object.keys(DIAGNOSE_SECTIONS),
+  diagnose: async () => Object.keys(DIAGNOSE_SECTION_INFO),
   drill: async () => (await import('../sandbox/kube-simulator/scenario/load.js')).listScenarios(),
   runbook: async () => (await import('./runbook.js')).loadRunbook().sections.map((s) => s.id),
 };

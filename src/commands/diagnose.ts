@@ -1,7 +1,6 @@
 import { didYouMean } from '../core/suggest.js';
 import { Command } from 'commander';
-import { assess } from '../checks/assess.js';
-import { DIAGNOSE_SECTIONS } from '../checks/registry.js';
+import { DIAGNOSE_SECTION_INFO, diagnoseSectionNamed } from '../checks/sections.js';
 import { UsageError } from '../core/errors.js';
 import { emitReport } from './report-output.js';
 import { plannedCommand } from './planned.js';
@@ -9,11 +8,11 @@ import { examples, optionsOf, type CommandHost } from './host.js';
 
 /** `diagnose <section>`: the diagnosis steps of one of the runbook's Common Issues. */
 export function diagnoseCommand(host: CommandHost): Command {
-  const names = Object.keys(DIAGNOSE_SECTIONS);
+  const names = Object.keys(DIAGNOSE_SECTION_INFO);
   const command = new Command('diagnose');
   // A section's own flags are the command's; using one with another section is a usage error.
   const owners = new Map<string, string>();
-  for (const [name, section] of Object.entries(DIAGNOSE_SECTIONS)) {
+  for (const [name, section] of Object.entries(DIAGNOSE_SECTION_INFO)) {
     for (const option of section.options?.() ?? []) {
       command.addOption(option);
       owners.set(option.attributeName(), name);
@@ -28,7 +27,7 @@ export function diagnoseCommand(host: CommandHost): Command {
     )
     .addHelpText(
       'after',
-      `\nSections:\n${names.map((n) => `  ${n.padEnd(16)} ${DIAGNOSE_SECTIONS[n]?.summary ?? ''}`).join('\n')}\n` +
+      `\nSections:\n${Object.entries(DIAGNOSE_SECTION_INFO).map(([n, info]) => `  ${n.padEnd(16)} ${info.summary}`).join('\n')}\n` +
         examples(
           ...names.map((n) => `aegis-ir diagnose ${n}`),
           `aegis-ir diagnose ${names[0] ?? '<section>'} -o json`,
@@ -37,8 +36,8 @@ export function diagnoseCommand(host: CommandHost): Command {
         ),
     )
     .action(async (section: string, options: Record<string, unknown> & { statusPage?: string[] }, command: Command) => {
-      const chosen = DIAGNOSE_SECTIONS[section];
-      if (!chosen) {
+      const name = diagnoseSectionNamed(section);
+      if (!name) {
         const planned = plannedCommand(`diagnose ${section}`);
         if (planned) throw planned;
         throw new UsageError(
@@ -52,9 +51,12 @@ export function diagnoseCommand(host: CommandHost): Command {
         }
       }
       const ctx = await host.context(command, options.statusPage ? { 'aiProvider.providers': options.statusPage.join(',') } : {});
+      // The checks load when a section runs, not for `diagnose --help`.
+      const [{ assess }, { DIAGNOSE_SECTIONS }] = await Promise.all([import('../checks/assess.js'), import('../checks/registry.js')]);
+      const chosen = DIAGNOSE_SECTIONS[name];
       const checks = [...(chosen.withOptions?.(options, ctx.config) ?? chosen.checks), ...(chosen.configured?.(ctx.config) ?? [])];
       const report = await assess(ctx, `diagnose ${section}`, checks, [...(chosen.correlations ?? [])]);
       await (await import('../incident/timeline.js')).auditVerdict(ctx, report);
-      host.exit(emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
+      host.exit(await emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
     });
 }

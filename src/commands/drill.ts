@@ -127,7 +127,7 @@ async function play(
     triage: reportDocument(report),
     ...(incident ? { incident: steps } : {}),
   };
-  print(
+  await print(
     ctx,
     {
       document,
@@ -185,7 +185,7 @@ async function listDrills(ctx: Context): Promise<number> {
     return { name, description: document.description, expectedSeverity: document.expect?.severity ?? null };
   });
   const width = Math.max(...drills.map((d) => d.name.length));
-  print(ctx, {
+  await print(ctx, {
     document: { schemaVersion: SCHEMA_VERSION, command: 'drill --list', scenarios: drills },
     text: () => drills.map((d) => `${d.name.padEnd(width)}  ${d.description}\n`).join(''),
   });

@@ -1,16 +1,18 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../core/errors.js';
-import { runRemediation } from '../remediations/engine.js';
 import { REMEDIATIONS } from '../remediations/registry.js';
 import type { Remediation } from '../remediations/remediation.js';
 import { positiveDuration } from '../remediations/arguments.js';
-import { DEFAULT_PLAN_EXPIRY, readPlanFile, type PlanFile } from '../remediations/plan-file.js';
+import type { PlanFile } from '../remediations/plan-file.js';
 import { fixDocument, fixText, remediationListDocument, remediationListText } from '../remediations/render.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { shellWord } from '../core/shell.js';
 import { didYouMean } from '../core/suggest.js';
 import type { FixReport } from '../remediations/engine.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
+
+/** How long a saved plan stays valid unless `--plan-expiry` says otherwise. */
+const DEFAULT_PLAN_EXPIRY = '15m';
 
 /** `fix <remediation>`: one guarded remediation per subcommand; `fix --list` shows them all with their risk. */
 export function fixCommand(host: CommandHost): Command {
@@ -33,7 +35,7 @@ export function fixCommand(host: CommandHost): Command {
         throw new UsageError('name the remediation to apply', 'aegis-ir fix --list');
       }
       requireFormat(ctx, DOCUMENT_FORMATS);
-      print(ctx, { document: remediationListDocument(REMEDIATIONS), text: ({ color }) => remediationListText(REMEDIATIONS, color) });
+      await print(ctx, { document: remediationListDocument(REMEDIATIONS), text: ({ color }) => remediationListText(REMEDIATIONS, color) });
       host.exit(ExitCode.ok);
     });
   for (const remediation of REMEDIATIONS) fix.addCommand(remediationCommand(host, remediation));
@@ -70,7 +72,7 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
       const { dryRun, savePlan, planExpiry, plan, breakLock, list, ...flags } = options;
       // `fix` has a --list of its own, which takes the flag before this command sees it.
       if (remediation.list && (list || optionsOf(self).list)) {
-        print(ctx, remediation.list.printable(ctx));
+        await print(ctx, remediation.list.printable(ctx));
         host.exit(ExitCode.ok);
         return;
       }
@@ -81,10 +83,12 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
       if (savePlan !== undefined && (!dryRun || plan !== undefined)) {
         throw new UsageError('--save-plan keeps the plan a dry run derives; it goes with --dry-run and without --plan', `aegis-ir fix ${remediation.id} --dry-run --save-plan ${String(savePlan)}`);
       }
-      const saved = plan === undefined ? undefined : savedPlan(remediation, String(plan), own);
+      const saved = plan === undefined ? undefined : await savedPlan(remediation, String(plan), own);
       // Applying a saved plan derives it again with the remediation's flags it was saved with.
       const effective = saved ? saved.file.options : own;
       const commandLine = [`aegis-ir fix ${remediation.id}`, ...Object.values(operand).map((v) => shellWord(String(v))), ...typedFlags(self, ['dryRun', 'savePlan', 'planExpiry']), ...(ctx.rerunFlags ?? [])].join(' ');
+      // The engine (audit, locks, plan files) loads when a remediation runs, not for its --help.
+      const { runRemediation } = await import('../remediations/engine.js');
       const report = await runRemediation(ctx, remediation, effective, {
         commandLine,
         dryRun: Boolean(dryRun),
@@ -97,7 +101,7 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
         planFile: saved,
         breakLock: Boolean(breakLock),
       });
-      print(ctx, { document: fixDocument(report), text: ({ color }) => fixText(report, color) + applyLine(report, commandLine) });
+      await print(ctx, { document: fixDocument(report), text: ({ color }) => fixText(report, color) + applyLine(report, commandLine) });
       host.exit(report.exitCode);
     });
 }
@@ -123,8 +127,8 @@ function applyLine(report: FixReport, commandLine: string): string {
  * Reads the plan file for `fix <remediation> --plan FILE`: it must be one saved by this remediation, and
  * the remediation's flags, when given again, must be the ones it was saved with.
  */
-function savedPlan(remediation: Remediation, path: string, own: Record<string, unknown>): { path: string; file: PlanFile } {
-  const file = readPlanFile(path);
+async function savedPlan(remediation: Remediation, path: string, own: Record<string, unknown>): Promise<{ path: string; file: PlanFile }> {
+  const file = (await import('../remediations/plan-file.js')).readPlanFile(path);
   if (file.remediation !== remediation.id) {
     throw new UsageError(`the plan in ${path} is for fix ${file.remediation}, not fix ${remediation.id}`, `aegis-ir fix ${file.remediation} --plan ${path}`);
   }

@@ -5,12 +5,11 @@ import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { CancelledError, ExitCode, UsageError } from '../core/errors.js';
 import { SEVERITIES, parseSeverity, type Severity } from '../core/severity.js';
-import { SERVICE_NAMES, type DeliveryReport } from '../incident/outbox.js';
-import { IncidentSession, chooseIncident, parseInstant, type OpenRequest } from '../incident/operations.js';
-import { DETECTION_SOURCES, OPEN_STATUSES, isOpen, type Incident, type IncidentStatus } from '../incident/record.js';
-import { incidentDocument, incidentText, type IncidentView } from '../incident/render.js';
-import { outboundSenders } from '../incident/senders.js';
-import { openStore } from '../incident/store.js';
+import type { DeliveryReport } from '../incident/outbox.js';
+import type { IncidentSession, OpenRequest } from '../incident/operations.js';
+import type { Incident, IncidentStatus } from '../incident/record.js';
+import { DETECTION_SOURCES, OPEN_STATUSES } from '../incident/statuses.js';
+import type { IncidentView } from '../incident/render.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { examples, type CommandHost } from './host.js';
 import { triage } from './triage.js';
@@ -49,8 +48,8 @@ export function incidentCommand(host: CommandHost): Command {
       .addOption(new Option('--detected-by <source>', 'where it was noticed first').choices([...DETECTION_SOURCES]))
       .addHelpText('after', examples('aegis-ir incident open --from-triage', 'aegis-ir incident open --sev 1 --title "API down" --started 2026-12-01T03:12:00Z --detected-by pagerduty'))
       .action(async (options: OpenOptions, command: Command) => {
-        await run(host, command, 'incident open', async (ctx, session) => {
-          const created = await session.open(await openRequest(ctx, options));
+        await run(host, command, 'incident open', async (ctx, session, ops) => {
+          const created = await session.open(await openRequest(ctx, options, ops));
           return { ids: [created.id], headline: `Opened ${created.id} (${created.channel}) ${created.severity}: ${created.title}`, next: afterOpen(created) };
         });
       }),
@@ -65,7 +64,7 @@ export function incidentCommand(host: CommandHost): Command {
       .option('--public', 'also post it to the status page (customer-facing incidents)')
       .addHelpText('after', examples('aegis-ir incident update "Rolled back; watching the error rate" --status monitoring', 'aegis-ir incident update INC-20261201-01 "Given on the bridge call" --at 20m'))
       .action(async (words: string[], options: { status?: IncidentStatus; sev?: string; at?: string; public?: boolean }, command: Command) => {
-        await run(host, command, 'incident update', async (ctx, session) => {
+        await run(host, command, 'incident update', async (ctx, session, { chooseIncident, parseInstant }) => {
           const [first, ...rest] = words;
           const named = first && /^INC-\d{8}-\d+$/i.test(first) && rest.length ? first : undefined;
           const message = (named ? rest : words).join(' ').trim();
@@ -89,7 +88,7 @@ export function incidentCommand(host: CommandHost): Command {
       .argument('[id]', 'incident id (default: the one open incident)')
       .option('--to <role>', 'the role to bring in, e.g. "Engineering Manager"')
       .action(async (id: string | undefined, options: { to?: string }, command: Command) => {
-        await run(host, command, 'incident escalate', async (_ctx, session) => {
+        await run(host, command, 'incident escalate', async (_ctx, session, { chooseIncident }) => {
           const { incident: escalated, level } = await session.escalate(await chooseIncident(session.store, id), options.to);
           return { ids: [escalated.id], headline: `Escalated ${escalated.id} to ${level.role}${level.contact ? ` (${level.contact})` : ''}`, next: [] };
         });
@@ -100,14 +99,14 @@ export function incidentCommand(host: CommandHost): Command {
       .description('SEV, elapsed time, response time, who is engaged and who is next, update due, undelivered messages')
       .argument('[id]', 'incident id (default: the one open incident)')
       .action(async (id: string | undefined, _options, command: Command) => {
-        await run(host, command, 'incident status', async (_ctx, session) => ({ ids: [await chooseIncident(session.store, id)], headline: null, next: [] }));
+        await run(host, command, 'incident status', async (_ctx, session, { chooseIncident }) => ({ ids: [await chooseIncident(session.store, id)], headline: null, next: [] }));
       }),
   );
   incident.addCommand(
     new Command('list')
       .description('Every incident in the store, open ones first')
       .action(async (_options, command: Command) => {
-        await run(host, command, 'incident list', async (_ctx, session) => {
+        await run(host, command, 'incident list', async (_ctx, session, { isOpen }) => {
           const all = await session.store.list();
           const ordered = [...all.filter(isOpen).reverse(), ...all.filter((i) => !isOpen(i)).reverse()];
           return { ids: ordered.map((i) => i.id), headline: null, next: [], brief: true };
@@ -120,7 +119,7 @@ export function incidentCommand(host: CommandHost): Command {
       .argument('[id]', 'incident id (default: the one open incident)')
       .option('--summary <text>', 'what ended it, in a line')
       .action(async (id: string | undefined, options: { summary?: string }, command: Command) => {
-        await run(host, command, 'incident resolve', async (_ctx, session) => {
+        await run(host, command, 'incident resolve', async (_ctx, session, { chooseIncident }) => {
           const resolved = await session.resolve(await chooseIncident(session.store, id), options.summary ?? null);
           return { ids: [resolved.id], headline: `Resolved ${resolved.id}`, next: [
             'aegis-ir triage   # confirm service is restored',
@@ -134,7 +133,7 @@ export function incidentCommand(host: CommandHost): Command {
       .description('Stay running: remind when an update is due, escalate on time, exit when the incident is resolved')
       .argument('[id]', 'incident id (default: the one open incident)')
       .action(async (id: string | undefined, _options, command: Command) => {
-        await run(host, command, 'incident watch', async (ctx, session) => watch(ctx, session, await chooseIncident(session.store, id)));
+        await run(host, command, 'incident watch', async (ctx, session, ops) => watch(ctx, session, await ops.chooseIncident(session.store, id), ops));
       }),
   );
   return incident;
@@ -160,17 +159,29 @@ interface Outcome {
   brief?: boolean;
 }
 
+/** The incident operations and the record's helpers, loaded when a subcommand runs (the record's schema, the senders), not for --help. */
+type IncidentOps = typeof import('../incident/operations.js') & Pick<typeof import('../incident/record.js'), 'isOpen'> & Pick<typeof import('../incident/outbox.js'), 'SERVICE_NAMES'>;
+
 /**
  * The frame every subcommand runs in: the context, the store and the senders; then what the
  * outbox holds is delivered, the result rendered once, and the exit code set (4 when a message
  * is still undelivered, naming its service).
  */
-async function run(host: CommandHost, command: Command, name: string, body: (ctx: Context, session: IncidentSession) => Promise<Outcome>): Promise<void> {
+async function run(host: CommandHost, command: Command, name: string, body: (ctx: Context, session: IncidentSession, ops: IncidentOps) => Promise<Outcome>): Promise<void> {
   const ctx = await host.context(command);
   // Before anything is written or sent: an incident has no report for junit or markdown.
   requireFormat(ctx, DOCUMENT_FORMATS);
-  const session = new IncidentSession(ctx, await openStore(ctx), outboundSenders(ctx));
-  const outcome = await body(ctx, session);
+  const [operations, { isOpen }, { SERVICE_NAMES }, { incidentDocument, incidentText }, { outboundSenders }, { openStore }] = await Promise.all([
+    import('../incident/operations.js'),
+    import('../incident/record.js'),
+    import('../incident/outbox.js'),
+    import('../incident/render.js'),
+    import('../incident/senders.js'),
+    import('../incident/store.js'),
+  ]);
+  const ops: IncidentOps = { ...operations, isOpen, SERVICE_NAMES };
+  const session = new operations.IncidentSession(ctx, await openStore(ctx), outboundSenders(ctx));
+  const outcome = await body(ctx, session, ops);
   const delivery = await session.flush();
   const incidents: Incident[] = [];
   for (const id of outcome.ids) {
@@ -185,25 +196,25 @@ async function run(host: CommandHost, command: Command, name: string, body: (ctx
     headline: outcome.headline,
     next: outcome.next,
   };
-  print(ctx, { document: incidentDocument(view), text: (options) => incidentText(view, { color: options.color, now: ctx.clock.now(), brief: Boolean(outcome.brief) }) });
-  host.exit(reportUndelivered(ctx, delivery));
+  await print(ctx, { document: incidentDocument(view), text: (options) => incidentText(view, { color: options.color, now: ctx.clock.now(), brief: Boolean(outcome.brief) }) });
+  host.exit(reportUndelivered(ctx, delivery, SERVICE_NAMES));
 }
 
 /** Exit 4 when a message is still undelivered, with one line per service on stderr. */
-function reportUndelivered(ctx: Context, delivery: DeliveryReport): number {
+function reportUndelivered(ctx: Context, delivery: DeliveryReport, serviceNames: IncidentOps['SERVICE_NAMES']): number {
   if (!delivery.undelivered.length) return ExitCode.ok;
   const services = [...new Set(delivery.undelivered.map((u) => u.message.service))];
   for (const service of services) {
     const first = delivery.undelivered.find((u) => u.message.service === service);
     ctx.io.stderr.write(
-      `aegis-ir: ${SERVICE_NAMES[service]}: ${first?.error ?? 'not delivered'}\n` +
+      `aegis-ir: ${serviceNames[service]}: ${first?.error ?? 'not delivered'}\n` +
         `  the message stays in the incident's outbox and is sent again by the next incident command, e.g.: aegis-ir incident status ${first?.message.id.split('/')[0] ?? ''}\n`,
     );
   }
   return ExitCode.unreachable;
 }
 
-async function openRequest(ctx: Context, options: OpenOptions): Promise<OpenRequest> {
+async function openRequest(ctx: Context, options: OpenOptions, { parseInstant }: IncidentOps): Promise<OpenRequest> {
   const now = ctx.clock.now();
   const base = {
     commander: options.commander ?? null,
@@ -259,7 +270,7 @@ const WATCH_POLL_MS = 5_000;
  * (stderr and Slack), delivers the outbox, then sleeps until the next thing is due. Ctrl-C ends it
  * between two writes, so the record is always whole (every write is atomic).
  */
-async function watch(ctx: Context, session: IncidentSession, id: string): Promise<Outcome> {
+async function watch(ctx: Context, session: IncidentSession, id: string, { isOpen, SERVICE_NAMES }: IncidentOps): Promise<Outcome> {
   ctx.io.stderr.write(`watching ${id}; Ctrl-C to stop (the incident stays open)\n`);
   for (;;) {
     const { incident, escalated, reminded } = await session.tick(id);

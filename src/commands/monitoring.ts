@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { stringify } from 'yaml';
 import { ExitCode } from '../core/errors.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { alertingRules, prometheusRule } from '../prometheus/rules.js';
@@ -27,7 +26,8 @@ export function monitoringCommand(host: CommandHost): Command {
       .action(async (_options, command: Command) => {
         const ctx = await host.context(command);
         requireFormat(ctx, DOCUMENT_FORMATS);
-        print(ctx, {
+        const { stringify } = await import('yaml');
+        await print(ctx, {
           document: prometheusRule(ctx.config),
           text: () => stringify(alertingRules(ctx.config), { lineWidth: 0 }),
           hint: 'Check them with: promtool check rules FILE',

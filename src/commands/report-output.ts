@@ -9,7 +9,7 @@ import { print, reportPrintable } from '../render/output.js';
  * 3 when a severity at or above --fail-on was classified, else 4 when the verdict is incomplete (a
  * target unreachable, a check that could not run), else 0. Several clusters' report shows each cluster.
  */
-export function emitReport(ctx: Context, report: Report | ClustersReport, verbose: boolean): number {
+export async function emitReport(ctx: Context, report: Report | ClustersReport, verbose: boolean): Promise<number> {
   const clusters = 'clusters' in report ? report : null;
   if (report.assessedNothing && ctx.config.output === 'text' && !clusters) {
     // Nothing could be assessed: one clear line beats a page of identical errors.
@@ -18,7 +18,7 @@ export function emitReport(ctx: Context, report: Report | ClustersReport, verbos
     ctx.io.stderr.write(`aegis-ir: ${reason}${failed?.hint ? `\n  try: ${failed.hint}` : ''}\n`);
     return ExitCode.unreachable;
   }
-  print(ctx, reportPrintable(report), verbose);
+  await print(ctx, reportPrintable(report), verbose);
   if (meetsFailOn(report.severity, ctx.config.failOn)) return ExitCode.severity;
   if (report.unknown.length || report.assessedNothing) {
     for (const unknown of report.unknown) ctx.io.stderr.write(`aegis-ir: verdict incomplete: ${unknown}\n`);

@@ -45,11 +45,11 @@ export function runbookCommand(host: CommandHost): Command {
       if (options.all) {
         if (query !== undefined) throw new UsageError(`--all prints every section; leave out "${query}"`, 'aegis-ir runbook --all');
         const markdown = runbookMarkdown();
-        print(ctx, { document: document({ markdown }), text: ({ color }) => renderMarkdown(markdown, { color }) });
+        await print(ctx, { document: document({ markdown }), text: ({ color }) => renderMarkdown(markdown, { color }) });
         return;
       }
       if (query === undefined) {
-        print(ctx, {
+        await print(ctx, {
           document: document({ sections: runbook.sections.map(({ id, title, level }) => ({ id, title, level })) }),
           text: ({ color }) => contentsText(runbook, color),
           hint: 'Show a section with: aegis-ir runbook <section>, or all of it with: aegis-ir runbook --all',
@@ -57,7 +57,7 @@ export function runbookCommand(host: CommandHost): Command {
         return;
       }
       const { id, title, markdown } = chooseSection(runbook, query);
-      print(ctx, { document: document({ section: { id, title, markdown } }), text: ({ color }) => renderMarkdown(markdown, { color }) });
+      await print(ctx, { document: document({ section: { id, title, markdown } }), text: ({ color }) => renderMarkdown(markdown, { color }) });
     });
 }
 

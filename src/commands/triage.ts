@@ -38,7 +38,7 @@ export function triageCommand(host: CommandHost): Command {
         const ctx = await host.context(command);
         const report = await triage(ctx);
         await (await import('../incident/timeline.js')).auditVerdict(ctx, report);
-        host.exit(emitReport(ctx, report, verbose));
+        host.exit(await emitReport(ctx, report, verbose));
         return;
       }
       const contexts = options.allContexts ? await kubeconfigContexts(host, command) : [...new Set(named)];
@@ -47,7 +47,7 @@ export function triageCommand(host: CommandHost): Command {
       try {
         const { combineClusters } = await import('../checks/verdict.js');
         const clusters = await Promise.all(contexts.map((context) => triageCluster(host, command, context)));
-        host.exit(emitReport(first, combineClusters('triage', clusters), verbose));
+        host.exit(await emitReport(first, combineClusters('triage', clusters), verbose));
       } finally {
         progress.stop();
       }

@@ -29,7 +29,7 @@ export function versionCommand(host: CommandHost): Command {
       const document = versionDocument();
       const clients = Object.entries(document.clients as Record<string, string | null>).map(([name, v]) => `${name} ${v ?? 'unknown'}`);
       requireFormat(ctx, DOCUMENT_FORMATS);
-      print(ctx, { document, text: () => `aegis-ir ${manifest.version}\nnode ${process.versions.node}\n${clients.join('\n')}\n` });
+      await print(ctx, { document, text: () => `aegis-ir ${manifest.version}\nnode ${process.versions.node}\n${clients.join('\n')}\n` });
       host.exit(ExitCode.ok);
     });
 }

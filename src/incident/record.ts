@@ -1,11 +1,9 @@
 import * as z from 'zod';
 import { SEVERITIES } from '../core/severity.js';
 
-/** Where an incident was first noticed: the runbook's Detection list, kept for the post-mortem. */
-export const DETECTION_SOURCES = ['pagerduty', 'grafana', 'datadog', 'cloudwatch', 'customer', 'aegis-ir'] as const;
+import { DETECTION_SOURCES, OPEN_STATUSES } from './statuses.js';
 
-/** Where an open incident stands; `resolved` ends it. */
-export const OPEN_STATUSES = ['investigating', 'identified', 'monitoring'] as const;
+export { DETECTION_SOURCES, OPEN_STATUSES };
 export const STATUSES = [...OPEN_STATUSES, 'resolved'] as const;
 export type IncidentStatus = (typeof STATUSES)[number];
 

@@ -33,9 +33,6 @@ const planFileSchema = z.object({
 
 export type PlanFile = z.infer<typeof planFileSchema>;
 
-/** How long a saved plan stays valid unless `--plan-expiry` says otherwise. */
-export const DEFAULT_PLAN_EXPIRY = '15m';
-
 /** The plan file for `plan`, saved now and valid for `validMs`. */
 export function planFile(
   fields: { remediation: string; target: string; scope: KubeScope | undefined; operator: string; options: Record<string, unknown> },

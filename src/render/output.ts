@@ -1,15 +1,11 @@
 import { neutraliseAll } from '../core/neutralise.js';
-import { stringify } from 'yaml';
 import type { ClustersReport, Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import type { OutputFormat } from '../core/io.js';
 import type { FailOn } from '../core/severity.js';
-import { githubAnnotations } from './annotations.js';
 import { clustersDocument, clustersText } from './clusters.js';
-import { junitReport } from './junit.js';
 import { reportDocument, reportText } from './report.js';
-import { markdownSummary } from './summary.js';
 
 /** How a text rendering may look. */
 export interface TextOptions {
@@ -45,29 +41,34 @@ export function requireFormat(ctx: Context, formats: readonly OutputFormat[]): v
   }
 }
 
-/** Renders `printable` in `format`. */
-export function render(printable: Printable, format: OutputFormat, options: TextOptions & { failOn: FailOn }): string {
+/**
+ * Renders `printable` in `format`. The renderers of the other formats (YAML's library above all) load only
+ * when asked for, so no command's start-up or --help pays for them.
+ */
+export async function render(printable: Printable, format: OutputFormat, options: TextOptions & { failOn: FailOn }): Promise<string> {
   switch (format) {
     case 'json':
       return `${JSON.stringify(printable.document, null, 2)}\n`;
     case 'yaml':
-      return stringify(printable.document, { lineWidth: 0 });
+      return (await import('yaml')).stringify(printable.document, { lineWidth: 0 });
     case 'junit':
-      return junitReport(reportOf(printable), options.failOn);
+      return (await import('./junit.js')).junitReport(reportOf(printable), options.failOn);
     case 'markdown':
-      return markdownSummary(reportOf(printable));
+      return (await import('./summary.js')).markdownSummary(reportOf(printable));
     default:
       return printable.text(options);
   }
 }
 
 /** Prints `printable` on stdout in the run's format (its hint on stderr, with text). */
-export function print(ctx: Context, printable: Printable, verbose = false): void {
+export async function print(ctx: Context, printable: Printable, verbose = false): Promise<void> {
   const format = ctx.config.output;
-  ctx.io.stdout.write(render(printable, format, { color: ctx.io.color, verbose, width: ctx.io.width, failOn: ctx.config.failOn }));
+  ctx.io.stdout.write(await render(printable, format, { color: ctx.io.color, verbose, width: ctx.io.width, failOn: ctx.config.failOn }));
   if (format === 'text' && printable.hint) ctx.io.stderr.write(`${printable.hint}\n`);
   // In GitHub Actions the findings that fail the gate are annotated on the run's page too, whatever the format.
-  if (printable.report && ctx.env.GITHUB_ACTIONS === 'true') ctx.io.stderr.write(githubAnnotations(printable.report, ctx.config.failOn));
+  if (printable.report && ctx.env.GITHUB_ACTIONS === 'true') {
+    ctx.io.stderr.write((await import('./annotations.js')).githubAnnotations(printable.report, ctx.config.failOn));
+  }
 }
 
 /** A triage or diagnose report (of one cluster or several), printable in every format. */

@@ -2,7 +2,6 @@ import { writeFile } from 'node:fs/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Config } from '../../core/config.js';
 import type { Context } from '../../core/context.js';
-import { Option } from 'commander';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { UsageError } from '../../core/errors.js';
 import { makeFinding, type Finding } from '../../core/findings.js';
@@ -22,15 +21,6 @@ export interface HeapProfileRequest {
   pod?: string;
   saveTo?: string;
   compareMs?: number;
-}
-
-/** `diagnose memory`'s own flags. */
-export function heapProfileOptions(): Option[] {
-  return [
-    new Option('--pod <name>', 'memory: take the heap profile of this pod (default: the one using the most memory)'),
-    new Option('--save-profile <file>', 'memory: keep the heap profile as served, for go tool pprof'),
-    new Option('--compare <duration>', 'memory: take a second profile after this long and rank what grew (e.g. 30s)'),
-  ];
 }
 
 /** Reads `--pod`, `--save-profile` and `--compare`; `--compare` must leave room in the run's `--timeout`. */

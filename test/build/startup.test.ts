@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../dist/aegis-ir.js', import.meta.url));
+const built = existsSync(CLI);
+if (!built) console.warn('skipping the start-up test: dist/aegis-ir.js is not built (npm test builds it first)');
+
+/**
+ * The libraries no `--help` may load, each known in the bundle by a name it keeps (the bundle keeps
+ * names): they are what makes a command's start slow, and help needs none of them.
+ */
+const HEAVY: Record<string, string> = {
+  yaml: '"YAMLParseError"',
+  zod: '"ZodError"',
+  '@kubernetes/client-node': '"KubeConfig"',
+  pg: 'Client has already been connected',
+  axios: '"AxiosError"',
+  ora: '"Ora"',
+  '@inquirer/prompts': '"CancelPromptError"',
+  'pprof-format': '"StringTable"',
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'aegis-ir-startup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// A module loader hook that writes down every file a run loads.
+const hooks = join(dir, 'hooks.mjs');
+writeFileSync(
+  hooks,
+  "import { appendFileSync } from 'node:fs';\nlet out;\nexport function initialize(file) { out = file; }\n" +
+    "export async function load(url, context, next) { if (url.startsWith('file:')) appendFileSync(out, `${url}\\n`); return next(url, context); }\n",
+);
+const register = join(dir, 'register.mjs');
+
+/** The files `aegis-ir ...argv` loaded. */
+function loaded(argv: string[]): string[] {
+  const out = join(dir, `${argv.join('-') || 'root'}.txt`);
+  writeFileSync(out, '');
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: ${JSON.stringify(out)} });\n`);
+  execFileSync(process.execPath, ['--import', pathToFileURL(register).href, CLI, ...argv], { env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1' } });
+  return readFileSync(out, 'utf8').split('\n').filter(Boolean).map((url) => fileURLToPath(url));
+}
+
+describe.skipIf(!built)('--help', () => {
+  const help = built ? execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }) : '';
+  const commands = [...help.slice(help.indexOf('Commands:')).split('\n\n')[0]!.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]!);
+
+  it.each([[[]], ...commands.map((name) => [[name]]), [['fix', 'db-connections']], [['incident', 'open']]])(
+    'of %j loads none of the heavy libraries',
+    (argv: string[]) => {
+      const files = loaded([...argv, '--help']);
+      expect(files.length).toBeGreaterThan(1);
+      const libraries = Object.entries(HEAVY)
+        .filter(([, marker]) => files.some((file) => readFileSync(file, 'utf8').includes(marker)))
+        .map(([library]) => library);
+      expect(libraries).toEqual([]);
+    },
+  );
+
+  it('knows each library by its marker in the bundle, so the test above can fail', () => {
+    const all = [...new Set([...loaded(['drill', '--list']), ...loaded(['version'])])];
+    const text = all.map((file) => readFileSync(file, 'utf8')).join('\n');
+    // A drill reads its scenarios with yaml and checks them with zod.
+    expect(text).toContain(HEAVY.yaml);
+    expect(text).toContain(HEAVY.zod);
+  });
+});
