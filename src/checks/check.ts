@@ -22,6 +22,11 @@ export interface Check<E = unknown> {
   target: Target;
   /** This check's own deadline, when it waits on purpose longer than `checkTimeout` (a second profile after a while). */
   deadline?(config: Config): number;
+  /**
+   * How many lines of each app pod's log this check reads. The checks of one run read each pod's log
+   * once, to the longest tail any of them reads, and each scans its own last lines of it.
+   */
+  logTail?(config: Config): number;
   collect(ctx: Context): Promise<E>;
   evaluate(evidence: E, env: EvaluationEnv): Finding[];
 }

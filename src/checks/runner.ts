@@ -46,7 +46,7 @@ export interface RunOptions {
  */
 export async function runChecks(parent: Context, checks: Check[], options: RunOptions): Promise<CheckOutcome[]> {
   const started = Date.now();
-  const ctx = forOneRun(parent);
+  const ctx = forOneRun(parent, checks);
   const outcomes = await mapLimited(checks, options.concurrency ?? 8, (check) => {
     const remaining = Math.max(0, options.timeoutMs - (Date.now() - started));
     const own = check.deadline?.(ctx.config) ?? options.checkTimeoutMs;

@@ -182,7 +182,7 @@ export async function verifyByChecks(ctx: Context, kube: KubePort, checks: reado
   const now = ctx.clock.now();
   const findings: Finding[] = [];
   const errors: string[] = [];
-  const run = forOneRun(ctx);
+  const run = forOneRun(ctx, checks);
   for (const check of checks) {
     try {
       findings.push(...check.evaluate(await check.collect(run), { config: ctx.config, now }));

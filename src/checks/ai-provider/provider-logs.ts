@@ -60,6 +60,7 @@ export const providerLogsCheck = defineCheck<ProviderLogsEvidence>({
   id: 'ai-provider-logs',
   title: 'AI provider errors in recent logs',
   target: 'cluster',
+  logTail: (config) => config.aiProvider.logTailLines,
   async collect(ctx) {
     const tailLines = ctx.config.aiProvider.logTailLines;
     const { reads, coverage } = await readAppLogs(ctx, tailLines);

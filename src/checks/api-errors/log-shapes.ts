@@ -48,6 +48,7 @@ export const logShapesCheck = defineCheck<LogShapesEvidence>({
   id: 'log-shapes',
   title: 'ERROR/FATAL log lines by shape',
   target: 'cluster',
+  logTail: () => LOG_SHAPE_TAIL,
   async collect(ctx) {
     const { reads } = await readAppLogs(ctx, LOG_SHAPE_TAIL);
     let linesRead = 0;

@@ -5,7 +5,10 @@ import type { Context } from '../../core/context.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
 import { isPodReady } from './pod-health.js';
-import { appContainerName, isFinished, workloadSnapshot } from './snapshot.js';
+import { appContainerName, isFinished, runContext, workloadSnapshot } from './snapshot.js';
+import { deadlineSignal } from '../../core/cancellation.js';
+import { DeadlineError } from '../../core/errors.js';
+import type { KubePort } from '../../kube/port.js';
 
 /** No pod's log read is allowed to exceed this, whatever --tail asks. */
 const LOG_BYTES_LIMIT = 512 * 1024;
@@ -55,6 +58,7 @@ export const errorLogsCheck = defineCheck<ErrorLogEvidence>({
   id: 'error-logs',
   title: 'Error lines in recent logs',
   target: 'cluster',
+  logTail: (config) => config.triage.logTailLines,
   async collect(ctx) {
     const { logTailLines, logSamples } = ctx.config.triage;
     const { reads, coverage } = await readAppLogs(ctx, logTailLines);
@@ -76,6 +80,20 @@ export interface LogRead {
 /** Share of a check's deadline spent reading logs; the rest is kept to scan and report them. */
 const READ_SHARE = 0.8;
 
+/** One pod's log as a run read it, or why it could not. */
+type PodLogRead = LogRead | { pod: string; error: string };
+
+/** What a run read of its pods' logs, to one tail; shared by the checks of the run. */
+interface RunLogs {
+  results: PodLogRead[];
+  running: number;
+  /** Every chosen pod was read (or failed) before the deadline. */
+  finished: boolean;
+}
+
+/** Each run's log reads, by the tail they were read to. */
+const runLogs = new WeakMap<Context, Map<number, Promise<RunLogs>>>();
+
 /**
  * Reads the last `tailLines` of the app container of the workload's own running pods, a few pods
  * at a time, bounded in bytes, up to `triage.logPods` pods. A crash-looping container's current log
@@ -83,15 +101,66 @@ const READ_SHARE = 0.8;
  * that restarted and runs again also has its previous instance read. Pods whose container has not
  * started yet are passed over (there is nothing to read), and finished pods (Evicted) are not read.
  * Reads still going when the check's deadline nears are abandoned and the result marked partial.
+ * The checks of one run that read logs read each pod once, to the longest tail among them (see
+ * `Check.logTail`), and each keeps its own last `tailLines` of it.
  */
 export async function readAppLogs(ctx: Context, tailLines: number): Promise<{ reads: LogRead[]; coverage: LogCoverage }> {
+  const { run, checks } = runContext(ctx);
+  const longest = Math.max(tailLines, ...checks.map((c) => c.logTail?.(run.config) ?? 0));
+  const byTail = runLogs.get(run) ?? new Map<number, Promise<RunLogs>>();
+  runLogs.set(run, byTail);
+  const shared = byTail.get(longest) ?? readRunLogs(run, longest);
+  byTail.set(longest, shared);
+  const { results, running, finished } = await shared;
+  const kube = await ctx.kube();
+  const done = await Promise.all(results.map((r) => ('text' in r ? ownTail(kube, r, longest, tailLines, ctx.signal) : r)));
+  const reads = done.filter((r): r is LogRead => 'text' in r);
+  const unread = [...new Map(done.filter((r) => 'error' in r).map((r) => [r.pod, { pod: r.pod, error: (r as { error: string }).error }])).values()];
+  // Every log unreadable is the check's failure, not an empty log.
+  if (!reads.length && unread.length && finished) throw new Error(unread[0]?.error);
+  return {
+    reads,
+    coverage: { podsRead: new Set(reads.map((r) => r.pod)).size, podsTotal: running, partial: !finished, unread },
+  };
+}
+
+/**
+ * The last `tailLines` of a log read to `readTo` lines. A read cut short by its byte limit holds the
+ * oldest of those lines, not the newest, so such a pod is read again to the shorter tail.
+ */
+async function ownTail(kube: KubePort, read: LogRead, readTo: number, tailLines: number, signal: AbortSignal): Promise<PodLogRead> {
+  if (tailLines >= readTo) return read;
+  if (Buffer.byteLength(read.text) < LOG_BYTES_LIMIT) return { ...read, text: lastLines(read.text, tailLines) };
+  try {
+    return { ...read, text: await readPodLog(kube, read, tailLines, signal) };
+  } catch (error) {
+    return { pod: read.pod, error: (error as Error).message };
+  }
+}
+
+/** The last `n` lines of `text` (lines end in a newline). */
+export function lastLines(text: string, n: number): string {
+  let start = text.endsWith('\n') ? text.length - 1 : text.length;
+  for (let i = 0; i < n; i += 1) {
+    start = text.lastIndexOf('\n', start - 1);
+    if (start < 0) return text;
+  }
+  return text.slice(start + 1);
+}
+
+function readPodLog(kube: KubePort, target: Omit<LogRead, 'text'>, tailLines: number, signal: AbortSignal): Promise<string> {
+  return kube.readPodLog(target.pod, { container: target.container ?? '', tailLines, limitBytes: LOG_BYTES_LIMIT, previous: target.previous, timestamps: true }, signal);
+}
+
+/** One run's read of its pods' logs, under the run's signal: what every check of the run that reads logs shares. */
+async function readRunLogs(run: Context, tailLines: number): Promise<RunLogs> {
   const started = Date.now();
-  const [kube, snapshot] = await Promise.all([ctx.kube(), workloadSnapshot(ctx)]);
+  const [kube, snapshot] = await Promise.all([run.kube(), workloadSnapshot(run)]);
   const running = snapshot.pods.filter((p) => !isFinished(p));
-  const chosen = choosePods(running, ctx.config.triage.logPods);
+  const chosen = choosePods(running, run.config.triage.logPods);
   const targets = chosen.flatMap((pod) => {
     const name = pod.metadata?.name ?? '';
-    const container = appContainerName(pod, ctx.config.app);
+    const container = appContainerName(pod, run.config.app);
     const statuses = pod.status?.containerStatuses ?? [];
     const status = statuses.find((c) => c.name === container);
     const restarted = (status?.restartCount ?? 0) > 0;
@@ -101,44 +170,29 @@ export async function readAppLogs(ctx: Context, tailLines: number): Promise<{ re
     // app.container is reported rather than passed over.
     const notStarted = status ? !restarted && !isRunning && !status.state?.terminated : statuses.length === 0;
     if (notStarted) return [];
-    const reads = [{ pod: name, container, previous: false }];
-    if (restarted && isRunning) reads.push({ pod: name, container, previous: true });
+    const reads = [{ pod: name, container: container || null, previous: false }];
+    if (restarted && isRunning) reads.push({ pod: name, container: container || null, previous: true });
     return reads;
   });
-  const budget = Math.min(ctx.config.checkTimeout, ctx.config.timeout) * READ_SHARE - (Date.now() - started);
-  const results: Array<LogRead | { pod: string; error: string } | undefined> = new Array(targets.length);
+  const budget = Math.min(run.config.checkTimeout, run.config.timeout) * READ_SHARE - (Date.now() - started);
+  // Reads still going at the deadline stop with it.
+  const { signal, end } = deadlineSignal(run.signal, Math.max(0, budget), () => new DeadlineError('cluster', 'the deadline of the log reads passed'));
+  const results: Array<PodLogRead | undefined> = new Array(targets.length);
   let stop = false;
-  const reading = mapLimited(targets.map((t, i) => ({ ...t, i })), ctx.config.triage.logConcurrency, async (target) => {
+  const reading = mapLimited(targets.map((t, i) => ({ ...t, i })), run.config.triage.logConcurrency, async ({ i, ...target }) => {
     if (stop) return;
     try {
-      const text = await kube.readPodLog(target.pod, {
-        container: target.container,
-        tailLines,
-        limitBytes: LOG_BYTES_LIMIT,
-        previous: target.previous,
-        timestamps: true,
-      }, ctx.signal);
-      if (!stop) results[target.i] = { pod: target.pod, container: target.container || null, previous: target.previous, text };
+      const text = await readPodLog(kube, target, tailLines, signal);
+      if (!stop) results[i] = { ...target, text };
     } catch (error) {
-      if (!stop) results[target.i] = { pod: target.pod, error: (error as Error).message };
+      if (!stop) results[i] = { pod: target.pod, error: (error as Error).message };
     }
   });
-  let timer: NodeJS.Timeout | undefined;
-  const finished = await Promise.race([
-    reading.then(() => true),
-    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, budget)))),
-  ]);
-  clearTimeout(timer);
+  const deadline = new Promise<false>((resolve) => (signal.aborted ? resolve(false) : signal.addEventListener('abort', () => resolve(false), { once: true })));
+  const finished = await Promise.race([reading.then(() => true), deadline]);
   stop = true;
-  const done = results.filter((r) => r !== undefined);
-  const reads = done.filter((r): r is LogRead => 'text' in r);
-  const unread = [...new Map(done.filter((r) => 'error' in r).map((r) => [r.pod, { pod: r.pod, error: (r as { error: string }).error }])).values()];
-  // Every log unreadable is the check's failure, not an empty log.
-  if (!reads.length && unread.length && finished) throw new Error(unread[0]?.error);
-  return {
-    reads,
-    coverage: { podsRead: new Set(reads.map((r) => r.pod)).size, podsTotal: running.length, partial: !finished, unread },
-  };
+  end();
+  return { results: results.filter((r) => r !== undefined), running: running.length, finished };
 }
 
 /**

@@ -5,6 +5,7 @@ import { deadlineSignal } from '../../core/cancellation.js';
 import { formatDuration } from '../../core/duration.js';
 import { DeadlineError, UsageError } from '../../core/errors.js';
 import type { KubePort } from '../../kube/port.js';
+import type { Check } from '../check.js';
 
 /** kubectl's annotation naming the container `kubectl exec` and `kubectl logs` use by default. */
 export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
@@ -48,13 +49,23 @@ export interface WorkloadSnapshot {
 const gathered = new WeakMap<Context, Promise<WorkloadSnapshot>>();
 /** The run a check's context belongs to. */
 const runOf = new WeakMap<Context, Context>();
+/** The checks each run is made of. */
+const checksOf = new WeakMap<Context, readonly Check[]>();
 
 /**
- * A context for one run of checks: what its checks gather once (the workload snapshot) they share,
- * and a later run (the verification after a fix) gathers afresh.
+ * A context for one run of `checks`: what its checks gather once (the workload snapshot, the pods'
+ * logs) they share, and a later run (the verification after a fix) gathers afresh.
  */
-export function forOneRun(ctx: Context): Context {
-  return { ...ctx };
+export function forOneRun(ctx: Context, checks: readonly Check[]): Context {
+  const run = { ...ctx };
+  checksOf.set(run, checks);
+  return run;
+}
+
+/** The context of the run `ctx` (a check's or the run's own) belongs to, and the checks of that run. */
+export function runContext(ctx: Context): { run: Context; checks: readonly Check[] } {
+  const run = runOf.get(ctx) ?? ctx;
+  return { run, checks: checksOf.get(run) ?? [] };
 }
 
 /** The context of one check of the run of `ctx`: the check's own signal (its deadline), the run's snapshot. */
@@ -70,7 +81,7 @@ export function forOneCheck(ctx: Context, signal: AbortSignal): Context {
  * deadline of the check that happened to ask first; each check still stops waiting at its own.
  */
 export function workloadSnapshot(ctx: Context): Promise<WorkloadSnapshot> {
-  const run = runOf.get(ctx) ?? ctx;
+  const { run } = runContext(ctx);
   let snapshot = gathered.get(run);
   if (!snapshot) {
     const { signal, clear } = deadlineSignal(

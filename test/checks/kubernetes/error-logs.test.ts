@@ -1,6 +1,8 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { readAppLogs } from '../../../src/checks/kubernetes/error-logs.js';
+import { errorLogsCheck, lastLines, readAppLogs, type ErrorLogEvidence } from '../../../src/checks/kubernetes/error-logs.js';
+import { providerLogsCheck } from '../../../src/checks/ai-provider/provider-logs.js';
+import { runChecks, type CheckOutcome } from '../../../src/checks/runner.js';
 import type { KubePort, LogOptions } from '../../../src/kube/port.js';
 import { testConfig } from '../../helpers/config.js';
 import { testContext } from '../../helpers/context.js';
@@ -53,5 +55,58 @@ describe('readAppLogs', () => {
       ['restarted', true],
       ['running', false],
     ]);
+  });
+});
+
+/**
+ * A pod log of 1,000 lines, the last one an ERROR, served as the API server does: the last `tailLines`
+ * lines, then cut at `limitBytes`. Every read is recorded.
+ */
+function loggingCluster(pods: string[], lineBytes: number): { kube: KubePort; asked: Array<{ pod: string; tailLines: number }> } {
+  const asked: Array<{ pod: string; tailLines: number }> = [];
+  const lines = Array.from({ length: 1000 }, (_, i) => `2026-11-26T11:59:00Z ${i === 999 ? 'ERROR newest' : 'INFO'} line ${i} ${'x'.repeat(lineBytes)}\n`);
+  const kube = workloadPort(
+    pods.map((name) => pod(name, { ready: true, state: { running: {} } })),
+    {
+      readPodLog: async (name: string, options: LogOptions) => {
+        asked.push({ pod: name, tailLines: options.tailLines });
+        return Buffer.from(lines.slice(-options.tailLines).join('')).subarray(0, options.limitBytes).toString('utf8');
+      },
+    },
+  );
+  return { kube, asked };
+}
+
+describe('the log reads of one run', () => {
+  const evidenceOf = (outcomes: CheckOutcome[], id: string) => outcomes.find((o) => o.id === id)?.evidence as Record<string, unknown>;
+
+  it('read each pod once, to the longest tail, and each check scans its own last lines', async () => {
+    const { kube, asked } = loggingCluster(['a', 'b', 'c'], 10);
+    const outcomes = await runChecks(testContext({ kube: async () => kube }), [errorLogsCheck, providerLogsCheck], { checkTimeoutMs: 10_000, timeoutMs: 20_000 });
+    expect(asked.sort((x, y) => x.pod.localeCompare(y.pod))).toEqual(['a', 'b', 'c'].map((p) => ({ pod: p, tailLines: 500 })));
+    const errorLogs = evidenceOf(outcomes, 'error-logs') as unknown as ErrorLogEvidence;
+    expect(errorLogs.pods.map((p) => [p.pod, p.linesRead, p.errorLines])).toEqual([['a', 100, 1], ['b', 100, 1], ['c', 100, 1]]);
+    expect(evidenceOf(outcomes, 'ai-provider-logs').linesRead).toBe(1500);
+  });
+
+  it('read a log again to the shorter tail when the longer one was cut at its byte limit, so the newest lines are scanned', async () => {
+    // 500 lines of 2 KB are cut at 512 KB: that read holds the oldest of them, not the ERROR at the end.
+    const { kube, asked } = loggingCluster(['a'], 2048);
+    const outcomes = await runChecks(testContext({ kube: async () => kube }), [errorLogsCheck, providerLogsCheck], { checkTimeoutMs: 10_000, timeoutMs: 20_000 });
+    expect(asked.map((a) => a.tailLines).sort()).toEqual([100, 500]);
+    const errorLogs = evidenceOf(outcomes, 'error-logs') as unknown as ErrorLogEvidence;
+    expect(errorLogs.pods.map((p) => [p.linesRead, p.errorLines])).toEqual([[100, 1]]);
+  });
+});
+
+describe('lastLines', () => {
+  it.each([
+    ['a\nb\nc\n', 2, 'b\nc\n'],
+    ['a\nb\nc\n', 3, 'a\nb\nc\n'],
+    ['a\nb\nc\n', 5, 'a\nb\nc\n'],
+    ['a\nb\nc', 1, 'c'],
+    ['', 1, ''],
+  ])('keeps the last lines of %j (%i)', (text, n, expected) => {
+    expect(lastLines(text, n)).toBe(expected);
   });
 });
