@@ -1,7 +1,7 @@
 // Run by `npm run bench` (bundled by it with esbuild): `generate FILE MIB` writes a Go-shaped heap
 // profile whose profile.proto is MIB MiB (served gzipped); `read FILE` and `summarise FILE` read it,
 // the second also decoding it and building the top table as `diagnose memory` does, and print how
-// long that took in milliseconds.
+// long that took in milliseconds, wall and CPU.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { decodeProfile, profileCosts, topTable } from '../src/pprof/heap-profile.js';
@@ -30,7 +30,9 @@ if (mode === 'generate') {
   writeFileSync(file, goHeapProfile(allocators(Math.round((10_000 * target) / gunzipSync(sample).length)), new Date()));
 } else {
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const bytes = readFileSync(file);
   if (mode === 'summarise') topTable(profileCosts(decodeProfile(bytes)), 10);
-  process.stdout.write(`${Number(process.hrtime.bigint() - started) / 1e6}\n`);
+  const { user, system } = process.cpuUsage(cpu);
+  process.stdout.write(`${Number(process.hrtime.bigint() - started) / 1e6} ${(user + system) / 1000}\n`);
 }

@@ -10,6 +10,9 @@ export const INUSE_SPACE = 'inuse_space';
 /** Largest decompressed profile accepted; a real heap profile is a few MB, a hostile one must not fill memory. */
 const MAX_PROFILE_BYTES = 256 * 1024 * 1024;
 
+/** The largest output chunk asked of zlib up front, whatever size the gzip trailer claims. */
+const MAX_CHUNK_BYTES = 32 * 1024 * 1024;
+
 /** pprof's default `-nodefraction`: functions with cum at most this share of the total are left out. */
 const NODE_FRACTION = 0.005;
 const EDGE_FRACTION = 0.001;
@@ -22,7 +25,9 @@ export function decodeProfile(bytes: Uint8Array): DecodedProfile {
   let raw: Uint8Array = bytes;
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
-      raw = gunzipSync(bytes, { maxOutputLength: MAX_PROFILE_BYTES });
+      // gzip ends with the size it inflates to (mod 2^32): one output chunk of that size spares zlib's copies.
+      const size = bytes.length >= 4 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).readUInt32LE(bytes.length - 4) : 0;
+      raw = gunzipSync(bytes, { maxOutputLength: MAX_PROFILE_BYTES, chunkSize: Math.min(Math.max(size, 64 * 1024), MAX_CHUNK_BYTES) });
     } catch (error) {
       throw new ProfileFormatError(`the heap profile is not valid gzip (${(error as Error).message})`);
     }
@@ -104,7 +109,8 @@ export function profileCosts(profile: DecodedProfile, sampleType: string = INUSE
   // For a function that never allocated itself: the line of its first frame in the profile.
   const firstLine: Array<number | undefined> = new Array(count);
   for (let l = 0; l < single.length; l += 1) {
-    const [from, to] = [lineStart[l] as number, lineStart[l + 1] as number];
+    const from = lineStart[l] as number;
+    const to = lineStart[l + 1] as number;
     for (let j = from; j < to; j += 1) {
       const f = functionIds.of(lineFunctionId[j] as number);
       const key = f < 0 ? -1 : (keyOfFunction[f] as number);
@@ -120,52 +126,48 @@ export function profileCosts(profile: DecodedProfile, sampleType: string = INUSE
   // The value of samples whose leaf is each line, to find where each function allocated most.
   const leafValue = new Float64Array(lineNumber.length);
   const leafHit = new Uint8Array(lineNumber.length);
-  let total = 0;
   // The samples that count, their frames kept for the edge pass as a flat run per sample (leaf first):
   // key × 2, + 1 when the frame is inlined into the next one of its location.
   let frames = new Int32Array(1 << 16);
   let frameCount = 0;
   const sampleValue = new Column();
   const sampleEnd = new Column();
-  let s = 0;
-  let value = 0;
-  let leaf = true;
-  const frame = (key: number, inlined: number, line: number) => {
-    if (frameCount === frames.length) frames = doubled(frames);
-    frames[frameCount++] = key * 2 + inlined;
-    if (leaf) {
-      flat[key] = (flat[key] ?? 0) + value;
-      leafValue[line] = (leafValue[line] ?? 0) + value;
-      leafHit[line] = 1;
-      leaf = false;
-    }
-    if (stamp[key] !== s) {
-      stamp[key] = s;
-      cum[key] = (cum[key] ?? 0) + value;
-    }
-  };
-  profile.forEachSample(index, (sample, stack, depth) => {
-    if (sample === 0) return;
-    s = sampleValue.length;
-    value = sample;
-    leaf = true;
-    total += value;
+  // A cell, not a `let`: a number the callback below mutates would be boxed on every sample.
+  const sum = new Float64Array(1);
+  profile.forEachSample(index, (value, stack, depth) => {
+    if (value === 0) return;
+    const s = sampleValue.length;
+    sum[0] = (sum[0] as number) + value;
+    let leaf = true;
     for (let l = 0; l < depth; l += 1) {
       const location = stack[l] as number;
       if (location < 0) continue;
-      const key = single[location] as number;
-      if (key !== MULTI) {
-        if (key >= 0) frame(key, 0, lineStart[location] as number);
-        continue;
-      }
-      const end = lineStart[location + 1] as number;
-      for (let j = lineStart[location] as number; j < end; j += 1) {
-        if ((lineKey[j] as number) >= 0) frame(lineKey[j] as number, j < end - 1 ? 1 : 0, j);
+      const only = single[location] as number;
+      const multi = only === MULTI;
+      if (only === -1) continue;
+      const end = multi ? (lineStart[location + 1] as number) : 1;
+      for (let j = multi ? (lineStart[location] as number) : 0; j < end; j += 1) {
+        const key = multi ? (lineKey[j] as number) : only;
+        if (key < 0) continue;
+        if (frameCount === frames.length) frames = doubled(frames);
+        frames[frameCount++] = key * 2 + (j < end - 1 ? 1 : 0);
+        if (leaf) {
+          const line = multi ? j : (lineStart[location] as number);
+          flat[key] = (flat[key] ?? 0) + value;
+          leafValue[line] = (leafValue[line] ?? 0) + value;
+          leafHit[line] = 1;
+          leaf = false;
+        }
+        if (stamp[key] !== s) {
+          stamp[key] = s;
+          cum[key] = (cum[key] ?? 0) + value;
+        }
       }
     }
     sampleValue.push(value);
     sampleEnd.push(frameCount);
   });
+  const total = sum[0] as number;
   const bestLine = new Map<number, Map<number, number>>();
   for (let j = 0; j < lineNumber.length; j += 1) {
     if (!leafHit[j]) continue;

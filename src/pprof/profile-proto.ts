@@ -37,25 +37,25 @@ class WireReader {
    * read as a bigint and must fit in ±(2^53 − 1) — a count past 8 PiB or an id that large would be
    * rounded and could merge with another, so it is refused naming the field rather than summed wrong.
    */
-  varint(field: string): number {
+  varint(field: string, number = 0): number {
     const start = this.pos;
     let value = 0;
     let scale = 1;
     for (let i = 0; i < 7; i += 1) {
-      if (this.pos >= this.end) throw this.truncated(field);
+      if (this.pos >= this.end) throw this.truncated(field, number);
       const b = this.bytes[this.pos++] as number;
       value += (b & 0x7f) * scale;
       if (b < 0x80) return value;
       scale *= 128;
     }
     this.pos = start;
-    return this.longVarint(field);
+    return this.longVarint(label(field, number));
   }
 
   private longVarint(field: string): number {
     let value = 0n;
     for (let i = 0; i < 10; i += 1) {
-      if (this.pos >= this.end) throw this.truncated(field);
+      if (this.pos >= this.end) throw this.truncated(field, 0);
       const b = this.bytes[this.pos++] as number;
       value |= BigInt(b & 0x7f) << BigInt(7 * i);
       if (b < 0x80) {
@@ -76,7 +76,7 @@ class WireReader {
   /** Reads the next field's tag: its number, or 0 at the end of the message. */
   next(message: string): number {
     if (this.pos >= this.end) return 0;
-    const tag = this.varint(`a field tag of ${message}`);
+    const tag = this.varint(message);
     const field = Math.floor(tag / 8);
     if (field === 0) throw new ProfileFormatError(`${message} has a field numbered 0 at byte ${this.pos}, which protobuf never writes`);
     this.wire = tag % 8;
@@ -84,31 +84,32 @@ class WireReader {
   }
 
   /** Passes over a length-delimited field's body: returns where it starts, the reader left at its end. */
-  span(field: string): number {
-    const length = this.varint(`the length of ${field}`);
+  span(field: string, number = 0): number {
+    const length = this.varint(field, number);
     const start = this.pos;
-    if (length < 0 || start + length > this.end) throw this.truncated(field);
+    if (length < 0 || start + length > this.end) throw this.truncated(field, number);
     this.pos = start + length;
     return start;
   }
 
-  skip(wire: number, field: string): void {
+  /** Passes over a field of `wire` type: `field`, or field `number` of message `field` (named only in an error). */
+  skip(wire: number, field: string, number = 0): void {
     switch (wire) {
       case VARINT:
         for (let i = 0; ; i += 1) {
-          if (this.pos >= this.end) throw this.truncated(field);
-          if (i === 10) throw new ProfileFormatError(`${field} is a varint longer than 10 bytes at byte ${this.pos}`);
+          if (this.pos >= this.end) throw this.truncated(field, number);
+          if (i === 10) throw new ProfileFormatError(`${label(field, number)} is a varint longer than 10 bytes at byte ${this.pos}`);
           if ((this.bytes[this.pos++] as number) < 0x80) return;
         }
       case FIXED64:
-        return this.advance(8, field);
+        return this.advance(8, field, number);
       case BYTES:
-        this.span(field);
+        this.span(field, number);
         return;
       case FIXED32:
-        return this.advance(4, field);
+        return this.advance(4, field, number);
       default:
-        throw new ProfileFormatError(`${field} has wire type ${wire} at byte ${this.pos}, which profile.proto never uses`);
+        throw new ProfileFormatError(`${label(field, number)} has wire type ${wire} at byte ${this.pos}, which profile.proto never uses`);
     }
   }
 
@@ -148,14 +149,19 @@ class WireReader {
     return this.narrow(wire, field);
   }
 
-  private advance(n: number, field: string): void {
-    if (this.pos + n > this.end) throw this.truncated(field);
+  private advance(n: number, field: string, number: number): void {
+    if (this.pos + n > this.end) throw this.truncated(field, number);
     this.pos += n;
   }
 
-  private truncated(field: string): ProfileFormatError {
-    return new ProfileFormatError(`truncated in ${field} at byte ${this.pos} of ${this.bytes.length}`);
+  private truncated(field: string, number: number): ProfileFormatError {
+    return new ProfileFormatError(`truncated in ${label(field, number)} at byte ${this.pos} of ${this.bytes.length}`);
   }
+}
+
+/** A field's name for an error: `Sample.value`, or `field 9 of Location` for one read only to skip it. */
+function label(field: string, number: number): string {
+  return number ? `field ${number} of ${field}` : field;
 }
 
 /** Runs a read, a malformed profile's error reworded as what the profile is not. */
@@ -287,7 +293,7 @@ export class DecodedProfile {
             if (values++ === typeIndex) value = v;
           }
           reader.widen(outer);
-        } else reader.skip(wire, `field ${field} of Sample`);
+        } else reader.skip(wire, 'Sample', field);
       }
       visit(value, stack, depth, s);
     }
@@ -308,8 +314,12 @@ export class IdIndex {
     this.size = ids.length;
     this.ordered = ids.every((id, i) => id === i + 1);
     if (this.ordered) return;
-    let [min, max] = [0, 0];
-    for (const id of ids) [min, max] = [Math.min(min, id), Math.max(max, id)];
+    let min = 0;
+    let max = 0;
+    for (const id of ids) {
+      min = Math.min(min, id);
+      max = Math.max(max, id);
+    }
     if (min >= 0 && max <= 2 * ids.length + 1024) {
       this.dense = new Int32Array(max + 1).fill(-1);
       ids.forEach((id, i) => ((this.dense as Int32Array)[id] = i));
@@ -354,11 +364,12 @@ function readProfile(raw: Uint8Array): DecodedProfile {
     switch (field) {
       case 1: {
         const outer = reader.enter(reader.wire, 'Profile.sample_type');
-        let [name, unit] = [0, 0];
+        let name = 0;
+        let unit = 0;
         for (let t; (t = reader.next('ValueType')); ) {
           if (t === 1) name = reader.integer(reader.wire, 'ValueType.type');
           else if (t === 2) unit = reader.integer(reader.wire, 'ValueType.unit');
-          else reader.skip(reader.wire, `field ${t} of ValueType`);
+          else reader.skip(reader.wire, 'ValueType', t);
         }
         reader.widen(outer);
         types.push([name, unit]);
@@ -378,16 +389,17 @@ function readProfile(raw: Uint8Array): DecodedProfile {
           if (t === 1) id = reader.integer(reader.wire, 'Location.id');
           else if (t === 4) {
             const location = reader.enter(reader.wire, 'Location.line');
-            let [functionId, number] = [0, 0];
+            let functionId = 0;
+            let number = 0;
             for (let l; (l = reader.next('Line')); ) {
               if (l === 1) functionId = reader.integer(reader.wire, 'Line.function_id');
               else if (l === 2) number = reader.integer(reader.wire, 'Line.line');
-              else reader.skip(reader.wire, `field ${l} of Line`);
+              else reader.skip(reader.wire, 'Line', l);
             }
             reader.widen(location);
             lineFunctionId.push(functionId);
             lineNumber.push(number);
-          } else reader.skip(reader.wire, `field ${t} of Location`);
+          } else reader.skip(reader.wire, 'Location', t);
         }
         reader.widen(outer);
         locId.push(id);
@@ -395,12 +407,14 @@ function readProfile(raw: Uint8Array): DecodedProfile {
       }
       case 5: {
         const outer = reader.enter(reader.wire, 'Profile.function');
-        let [id, name, file] = [0, 0, 0];
+        let id = 0;
+        let name = 0;
+        let file = 0;
         for (let t; (t = reader.next('Function')); ) {
           if (t === 1) id = reader.integer(reader.wire, 'Function.id');
           else if (t === 2) name = reader.integer(reader.wire, 'Function.name');
           else if (t === 4) file = reader.integer(reader.wire, 'Function.filename');
-          else reader.skip(reader.wire, `field ${t} of Function`);
+          else reader.skip(reader.wire, 'Function', t);
         }
         reader.widen(outer);
         fnId.push(id);
@@ -415,7 +429,7 @@ function readProfile(raw: Uint8Array): DecodedProfile {
         break;
       }
       default:
-        reader.skip(reader.wire, `field ${field} of Profile`);
+        reader.skip(reader.wire, 'Profile', field);
     }
   }
   lineStart.push(lineNumber.length);
