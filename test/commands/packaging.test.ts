@@ -51,6 +51,16 @@ describe.skipIf(!built)('the npm package', () => {
     expect(pack.size).toBeLessThan(2_000_000);
   });
 
+  it('npm install -g puts both commands on PATH and the manual page where man looks', async () => {
+    // npm links a manual page only when `man` is a list; a string installs none.
+    const prefix = join(dir, 'prefix');
+    await run('npm', ['install', '-g', '--prefix', prefix, '--ignore-scripts', '--offline', '--no-audit', '--no-fund', installed]);
+    const linked = ['bin/aegis-ir', 'bin/kubectl-aegis', 'share/man/man1/aegis-ir.1'].filter((path) => existsSync(join(prefix, path)));
+    expect(linked).toEqual(['bin/aegis-ir', 'bin/kubectl-aegis', 'share/man/man1/aegis-ir.1']);
+    const { stdout } = await run(join(prefix, 'bin', 'aegis-ir'), ['version'], { env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+    expect(stdout).toMatch(/^aegis-ir 0\.1\.0/);
+  });
+
   it('runs a drill and the runbook from the unpacked package, with no source tree', async () => {
     const cli = join(installed, 'dist', 'aegis-ir.js');
     const env = { PATH: process.env.PATH, HOME: '/nonexistent' };
