@@ -27,6 +27,13 @@ describe('diagnose memory on the memory-leak drill', () => {
   });
   afterAll(() => sandbox.close());
 
+  it('of a Deployment that is not there is a usage error naming the one that is, never "healthy"', async () => {
+    const result = await run('diagnose', 'memory', '--deployment', 'nope');
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('aegis-ir: deployment/nope does not exist in namespace aegis; deployments there: aegis-api\n  try: pass --deployment aegis-api (or set app.deployment in the config)\n');
+    expect(result.code).toBe(2);
+  });
+
   it('is SEV3 naming the OOMKilled pod, the pod near its limit and when it reaches it, with the leaking function on top', async () => {
     const file = join(sandbox.dir, 'heap.pb.gz');
     const result = await run('diagnose', 'memory', '-o', 'json', '--save-profile', file);

@@ -151,9 +151,17 @@ function validDeployment(answer: V1Deployment, name: string): V1Deployment {
  * that picks one (or, with none in the namespace, how to find the namespace that has it).
  */
 export async function deploymentNotFound(kube: KubePort, name: string, signal: AbortSignal): Promise<UsageError> {
-  const existing = await missingDeployment(kube, signal);
+  return notFoundError(kube.namespace, name, await missingDeployment(kube, signal));
+}
+
+/** {@link deploymentNotFound} from a snapshot that found no Deployment: a command about it has nothing to look at. */
+export function snapshotWithoutDeployment(snapshot: WorkloadSnapshot): UsageError {
+  return notFoundError(snapshot.namespace, snapshot.name, snapshot.existing);
+}
+
+function notFoundError(namespace: string, name: string, existing: readonly string[]): UsageError {
   return new UsageError(
-    `deployment/${name} does not exist in namespace ${kube.namespace}; deployments there: ${existing.join(', ') || 'none'}`,
+    `deployment/${name} does not exist in namespace ${namespace}; deployments there: ${existing.join(', ') || 'none'}`,
     existing.length
       ? `pass --deployment ${existing.length === 1 ? existing[0] : 'NAME'} (or set app.deployment in the config)`
       : 'kubectl get deployments --all-namespaces, then pass -n NAMESPACE and --deployment NAME',

@@ -4,7 +4,7 @@ import { formatBytes, parseQuantity } from '../../kube/quantity.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as K } from '../kubernetes/findings.js';
 import { containerUsage } from '../kubernetes/resource-usage.js';
-import { appContainerName, isFinished, workloadSnapshot } from '../kubernetes/snapshot.js';
+import { appContainerName, isFinished, snapshotWithoutDeployment, workloadSnapshot } from '../kubernetes/snapshot.js';
 
 /** Whether a container is the app's or runs beside it. */
 export type ContainerRole = 'app' | 'sidecar';
@@ -41,6 +41,8 @@ export const memoryUsageCheck = defineCheck<MemoryUsageEvidence>({
   target: 'cluster',
   async collect(ctx) {
     const [usage, snapshot] = await Promise.all([containerUsage(ctx), workloadSnapshot(ctx)]);
+    // No pods of a Deployment that is not there is no evidence of healthy memory.
+    if (!snapshot.deployment) throw snapshotWithoutDeployment(snapshot);
     const containers = livePods(snapshot.pods)
       .flatMap((pod) => {
         const name = pod.metadata?.name ?? '';
