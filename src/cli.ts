@@ -6,7 +6,7 @@ import { plannedCommand } from './commands/planned.js';
 import { Redactor } from './core/redact.js';
 import { OUTPUT_FORMATS, type TextSink } from './core/io.js';
 import type { Runtime } from './core/runtime.js';
-import { examples, makeHost, type CommandHost } from './commands/host.js';
+import { HELP_WIDTH, examples, makeHost, type CommandHost } from './commands/host.js';
 import manifest from '../package.json' with { type: 'json' };
 
 /** A top-level command: its name and description, and the module that builds it, loaded on demand. */
@@ -129,7 +129,7 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
         'aegis-ir triage -o json --fail-on SEV2       # CI gate',
         'aegis-ir fix db-connections --dry-run',
       ) +
-        `\n${wrap(`Exit codes: ${exitCodeSummary()}.`, 100)}\n`,
+        `\n${wrap(`Exit codes: ${exitCodeSummary()}.`, HELP_WIDTH)}\n`,
     )
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, formatHelp: (command, helper) => `${Help.prototype.formatHelp.call(helper, command, helper)}${inheritedFlags(command, helper)}` })
@@ -169,6 +169,8 @@ function helpOf(program: Command, path: string[]): Command {
   let command = program;
   for (const name of path) {
     const next = command.commands.find((c) => c.name() === name);
+    // After a command without subcommands come its arguments (help diagnose memory): its own help covers them.
+    if (!next && command.commands.length === 0 && command.registeredArguments.length > 0) return command;
     if (!next) throw new UsageError(`unknown command "${[fullName(command), name].join(' ')}"`, `${fullName(command)} --help`);
     command = next;
   }

@@ -4,7 +4,8 @@ import { DIAGNOSE_SECTION_INFO, diagnoseSectionNamed } from '../checks/sections.
 import { UsageError } from '../core/errors.js';
 import { emitReport } from './report-output.js';
 import { plannedCommand } from './planned.js';
-import { examples, optionsOf, type CommandHost } from './host.js';
+import { HELP_WIDTH, examples, optionsOf, type CommandHost } from './host.js';
+import { listRow } from '../render/wrap.js';
 
 /** `diagnose <section>`: the diagnosis steps of one of the runbook's Common Issues. */
 export function diagnoseCommand(host: CommandHost): Command {
@@ -27,7 +28,7 @@ export function diagnoseCommand(host: CommandHost): Command {
     )
     .addHelpText(
       'after',
-      `\nSections:\n${Object.entries(DIAGNOSE_SECTION_INFO).map(([n, info]) => `  ${n.padEnd(16)} ${info.summary}`).join('\n')}\n` +
+      `\nSections:\n${Object.entries(DIAGNOSE_SECTION_INFO).map(([n, info]) => listRow(`  ${n.padEnd(16)} `, info.summary, HELP_WIDTH)).join('\n')}\n` +
         examples(
           ...names.map((n) => `aegis-ir diagnose ${n}`),
           `aegis-ir diagnose ${names[0] ?? '<section>'} -o json`,

@@ -9,7 +9,8 @@ import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { shellWord } from '../core/shell.js';
 import { didYouMean } from '../core/suggest.js';
 import type { FixReport } from '../remediations/engine.js';
-import { examples, optionsOf, type CommandHost } from './host.js';
+import { HELP_WIDTH, examples, optionsOf, type CommandHost } from './host.js';
+import { reflow } from '../render/wrap.js';
 
 /** How long a saved plan stays valid unless `--plan-expiry` says otherwise. */
 const DEFAULT_PLAN_EXPIRY = '15m';
@@ -22,7 +23,7 @@ export function fixCommand(host: CommandHost): Command {
     .option('--list', 'list every remediation with its risk')
     .addHelpText(
       'after',
-      `\nRemediations:\n${remediationListText(REMEDIATIONS, false)}` +
+      `\nRemediations:\n${remediationListText(REMEDIATIONS, false, HELP_WIDTH)}` +
         examples('aegis-ir fix --list', 'aegis-ir fix db-connections --dry-run', 'aegis-ir fix db-connections --yes -o json'),
     )
     .action(async (unknown: string | undefined, _options, command: Command) => {
@@ -35,7 +36,7 @@ export function fixCommand(host: CommandHost): Command {
         throw new UsageError('name the remediation to apply', 'aegis-ir fix --list');
       }
       requireFormat(ctx, DOCUMENT_FORMATS);
-      await print(ctx, { document: remediationListDocument(REMEDIATIONS), text: ({ color }) => remediationListText(REMEDIATIONS, color) });
+      await print(ctx, { document: remediationListDocument(REMEDIATIONS), text: ({ color, width }) => remediationListText(REMEDIATIONS, color, width ?? 80) });
       host.exit(ExitCode.ok);
     });
   for (const remediation of REMEDIATIONS) fix.addCommand(remediationCommand(host, remediation));
@@ -61,7 +62,7 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
     );
   }
   return command
-    .addHelpText('after', `\n${remediation.description}\n${examples(...remediation.examples)}`)
+    .addHelpText('after', `\n${reflow(remediation.description, HELP_WIDTH)}\n${examples(...remediation.examples)}`)
     .action(async (...params: unknown[]) => {
       // Commander passes the operand (when the remediation has one), the options, then the command.
       const self = params.at(-1) as Command;

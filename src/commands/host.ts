@@ -23,6 +23,9 @@ export function makeHost(runtime: Runtime, setExit: (code: number) => void): Com
   };
 }
 
+/** The width help text reads at, as gh's does: commander wraps the options to it, the prose after them is reflowed to it. */
+export const HELP_WIDTH = 80;
+
 /** Help text listing examples, appended to a command's --help. */
 export function examples(...lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;

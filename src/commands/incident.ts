@@ -11,7 +11,8 @@ import type { Incident, IncidentStatus } from '../incident/record.js';
 import { DETECTION_SOURCES, OPEN_STATUSES } from '../incident/statuses.js';
 import type { IncidentView } from '../incident/render.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
-import { examples, type CommandHost } from './host.js';
+import { HELP_WIDTH, examples, type CommandHost } from './host.js';
+import { reflow } from '../render/wrap.js';
 import { triage } from './triage.js';
 
 /**
@@ -31,8 +32,7 @@ export function incidentCommand(host: CommandHost): Command {
       'aegis-ir incident watch                                 # reminders and escalation on time, until resolved',
       'aegis-ir incident resolve --summary "Rollback restored service"',
     ) +
-      '\nSlack (notify.slack.webhookUrl or .token), PagerDuty (notify.pagerduty.routingKey) and Statuspage\n' +
-      '(notify.statuspage.pageId and .apiKey) are each optional; see README "Incidents".\n',
+      `\n${reflow('Slack (notify.slack.webhookUrl or .token), PagerDuty (notify.pagerduty.routingKey) and Statuspage (notify.statuspage.pageId and .apiKey) are each optional; see README "Incidents".', HELP_WIDTH)}\n`,
   );
   incident.addCommand(
     new Command('open')

@@ -45,7 +45,7 @@ export function runbookCommand(host: CommandHost): Command {
       if (options.all) {
         if (query !== undefined) throw new UsageError(`--all prints every section; leave out "${query}"`, 'aegis-ir runbook --all');
         const markdown = runbookMarkdown();
-        await print(ctx, { document: document({ markdown }), text: ({ color }) => renderMarkdown(markdown, { color }) });
+        await print(ctx, { document: document({ markdown }), text: ({ color, width }) => renderMarkdown(markdown, { color, width: width ?? 80 }) });
         return;
       }
       if (query === undefined) {
@@ -57,7 +57,7 @@ export function runbookCommand(host: CommandHost): Command {
         return;
       }
       const { id, title, markdown } = chooseSection(runbook, query);
-      await print(ctx, { document: document({ section: { id, title, markdown } }), text: ({ color }) => renderMarkdown(markdown, { color }) });
+      await print(ctx, { document: document({ section: { id, title, markdown } }), text: ({ color, width }) => renderMarkdown(markdown, { color, width: width ?? 80 }) });
     });
 }
 

@@ -1,6 +1,7 @@
 import { RUNBOOK_FILE } from '../core/findings.js';
 import { LEVEL_MARK, levelColor, paint } from '../render/style.js';
 import { SCHEMA_VERSION } from '../render/report.js';
+import { listRow } from '../render/wrap.js';
 import type { CapState, FixReport } from './engine.js';
 import type { Plan, PlanTable, Remediation } from './remediation.js';
 
@@ -95,11 +96,11 @@ export function fixText(report: FixReport, color: boolean): string {
 }
 
 /** `fix --list`: every remediation with its risk. */
-export function remediationListText(remediations: readonly Remediation[], color: boolean): string {
+export function remediationListText(remediations: readonly Remediation[], color: boolean, lineWidth: number): string {
   const c = paint(color);
   const width = Math.max(...remediations.map((r) => r.id.length));
   const riskTone = { low: c.green, medium: c.yellow, high: c.red } as const;
-  return `${remediations.map((r) => `  ${r.id.padEnd(width)}  ${riskTone[r.risk](r.risk.padEnd(6))}  ${r.summary}`).join('\n')}\n`;
+  return `${remediations.map((r) => listRow(`  ${r.id.padEnd(width)}  ${riskTone[r.risk](r.risk.padEnd(6))}  `, r.summary, lineWidth)).join('\n')}\n`;
 }
 
 /** `fix --list -o json`. */

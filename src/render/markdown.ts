@@ -1,18 +1,33 @@
 import type { ChalkInstance } from 'chalk';
 import { MARKDOWN_LINE } from '../runbook/markdown.js';
 import { paint } from './style.js';
+import { visibleLength, wrapWords } from './wrap.js';
 
 /**
  * Markdown for a terminal: the subset the runbooks use (headings, tables, fenced code, bullets, bold, inline code,
  * links), rendered line by line. Without colour, the text still reads: tables stay aligned and inline code keeps its
  * backticks.
  */
-export function renderMarkdown(markdown: string, options: { color: boolean }): string {
+export function renderMarkdown(markdown: string, options: { color: boolean; width?: number }): string {
   const c = paint(options.color);
   const lines = markdown.split('\n');
   const out: string[] = [];
+  // The paragraph or list item being read: its source lines join into one text, wrapped to the width when it ends.
+  let prose: { first: string; rest: string; words: string[] } | null = null;
+  const endProse = () => {
+    if (prose) out.push(...(options.width ? wrapWords(prose.words, options.width, prose.first, prose.rest) : [`${prose.first}${prose.words.join(' ')}`]));
+    prose = null;
+  };
   for (let i = 0; i < lines.length; i += 1) {
     const line = lines[i]!;
+    const [, lead = '', text = ''] = LEADING_SPACE.exec(line)!;
+    // A line of text after a paragraph's (or an indented one after a list item's) continues it. Without a width to
+    // wrap to, the source's lines are kept.
+    if (prose && options.width && text && !BLOCK_START.test(text) && (!lead || prose.rest.length > 0)) {
+      prose.words.push(...inline(text, c).split(' '));
+      continue;
+    }
+    endProse();
     const fence = FENCE.exec(line);
     if (fence) {
       const indent = fence[1]!.length;
@@ -36,24 +51,30 @@ export function renderMarkdown(markdown: string, options: { color: boolean }): s
     }
     const bullet = BULLET.exec(line);
     if (bullet) {
-      out.push(`${bullet[1]}  • ${inline(bullet[2]!, c)}`);
+      const first = `${bullet[1]}  • `;
+      prose = { first, rest: ' '.repeat(first.length), words: inline(bullet[2]!, c).split(' ') };
+      continue;
+    }
+    if (!text) {
+      out.push('');
       continue;
     }
     // An indented line continues a list item: it lines up with the item's text, two columns right of its source.
-    const [, lead = '', text = ''] = LEADING_SPACE.exec(line)!;
-    out.push(`${lead ? ' '.repeat(lead.length + 2) : ''}${inline(text, c)}`);
+    const indent = lead ? ' '.repeat(lead.length + 2) : '';
+    prose = { first: indent, rest: indent, words: inline(text, c).split(' ') };
   }
+  endProse();
   // Anchor lines and trailing newlines leave blank lines at the ends.
   return `${out.join('\n').replace(/^\n+|\s+$/g, '')}\n`;
 }
 
 const { anchor: ANCHOR, heading: HEADING, fence: FENCE } = MARKDOWN_LINE;
 const BULLET = /^(\s*)[-*]\s+(.*)$/;
+/** What starts a block of its own rather than continuing a paragraph: a heading, table, fence, item or anchor. */
+const BLOCK_START = /^(#{1,6}\s|\||```|~~~|[-*]\s|<a\s)/;
 const LEADING_SPACE = /^(\s*)(.*)$/;
 const SEPARATOR_ROW = /^\s*\|?(\s*:?-+:?\s*\|)+\s*(:?-+:?\s*)?$/;
 const INLINE = /`([^`]+)`|\*\*(.+?)\*\*|\[([^\]]+)\]\(([^)\s]+)\)/g;
-// The escapes colour adds, which take no room on screen.
-const SGR = /\u001b\[[0-9;]*m/g;
 
 function codeLine(line: string, fenceIndent: number, c: ChalkInstance): string {
   const code = line.slice(Math.min(fenceIndent, line.length - line.trimStart().length));
@@ -91,8 +112,4 @@ function splitRow(row: string): string[] {
     .replace(/(?<!\\)\|$/, '')
     .split(/(?<!\\)\|/)
     .map((cell) => cell.trim().replaceAll('\\|', '|'));
-}
-
-function visibleLength(text: string): number {
-  return text.replace(SGR, '').length;
 }

@@ -10,6 +10,7 @@ import type { Report } from '../checks/verdict.js';
 import { formatDuration, formatUtc } from '../core/duration.js';
 import { SEVERITY_CLASSES } from '../core/severity.js';
 import { LEVEL_MARK, levelColor, paint } from './style.js';
+import { visibleLength, wrapWords } from './wrap.js';
 
 /** The schema version of every JSON document aegis-ir prints. */
 export const SCHEMA_VERSION = 1;
@@ -124,20 +125,10 @@ function groupAcrossPods(findings: readonly Finding[]): FindingGroup[] {
 
 /** `line` broken at spaces to `width` visible columns, continuation lines indented under its text. */
 function wrapLine(line: string, width: number): string[] {
-  const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').length;
-  if (visible(line) <= width) return [line];
+  if (visibleLength(line) <= width) return [line];
   const lead = /^ */.exec(line)?.[0] ?? '';
   const indent = ' '.repeat(Math.min(lead.length + 4, Math.floor(width / 2)));
-  const out: string[] = [];
-  let current = lead;
-  for (const word of line.slice(lead.length).split(' ')) {
-    const candidate = current.trim() === '' ? `${current}${word}` : `${current} ${word}`;
-    if (current.trim() !== '' && visible(candidate) > width) {
-      out.push(current.trimEnd());
-      current = `${indent}${word}`;
-    } else current = candidate;
-  }
-  return [...out, current];
+  return wrapWords(line.slice(lead.length).split(' '), width, lead, indent);
 }
 
 /** `On-Call now → Tech Lead at 30m → …` */

@@ -11,7 +11,48 @@ export function wrapItems(items: readonly string[], width: number, gap = ' '): s
   return [...lines, line];
 }
 
+/** Prose for a person: each paragraph (they are separated by a blank line) reflowed to `width`, the source's own line breaks dropped. */
+export function reflow(text: string, width: number): string {
+  return text
+    .trim()
+    .split(/\n\s*\n/)
+    .map((paragraph) => wrapWords(paragraph.trim().split(/\s+/), width, '', '').join('\n'))
+    .join('\n\n');
+}
+
+/** `  name  text…` rows of a list, `text` wrapped under itself: the name column stays clear. */
+export function listRow(head: string, text: string, width: number): string {
+  return wrapWords(text.split(' '), width, head, ' '.repeat(visibleLength(head))).join('\n');
+}
+
 /** Breaks `text` at spaces into lines of at most `width` characters. */
 export function wrap(text: string, width: number): string {
   return wrapItems(text.split(' '), width).join('\n');
+}
+
+// The escapes colour adds, which take no room on screen.
+const SGR = /\u001b\[[0-9;]*m/g;
+
+/** How many columns `text` takes on screen: colour escapes take none. */
+export function visibleLength(text: string): number {
+  return text.replace(SGR, '').length;
+}
+
+/**
+ * `words` joined by spaces into lines of at most `width` visible columns, the first line after `first` and the
+ * others after `rest` (a hanging indent); a word is never split, and no line ends in a space.
+ */
+export function wrapWords(words: readonly string[], width: number, first: string, rest: string): string[] {
+  const out: string[] = [];
+  let current = first;
+  let started = false;
+  for (const word of words) {
+    const candidate = started ? `${current} ${word}` : `${current}${word}`;
+    if (started && visibleLength(candidate) > width) {
+      out.push(current.trimEnd());
+      current = `${rest}${word}`;
+    } else current = candidate;
+    started ||= word !== '';
+  }
+  return [...out, current];
 }

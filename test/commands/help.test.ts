@@ -31,10 +31,20 @@ describe('--help', () => {
     [['help', 'fix', 'rollback'], 'Usage: aegis-ir fix rollback'],
     [['help', 'fix'], 'Usage: aegis-ir fix <remediation> [options]'],
     [['help'], 'Usage: aegis-ir [options] [command]'],
+    [['help', 'diagnose', 'memory'], 'Usage: aegis-ir diagnose [options] <section>'],
   ])('%j shows the help of the command it names', async (argv, usage) => {
     const run = await runCaptured(argv);
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')[0]).toContain(usage);
+  });
+
+  it('reads at 80 columns: only the example commands, which are pasted whole, are longer', async () => {
+    const paths = [[], ['triage'], ['diagnose'], ['fix'], ['fix', 'rollback'], ['fix', 'ai-provider'], ['fix', 'revert'], ['fix', 'db-connections'], ['incident'], ['drill'], ['runbook']];
+    for (const path of paths) {
+      const run = await runCaptured(['help', ...path]);
+      const long = run.stdout.split('\n').filter((line) => line.length > 80 && !line.startsWith('  $ '));
+      expect({ path, long }).toEqual({ path, long: [] });
+    }
   });
 
   it('help of a command that does not exist exits 2 and points at the help above it', async () => {

@@ -68,4 +68,11 @@ describe('renderMarkdown', () => {
     const out = renderMarkdown('- Kill idle\n  connections:\n\n  ```sql\n  SELECT 1;\n  ```\n', { color: false });
     expect(out).toBe('  • Kill idle\n    connections:\n\n      SELECT 1;\n');
   });
+
+  it('joins a paragraph or list item into one text and wraps it to the width, leaving code and tables whole', () => {
+    const markdown = 'One two three\nfour five six seven.\n\n- Kill idle\n  connections now:\n\n  ```sql\n  SELECT pg_terminate_backend(pid);\n  ```\n\n| a | b |\n|---|---|\n| long cell here | x |\n';
+    expect(renderMarkdown(markdown, { color: false, width: 16 })).toBe(
+      'One two three\nfour five six\nseven.\n\n  • Kill idle\n    connections\n    now:\n\n      SELECT pg_terminate_backend(pid);\n\n  a               b\n  ──────────────  ─\n  long cell here  x\n',
+    );
+  });
 });

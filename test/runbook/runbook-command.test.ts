@@ -36,6 +36,16 @@ describe('aegis-ir runbook', () => {
     expect(stdout.split('\n')[0]).toBe(title);
   });
 
+  it('--all prints the whole runbook, its prose reflowed to 80 columns when not a terminal', async () => {
+    const { code, stdout } = await run('runbook', '--all');
+    expect(code).toBe(0);
+    for (const heading of ['Incident Classification', 'Triage Procedure', 'Escalation Matrix', 'Post-Incident']) expect(stdout).toContain(`\n${heading}\n`);
+    expect(stdout).toContain('\nThis runbook covers incident detection, triage, mitigation, and resolution for\nCloud Aegis production issues.\n');
+    // Only code and tables, which cannot be broken and still be pasted or read, may be wider.
+    const long = stdout.split('\n').filter((line) => line.length > 80 && !/^ {4}|^ {2}\S.* {2}/.test(line));
+    expect(long).toEqual([]);
+  });
+
   it('aligns the escalation matrix in columns', async () => {
     const { stdout } = await run('runbook', 'escalation-matrix');
     expect(stdout).toContain(
