@@ -57,6 +57,12 @@ export function defineFinding<P>(kind: FindingKind<P>): FindingKind<P> {
 /** The file findings link to. */
 export const RUNBOOK_FILE = 'runbooks/incident-response.md';
 
+/** A finding's runbook link as the command that shows it: `aegis-ir runbook issue-high-memory-usage`. */
+export function runbookCommandOf(link: string): string {
+  const anchor = link.split('#')[1];
+  return anchor ? `aegis-ir runbook ${anchor}` : 'aegis-ir runbook';
+}
+
 export interface FindingInput<P> {
   check: string;
   params: P;

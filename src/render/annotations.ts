@@ -1,4 +1,5 @@
 import type { Report } from '../checks/verdict.js';
+import { runbookCommandOf } from '../core/findings.js';
 import { meetsFailOn, type FailOn } from '../core/severity.js';
 
 /**
@@ -11,7 +12,7 @@ export function githubAnnotations(report: Report, failOn: FailOn): string {
     .map((f) => {
       const command = f.level === 'critical' || f.level === 'error' ? 'error' : 'warning';
       const title = `${f.code} ${f.severity ?? ''}`.trim();
-      return `::${command} title=${property(title)}::${data(`${f.summary}${f.resource ? ` (${f.resource})` : ''} — ${f.runbook}`)}\n`;
+      return `::${command} title=${property(title)}::${data(`${f.summary}${f.resource ? ` (${f.resource})` : ''} — ${runbookCommandOf(f.runbook)}`)}\n`;
     })
     .join('');
 }

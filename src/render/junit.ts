@@ -1,5 +1,5 @@
 import type { Report } from '../checks/verdict.js';
-import type { Finding } from '../core/findings.js';
+import { runbookCommandOf, type Finding } from '../core/findings.js';
 import { meetsFailOn, type FailOn } from '../core/severity.js';
 
 /**
@@ -56,7 +56,7 @@ function headline(f: Finding): string {
 }
 
 function details(f: Finding): string {
-  return [`runbook: ${f.runbook}`, ...f.next.map((n) => `next: ${n}`), `evidence: ${JSON.stringify(f.evidence)}`].join('\n');
+  return [`runbook: ${runbookCommandOf(f.runbook)}`, ...f.next.map((n) => `next: ${n}`), `evidence: ${JSON.stringify(f.evidence)}`].join('\n');
 }
 
 // XML 1.0 allows neither most control characters nor unpaired surrogates, even escaped.

@@ -1,6 +1,6 @@
 import { nextCommandsOf } from '../checks/next-steps.js';
 import type { ChalkInstance } from 'chalk';
-import type { Finding } from '../core/findings.js';
+import { runbookCommandOf, type Finding } from '../core/findings.js';
 import { evidenceText } from './evidence.js';
 import type { TextOptions } from './output.js';
 import type { CheckOutcome } from '../checks/runner.js';
@@ -67,7 +67,7 @@ export function reportText(report: Report, options: TextOptions): string {
       const shown = evidenceText(evidence, options.verbose);
       lines.push(...shown.lines.map((line) => c.dim(`      ${line}`)));
       if (shown.hidden.length) lines.push(c.dim(`      ${shown.hidden.join(', ')}; -v to show`));
-      lines.push(c.dim(`      runbook: ${runbookCommand(f.runbook)}`));
+      lines.push(c.dim(`      runbook: ${runbookCommandOf(f.runbook)}`));
     }
     lines.push('');
   }
@@ -87,12 +87,6 @@ export function reportText(report: Report, options: TextOptions): string {
   // A command is pasted whole: the lines that are commands are never broken.
   const command = /^ {2}(\$ |aegis-ir |kubectl )/;
   return `${lines.flatMap((line) => (command.test(line) ? [line] : wrapLine(line, options.width ?? 80))).join('\n')}\n`;
-}
-
-/** A finding's runbook link as the command that shows it: `aegis-ir runbook issue-high-memory-usage`. */
-export function runbookCommand(link: string): string {
-  const anchor = link.split('#')[1];
-  return anchor ? `aegis-ir runbook ${anchor}` : 'aegis-ir runbook';
 }
 
 /** The same finding on several pods, told once: "AEG-1030 on 3 pods: a, b, c — …". */

@@ -35,6 +35,9 @@ describe('-o junit', () => {
     expect(byName['error-rate']?.failure?.map((f) => f['@_type'])).toEqual(['AEG-3002']);
     expect(byName['db-connections']?.skipped?.[0]?.['@_message']).toMatch(/^no database configured/);
     expect(byName['pod-health']?.failure).toBeUndefined();
+    // The runbook as the command that prints it, as in the text.
+    expect(run.stdout).toMatch(/runbook: aegis-ir runbook [a-z0-9-]+\n/);
+    expect(run.stdout).not.toContain('runbook: runbooks/');
     const failures = cases.reduce((n, c) => n + (c.failure?.length ?? 0), 0);
     expect(Number(suites.testsuite['@_failures'])).toBe(failures);
     expect(Number(suites['@_tests'])).toBe(cases.length);
@@ -89,7 +92,7 @@ describe('-o markdown, -o yaml and GitHub annotations', () => {
     const env = { HOME: '/nonexistent', GITHUB_ACTIONS: 'true' };
     const run = await runCaptured(['drill', 'high-error-rate', '-o', 'json', '--fail-on', 'SEV2'], { env });
     const lines = run.stderr.split('\n').filter(Boolean);
-    expect(lines).toContain('::error title=AEG-3002 SEV2::error rate 61.2%25 of requests over the last 5m (objective < 0.1%25) — runbooks/incident-response.md#incident-classification');
+    expect(lines).toContain('::error title=AEG-3002 SEV2::error rate 61.2%25 of requests over the last 5m (objective < 0.1%25) — aegis-ir runbook incident-classification');
     expect(lines.every((l) => l.startsWith('::error ') || l.startsWith('::warning '))).toBe(true);
     expect(lines.some((l) => l.includes('title=AEG-1030'))).toBe(false);
     expect(JSON.parse(run.stdout)).toMatchObject({ command: 'drill' });
