@@ -17,7 +17,7 @@ export function evidenceText(evidence: Record<string, unknown>, verbose: boolean
     const shown = list && !verbose && list.length > LIST_ITEMS ? list.slice(0, LIST_ITEMS) : value;
     const text = humanise(key, shown);
     if (!verbose && text.length > LINE_CHARS) {
-      hidden.push(list ? `${list.length} ${key}` : key);
+      hidden.push(list && list.length > 1 ? `${list.length} ${key}` : key);
       continue;
     }
     lines.push(`${key}: ${text}`);

@@ -26,6 +26,8 @@ describe('quantities for people', () => {
     const quiet = evidenceText({ routes, query: 'x'.repeat(200) }, false);
     expect(quiet.lines).toEqual(['routes: [{route: a, errorRatio: 50%}, {route: b, errorRatio: 50%}, {route: c, errorRatio: 50%}]']);
     expect(quiet.hidden).toEqual(['2 more routes', 'query']);
+    // One item too long to show is named, not counted ("1 routes").
+    expect(evidenceText({ routes: ['y'.repeat(200)] }, false).hidden).toEqual(['routes']);
     const verbose = evidenceText({ routes, query: 'x'.repeat(200) }, true);
     expect(verbose.hidden).toEqual([]);
     expect(verbose.lines[1]).toBe(`query: ${'x'.repeat(200)}`);
