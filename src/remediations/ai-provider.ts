@@ -132,7 +132,7 @@ async function planAiSettings(ctx: Context, args: Args, current: SettingReader):
     case 'fallback': {
       const provider = await fallbackProvider(ctx, action.provider, args.force);
       return {
-        summary: `enable the AI fallback provider ${provider} in configmap/${map} (now ${current(keys.fallback) || 'unset'})`,
+        summary: `enable the AI fallback provider ${provider} in configmap/${map} (before: ${current(keys.fallback) || 'unset'})`,
         changes: [change('fallback', provider, 'AI fallback provider')],
         size: 1,
         notes: ['remove the fallback once the provider has recovered (runbook: Post-Incident, remove any temporary mitigations)'],
@@ -152,7 +152,7 @@ async function planAiSettings(ctx: Context, args: Args, current: SettingReader):
       return { summary: `enable cached AI responses in configmap/${map}`, changes: [change('cache', true, 'AI response cache')], size: 1, notes: ['repeat queries are answered from the cache; fresh ones still reach the provider'] };
     default:
       return {
-        summary: `degrade the app to static analysis in configmap/${map} (AI mode now ${current(keys.mode) || 'unset'})`,
+        summary: `degrade the app to static analysis in configmap/${map} (AI mode before: ${current(keys.mode) || 'unset'})`,
         changes: [change('mode', 'static', 'AI mode')],
         size: 1,
         notes: ['AI-powered features stay off until the mode is set back to ai'],

@@ -5,7 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { stateDir } from '../core/state.js';
 import { workloadLeafChanges, type Replaced } from './replaced.js';
 
-/** One line of the audit log. A `fix revert` run's records also carry `reverts`: the run it undoes. `event` is one of verdict (triage or diagnose while an incident is open), plan, plan-saved, preflight-failed, lock-held, cap-exceeded, confirmed, declined, cancelled, plan-changed, lock-lost, step, outcome, verify, lock-release-failed, error. */
+/** One line of the audit log. A `fix revert` run's records also carry `reverts`: the run it undoes. `event` is one of verdict (triage or diagnose while an incident is open), plan, plan-saved, refused, preflight-failed, lock-held, cap-exceeded, confirmed, declined, cancelled, plan-changed, lock-lost, step, outcome, verify, lock-release-failed, error. */
 export interface AuditRecord {
   time: string;
   /** Ties the records of one run together. */
@@ -137,7 +137,7 @@ export interface Mitigation {
   appliedAt: string;
   /** How long ago that was, at `now`. */
   ageMs: number;
-  /** The plan's one line: "enable the AI fallback provider openai in configmap/aegis-api-config (now unset)". */
+  /** The plan's one line: "enable the AI fallback provider openai in configmap/aegis-api-config (before: unset)". */
   summary: string;
   /** Each change applied, for people: "patch configmap/aegis-api-config: AI fallback provider … unset → openai". */
   changes: string[];

@@ -108,7 +108,11 @@ async function guarded(ctx: Context, remediation: Remediation, session: Remediat
   const saved = flags.planFile;
   if (saved) checkPlanFile(saved.path, saved.file, session.target, session.scope, ctx.clock.now());
   // Derived as of the saved plan's reference point (its "now"), so what merely aged since is no change.
-  const plan = await session.plan(saved?.file.plan);
+  const plan = await session.plan(saved?.file.plan).catch((error: unknown) => {
+    // A plan the remediation refuses to derive (a revert whose object changed since) is a refusal on the record too.
+    if (error instanceof GuardError) audit.append('refused', { error: error.message });
+    throw error;
+  });
   const cap = capState(ctx, remediation, plan, flags.max);
   audit.append('plan', { dryRun: flags.dryRun, summary: plan.summary, size: plan.size, cap, steps: plan.steps, ...(saved ? { planFile: saved.path } : {}) });
   if (saved && JSON.stringify(plan.identity) !== JSON.stringify(saved.file.plan.identity)) {

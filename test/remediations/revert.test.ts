@@ -193,6 +193,8 @@ describe('fix revert', () => {
     expect(run.stderr).toMatch(/\/spec\/template\/spec\/containers\/\d\/resources\/limits\/memory: run \S+ set "768Mi", now "1Gi"/);
     expect(sandbox.store.require(DEPLOYMENT, 'aegis', 'aegis-api').metadata.resourceVersion).toBe(version);
     expect(sandbox.container()?.resources?.limits?.memory).toBe('1Gi');
+    const refusal = readAuditLog(sandbox.audit).filter((r) => r.remediation === 'revert').map((r) => r.event);
+    expect(refusal).toEqual(['refused']);
   });
 
   it('refuses a ConfigMap edited since, with the lines that differ', async () => {
