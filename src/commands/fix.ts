@@ -78,7 +78,8 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
         return;
       }
       const given = params.length > 2 ? params[0] : undefined;
-      const value = remediation.operand ? (given ?? remediation.operand.default?.(ctx) ?? undefined) : undefined;
+      // A saved plan carries the operand it was derived with.
+      const value = remediation.operand ? (given ?? (plan === undefined ? remediation.operand.default?.(ctx) : undefined) ?? undefined) : undefined;
       const operand = remediation.operand && value !== undefined ? { [remediation.operand.key]: value } : {};
       const own = { ...flags, ...operand };
       if (savePlan !== undefined && (!dryRun || plan !== undefined)) {

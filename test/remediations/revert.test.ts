@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readAuditLog } from '../../src/remediations/audit.js';
 import type { KubeObject } from '../../src/sandbox/kube-simulator/index.js';
-import { CONFIG_MAP, DEPLOYMENT, HPA } from '../../src/sandbox/kube-simulator/resources.js';
+import { CONFIG_MAP, DEPLOYMENT, HPA, LEASE } from '../../src/sandbox/kube-simulator/resources.js';
 import { runCaptured } from '../helpers/cli.js';
 import { simulatedCluster, type SimulatedCluster } from '../helpers/simulator.js';
 
@@ -26,6 +26,7 @@ async function start(scenario: string) {
   const store = cluster.sim.store;
   return {
     audit,
+    dir,
     env,
     run: (...argv: string[]) => runCaptured(argv, { env }),
     list: async () => {
@@ -168,13 +169,33 @@ describe('fix revert', () => {
     expect((await sandbox.list()).mitigations.map((m) => m.remediation)).toEqual(['batch-size']);
   });
 
-  it('gives an HPA its minReplicas back', async () => {
+  it("is refused while another operator holds the ConfigMap's lock, naming them; nothing changes", async () => {
+    const sandbox = await start('oom');
+    expect((await sandbox.run('fix', 'batch-size', '--to', '2500', '--yes')).code).toBe(0);
+    const now = new Date().toISOString().replace('Z', '000Z');
+    sandbox.store.create(LEASE, {
+      metadata: { name: 'aegis-ir-fix-configmap-aegis-api-config', namespace: 'aegis' },
+      spec: { holderIdentity: 'alice@laptop', leaseDurationSeconds: 600, acquireTime: now, renewTime: now },
+    });
+    const edited = sandbox.configYaml();
+    const run = await sandbox.run('fix', 'revert', '--yes');
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('lock held by alice@laptop');
+    expect(sandbox.configYaml()).toBe(edited);
+  });
+
+  it('gives an HPA its minReplicas back, by the plan reviewed and saved', async () => {
     const sandbox = await start('oom');
     expect((await sandbox.run('fix', 'scale', '--by', '1', '--yes')).code).toBe(0);
     expect(sandbox.hpa().spec.minReplicas).toBe(4);
-    const run = await sandbox.run('fix', 'revert', '--yes', '-o', 'json');
+    const saved = join(sandbox.dir, 'revert-plan.json');
+    expect((await sandbox.run('fix', 'revert', '--dry-run', '--save-plan', saved)).code).toBe(0);
+    // A newer mitigation since is not what the saved plan reverts.
+    expect((await sandbox.run('fix', 'memory-limit', '--factor', '1.5', '--yes')).code).toBe(0);
+    const run = await sandbox.run('fix', 'revert', '--plan', saved, '--yes', '-o', 'json');
     expect(run.code).toBe(0);
     expect(sandbox.hpa().spec.minReplicas).toBe(3);
+    expect(sandbox.container()?.resources?.limits?.memory).toBe('768Mi');
   });
 
   it('refuses with exit 5 when the object changed since, showing what differs, and changes nothing', async () => {
