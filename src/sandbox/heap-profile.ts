@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import { Function as ProfileFunction, Line, Location, Mapping, Profile, Sample, StringTable, ValueType } from 'pprof-format';
 
 /** One frame of an allocating stack, leaf first. */
 export interface AllocatorFrame {
@@ -28,38 +27,43 @@ const MEM_PROFILE_RATE = 512 * 1024;
  * A heap profile shaped as Go's runtime/pprof writes it for `/debug/pprof/heap`: gzipped profile.proto
  * with the sample types alloc_objects/count, alloc_space/bytes, inuse_objects/count and
  * inuse_space/bytes (the last, pprof's default), period space/bytes, one mapping, and inlined frames
- * sharing their caller's location.
+ * sharing their caller's location. Encoded field by field as protobuf writes it: zero values left out,
+ * repeated integers packed.
  */
 export function goHeapProfile(allocators: readonly Allocator[], at: Date): Buffer {
-  const strings = new StringTable();
-  const functions = new Map<string, ProfileFunction>();
-  const locations = new Map<string, Location>();
+  const strings = new Map<string, number>([['', 0]]);
+  const dedup = (text: string) => {
+    let index = strings.get(text);
+    if (index === undefined) strings.set(text, (index = strings.size));
+    return index;
+  };
+  const functions = new Map<string, ProtoWriter>();
+  const functionIds = new Map<string, number>();
+  const locations = new Map<string, { id: number; message: ProtoWriter }>();
   const functionOf = (frame: AllocatorFrame) => {
     const key = `${frame.function}\0${frame.file}`;
-    let fn = functions.get(key);
-    if (!fn) {
-      const name = strings.dedup(frame.function);
-      fn = new ProfileFunction({ id: functions.size + 1, name, systemName: name, filename: strings.dedup(frame.file), startLine: Math.max(1, frame.line - 10) });
-      functions.set(key, fn);
+    let id = functionIds.get(key);
+    if (id === undefined) {
+      id = functionIds.size + 1;
+      const name = dedup(frame.function);
+      functionIds.set(key, id);
+      functions.set(key, new ProtoWriter().uint(1, id).uint(2, name).uint(3, name).uint(4, dedup(frame.file)).uint(5, Math.max(1, frame.line - 10)));
     }
-    return fn;
+    return id;
   };
   const locationOf = (group: AllocatorFrame[]) => {
     const key = group.map((f) => `${f.function}:${f.line}`).join('|');
     let location = locations.get(key);
     if (!location) {
       const id = locations.size + 1;
-      location = new Location({
-        id,
-        mappingId: 1,
-        address: 0x400000 + id * 0x40,
-        line: group.map((f) => new Line({ functionId: functionOf(f).id, line: f.line })),
-      });
-      locations.set(key, location);
+      const message = new ProtoWriter().uint(1, id).uint(2, 1).uint(3, 0x400000 + id * 0x40);
+      for (const f of group) message.message(4, new ProtoWriter().uint(1, functionOf(f)).uint(2, f.line));
+      locations.set(key, (location = { id, message }));
     }
-    return location;
+    return location.id;
   };
-  const bytesLabel = strings.dedup('bytes');
+  const bytesLabel = dedup('bytes');
+  const profile = new ProtoWriter();
   const samples = allocators.map((a) => {
     const groups: AllocatorFrame[][] = [];
     let group: AllocatorFrame[] = [];
@@ -73,23 +77,95 @@ export function goHeapProfile(allocators: readonly Allocator[], at: Date): Buffe
     if (group.length) groups.push(group);
     const inuseObjects = Math.max(1, Math.round(a.inuseBytes / a.objectBytes));
     const allocBytes = Math.round(a.inuseBytes * a.allocFactor);
-    return new Sample({
-      locationId: groups.map((g) => locationOf(g).id),
-      value: [Math.max(inuseObjects, Math.round(allocBytes / a.objectBytes)), allocBytes, inuseObjects, a.inuseBytes],
-      label: [{ key: bytesLabel, num: a.objectBytes }],
-    });
+    return new ProtoWriter()
+      .packed(1, groups.map(locationOf))
+      .packed(2, [Math.max(inuseObjects, Math.round(allocBytes / a.objectBytes)), allocBytes, inuseObjects, a.inuseBytes])
+      .message(3, new ProtoWriter().uint(1, bytesLabel).uint(3, a.objectBytes));
   });
-  const valueType = (type: string, unit: string) => new ValueType({ type: strings.dedup(type), unit: strings.dedup(unit) });
-  const profile = new Profile({
-    sampleType: [valueType('alloc_objects', 'count'), valueType('alloc_space', 'bytes'), valueType('inuse_objects', 'count'), valueType('inuse_space', 'bytes')],
-    sample: samples,
-    mapping: [new Mapping({ id: 1, memoryStart: 0x400000, memoryLimit: 0x2000000, filename: strings.dedup('/app/aegis-api'), hasFunctions: true })],
-    location: [...locations.values()],
-    function: [...functions.values()],
-    stringTable: strings,
-    timeNanos: BigInt(at.getTime()) * 1_000_000n,
-    periodType: valueType('space', 'bytes'),
-    period: MEM_PROFILE_RATE,
-  });
-  return gzipSync(profile.encode());
+  const valueType = (type: string, unit: string) => new ProtoWriter().uint(1, dedup(type)).uint(2, dedup(unit));
+  for (const [type, unit] of [['alloc_objects', 'count'], ['alloc_space', 'bytes'], ['inuse_objects', 'count'], ['inuse_space', 'bytes']] as const) {
+    profile.message(1, valueType(type, unit));
+  }
+  for (const sample of samples) profile.message(2, sample);
+  profile.message(3, new ProtoWriter().uint(1, 1).uint(2, 0x400000).uint(3, 0x2000000).uint(5, dedup('/app/aegis-api')).uint(7, 1));
+  for (const { message } of locations.values()) profile.message(4, message);
+  for (const message of functions.values()) profile.message(5, message);
+  const periodType = valueType('space', 'bytes');
+  for (const text of strings.keys()) profile.text(6, text);
+  profile.uint(9, BigInt(at.getTime()) * 1_000_000n).message(11, periodType).uint(12, MEM_PROFILE_RATE);
+  return gzipSync(profile.bytes());
+}
+
+/** A protobuf message being written; fields go in the order they are written. */
+class ProtoWriter {
+  private buffer = new Uint8Array(64);
+  private length = 0;
+
+  /** An integer field (wire type 0), left out when zero as protobuf does. */
+  uint(field: number, value: number | bigint): this {
+    if (value === 0 || value === 0n) return this;
+    return this.tag(field, 0).varint(value);
+  }
+
+  /** A repeated integer field, packed (wire type 2). */
+  packed(field: number, values: readonly number[]): this {
+    if (!values.length) return this;
+    const inner = new ProtoWriter();
+    for (const value of values) inner.varint(value);
+    return this.message(field, inner);
+  }
+
+  /** A nested message, length-delimited. */
+  message(field: number, message: ProtoWriter): this {
+    return this.tag(field, 2).varint(message.length).append(message.bytes());
+  }
+
+  /** A string, length-delimited, written even when empty (as the string table's first entry is). */
+  text(field: number, text: string): this {
+    const utf8 = Buffer.from(text, 'utf8');
+    return this.tag(field, 2).varint(utf8.length).append(utf8);
+  }
+
+  bytes(): Uint8Array {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  private tag(field: number, wire: number): this {
+    return this.varint(field * 8 + wire);
+  }
+
+  private varint(value: number | bigint): this {
+    if (typeof value === 'number' && value >= 0 && value <= 0x7fffffff) {
+      let rest = value;
+      for (; rest > 0x7f; rest >>>= 7) this.byte((rest & 0x7f) | 0x80);
+      this.byte(rest);
+      return this;
+    }
+    let rest = BigInt(value);
+    do {
+      const low = Number(rest & 0x7fn);
+      rest >>= 7n;
+      this.byte(rest ? low | 0x80 : low);
+    } while (rest);
+    return this;
+  }
+
+  private append(bytes: Uint8Array): this {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+    return this;
+  }
+
+  private byte(value: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = value;
+  }
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + n));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
 }

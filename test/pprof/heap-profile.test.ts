@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+import { Profile } from 'pprof-format';
 import { describe, expect, it } from 'vitest';
 import { ProfileFormatError, decodeProfile, diffTable, profileCosts, sampleTypesOf, topTable } from '../../src/pprof/heap-profile.js';
 import { goHeapProfile, type Allocator } from '../../src/sandbox/heap-profile.js';
@@ -30,6 +31,25 @@ describe('heap profile decoding and the top table', () => {
     const profile = decodeProfile(bytes);
     expect(sampleTypesOf(profile)).toEqual(['alloc_objects/count', 'alloc_space/bytes', 'inuse_objects/count', 'inuse_space/bytes']);
     expect(profile.sampleCount).toBe(HAND_ALLOCATORS.length);
+  });
+
+  it('reads back through pprof-format as the allocators say: values, inlined frames sharing a location, period', () => {
+    const read = Profile.decode(gunzipSync(bytes));
+    const text = (i: number | bigint) => read.stringTable.strings[Number(i)];
+    const functionName = new Map(read.function.map((f) => [Number(f.id), text(f.name)]));
+    const lines = new Map(read.location.map((l) => [Number(l.id), l.line.map((line) => `${functionName.get(Number(line.functionId))?.replace(/^.*\//, '')}:${line.line}`)]));
+    expect(read.sampleType.map((t) => `${text(t.type)}/${text(t.unit)}`)).toEqual(['alloc_objects/count', 'alloc_space/bytes', 'inuse_objects/count', 'inuse_space/bytes']);
+    const [first] = read.sample;
+    // 300 MiB in 64 KiB objects, allocated 4 times over.
+    expect(first?.value.map(Number)).toEqual([19200, 1200 * MiB, 4800, 300 * MiB]);
+    expect(first?.locationId.map((id) => lines.get(Number(id)))).toEqual([
+      ['findings.(*Cache).Put:88', 'findings.(*Store).Upsert:141'],
+      ['worker.(*Batch).Process:97'],
+      ['main.worker:30'],
+    ]);
+    expect(first?.label.map((l) => [text(l.key), Number(l.num)])).toEqual([['bytes', 64 * 1024]]);
+    expect([text(read.periodType?.type ?? 0), Number(read.period), text(read.mapping[0]?.filename ?? 0)]).toEqual(['space', 512 * 1024, '/app/aegis-api']);
+    expect(BigInt(read.timeNanos)).toBe(BigInt(Date.parse('2026-12-01T12:00:00Z')) * 1_000_000n);
   });
 
   it('decodes an uncompressed profile.proto too', () => {
