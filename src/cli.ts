@@ -4,6 +4,7 @@ import { ExitCode, UsageError, exitCodeFor, exitCodeSummary, hintFor } from './c
 import { wrap, wrapItems } from './render/wrap.js';
 import { plannedCommand } from './commands/planned.js';
 import { Redactor } from './core/redact.js';
+import { neutralise } from './core/neutralise.js';
 import { OUTPUT_FORMATS, type TextSink } from './core/io.js';
 import type { Runtime } from './core/runtime.js';
 import { HELP_WIDTH, examples, makeHost, type CommandHost } from './commands/host.js';
@@ -271,7 +272,8 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
       return fail(code, `internal error: ${message}`, hint);
     }
     const hint = hintFor(error);
-    runtime.stderr.write(redactor.redact(`aegis-ir: ${message}\n${hint ? `  try: ${hint}\n` : ''}`));
+    // A message may quote the cluster or the database (a pod's name, a server's reason): shown escaped.
+    runtime.stderr.write(redactor.redact(neutralise(`aegis-ir: ${message}\n${hint ? `  try: ${hint}\n` : ''}`)));
     return fail(code, message, hint);
   }
 }

@@ -7,9 +7,11 @@ import { parseDuration } from './duration.js';
 import { ConfigError, UsageError, describeValue } from './errors.js';
 import { MAX_TOP_ROWS } from '../pprof/limits.js';
 import { redact } from './redact.js';
+import { keyPathBefore } from './yaml-location.js';
 import { OUTPUT_FORMATS } from './io.js';
 import { SEVERITIES, parseFailOn } from './severity.js';
 import { isLabelName, isMetricName, parseMatchers } from '../prometheus/promql.js';
+import { dbUrlProblem } from '../db/target.js';
 
 /** A duration written `30s`, `10m`, `1h`, held in milliseconds; `minMs` is the smallest accepted. */
 function durationOf(minMs: number, expected: string) {
@@ -26,6 +28,11 @@ const duration = durationOf(0, 'a duration such as 30s, 10m or 1h');
 /** A deadline: zero would fail every check before it starts. */
 const deadline = durationOf(1, 'a duration above zero such as 30s, 10m or 1h');
 const ratio = z.number().min(0).max(1);
+/** A PostgreSQL URL that can be read; the reason it cannot never quotes it (it may hold a password). */
+const databaseUrl = z.string().min(1).superRefine((text, ctx) => {
+  const problem = dbUrlProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: `a postgres://USER@HOST:5432/DATABASE URL, but ${problem.replace(/^the database URL('s)?/, (_, own: string | undefined) => (own ? 'its' : 'it'))}`, input: text });
+});
 const providerName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a provider name in lower case, such as anthropic');
 const statusPageUrl = z.url({ protocol: /^https?$/ });
 /** One AI provider: its name (as the app's config names it) and its public status page. */
@@ -142,7 +149,7 @@ export const configSchema = z.strictObject({
   database: z
     .strictObject({
       /** Connection URL (`--database-url`, `DATABASE_URL`); libpq `PG*` variables fill what it leaves out. */
-      url: z.string().min(1).optional(),
+      url: databaseUrl.optional(),
       /** Deadline for opening a connection. */
       connectTimeout: duration.prefault('5s'),
       /** Server-side `statement_timeout` of every query the tool runs. */
@@ -150,7 +157,7 @@ export const configSchema = z.strictObject({
       /** How long a session must have been idle (since `state_change`) to count as an old idle session. */
       idleOlderThan: duration.prefault('10m'),
       /** PgBouncer admin console URL (`AEGIS_IR_PGBOUNCER_URL`); when set, `SHOW POOLS` joins the diagnosis. */
-      pgbouncerUrl: z.string().min(1).optional(),
+      pgbouncerUrl: databaseUrl.optional(),
       /** Where the app's connection pool size lives, for `fix db-pool-size`. */
       pool: z
         .strictObject({
@@ -401,8 +408,12 @@ function readConfigFile(path: string): Record<string, unknown> {
   const [first] = document.errors;
   if (first) {
     const line = first.linePos?.[0];
+    // The parser's first line only: the lines after it quote the file, which may hold a token.
+    const reason = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    const key = keyPathBefore(text, first.pos[0]);
     throw new UsageError(
-      `config file ${path}${line ? `:${line.line}:${line.col}` : ''} is not valid YAML: ${first.message.split('\n')[0]}`,
+      `config file ${path}${line ? `:${line.line}:${line.col}` : ''} is not valid YAML${key ? ` (at or after key ${key})` : ''}: ${reason}`,
+      'correct the file; README "Configuration" documents every key',
     );
   }
   const value: unknown = document.toJS() ?? {};
@@ -493,7 +504,8 @@ function objectShape(schema: z.ZodType): Record<string, z.ZodType> | undefined {
 function shownValue(key: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
   if (/password|token|secret|apiKey|routingKey|webhook/i.test(key)) return '<redacted>';
-  return /url/i.test(key) ? redact(value) : value;
+  // Something that is not a URL may still hold USER:PASSWORD@ before its host.
+  return /url/i.test(key) ? redact(value).replace(/^(?![a-z][a-z0-9+.-]*:\/\/)\S*@/i, '***@') : value;
 }
 
 /** The flag that set `key`, as the operator typed it: `--idle-older-than` for `database.idleOlderThan`. */

@@ -22,3 +22,9 @@ export function neutraliseAll<T>(value: T): T {
   }
   return value;
 }
+
+/** The first line of a library's or a server's message, neutralised and kept short: no stack, dump or control sequence reaches the operator. */
+export function messageLine(text: string): string {
+  const first = neutralise(text.split('\n')[0]?.trim() ?? '');
+  return first.length > 160 ? `${first.slice(0, 157)}...` : first;
+}

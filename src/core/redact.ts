@@ -3,7 +3,8 @@
  * tokens, and the path of webhook URLs (which is the credential for Slack-style webhooks).
  */
 
-const URL_WITH_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):([^@/\s]+)@/gi;
+// Up to the authority's last "@": a password may hold an unencoded one.
+const URL_WITH_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):([^/\s]+)@/gi;
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/-]+=*/g;
 const PASSWORD_PARAM = /\b(password|passwd|token|secret|apikey|api_key)=([^&\s]+)/gi;
 const WEBHOOK = /\b(https?:\/\/hooks\.[^/\s]+|https?:\/\/[^/\s]+\/(?:services|webhooks?|hooks))\/[^\s"']+/gi;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { abortReason, untilAborted } from '../core/cancellation.js';
 import { UnreachableError, UsageError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
-import { toDbError } from './errors.js';
+import { NoTlsError, toConnectError, toDbError } from './errors.js';
 import type { DbPort, DbSession } from './port.js';
 import type { DbTarget } from './target.js';
 
@@ -62,7 +62,7 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
           return await open(sslOption(target));
         } catch (error) {
           // libpq's prefer: TLS when the server offers it, else plain text.
-          if (target.sslmode !== 'prefer' || !/does not support SSL/i.test((error as Error).message)) throw error;
+          if (target.sslmode !== 'prefer' || !(error instanceof NoTlsError)) throw error;
           lost = undefined;
           return open(false);
         }
@@ -152,7 +152,14 @@ async function withConnectDeadline(
     }, ms);
   });
   try {
-    await Promise.race([connecting.catch((error: unknown) => Promise.reject(toDbError(error, target))), deadline]);
+    await Promise.race([
+      connecting.catch((error: unknown) => {
+        // A failure found by the driver (no password to send) leaves the server waiting, holding a slot.
+        abandon();
+        return Promise.reject(toConnectError(error, target));
+      }),
+      deadline,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,5 +1,6 @@
 import { GuardError, UnreachableError, UsageError } from '../core/errors.js';
-import { describeNetworkCode, networkCode } from '../core/network.js';
+import { messageLine } from '../core/neutralise.js';
+import { describeNetworkCode, isTlsCode, networkCode } from '../core/network.js';
 import type { DbTarget } from './target.js';
 
 /** SQLSTATEs the tool tells apart; see https://www.postgresql.org/docs/current/errcodes-appendix.html. */
@@ -68,19 +69,22 @@ export function connectionLimitOf(error: { routine?: unknown; message?: unknown 
  */
 export function toDbError(error: unknown, target: DbTarget): unknown {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return error;
+  if (typeof code !== 'string') return clientSideError(error, target);
   const where = target.display;
   switch (code) {
     case SQLSTATE.tooManyConnections:
       return new TooManyConnectionsError(where, connectionLimitOf(error as { routine?: unknown; message?: unknown }));
     case SQLSTATE.invalidPassword:
     case SQLSTATE.invalidAuthorization:
-      return new UsageError(
+      // The database's own failure for this run: its checks error, the others still give their verdict.
+      return new UnreachableError(
+        'database',
         `the database at ${target.host}:${target.port} rejected user "${target.user}" (SQLSTATE ${code}: ${code === SQLSTATE.invalidPassword ? 'password authentication failed' : 'not authorised by pg_hba.conf'})`,
-        'check the user and password in --database-url, DATABASE_URL, PGUSER/PGPASSWORD or ~/.pgpass',
+        CREDENTIALS_HINT,
       );
     case SQLSTATE.invalidCatalogName:
-      return new UsageError(
+      return new UnreachableError(
+        'database',
         `database "${target.database}" does not exist on ${target.host}:${target.port} (SQLSTATE ${code})`,
         'check the database name in the URL or PGDATABASE; list them with: psql -l',
       );
@@ -100,10 +104,58 @@ export function toDbError(error: unknown, target: DbTarget): unknown {
         return new UnreachableError(
           'database',
           `cannot reach the database at ${where} (${describeNetworkCode(network)})`,
-          'check --database-url / DATABASE_URL / PGHOST and PGPORT, then try: psql -c "select 1"',
+          isTlsCode(network)
+            ? "check the server's certificate against sslrootcert / PGSSLROOTCERT, or lower sslmode; then try: psql -c \"select 1\""
+            : REACH_HINT,
         );
       }
       return error;
     }
   }
+}
+
+const CREDENTIALS_HINT = 'check the user and password in --database-url, DATABASE_URL, PGUSER/PGPASSWORD or ~/.pgpass';
+const REACH_HINT = 'check --database-url / DATABASE_URL / PGHOST and PGPORT, then try: psql -c "select 1"';
+
+/**
+ * The driver's own errors (no SQLSTATE), which are not translated by the server: said the way psql says
+ * them. Anything else is returned unchanged.
+ */
+function clientSideError(error: unknown, target: DbTarget): unknown {
+  const message = error instanceof Error ? error.message : '';
+  // node-postgres asked for a password by a server while it has none: SCRAM's "client password must be a string".
+  if (target.password === undefined && /client password must be a|password must be a string/i.test(message)) {
+    return new UnreachableError(
+      'database',
+      `the database at ${target.host}:${target.port} asks user "${target.user}" for a password and none was supplied (fe_sendauth: no password supplied)`,
+      'put the password in PGPASSWORD or ~/.pgpass (or PGPASSFILE), or in --database-url / DATABASE_URL',
+    );
+  }
+  if (/does not support SSL/i.test(message)) return new NoTlsError(target);
+  return error;
+}
+
+/** The server answered that it has no TLS, which sslmode=require and stricter need (prefer then falls back to plain text). */
+export class NoTlsError extends UnreachableError {
+  constructor(target: DbTarget) {
+    super('database', `the database at ${target.display} does not accept TLS (sslmode=${target.sslmode})`, 'use sslmode=prefer, or sslmode=disable where plain text is acceptable');
+  }
+}
+
+/**
+ * A failure to open a session, as one line naming the database: what {@link toDbError} does not know
+ * (the server closing the connection during start-up, a proxy speaking something else) is the target's
+ * failure too, never a driver's message or a bug.
+ */
+export function toConnectError(error: unknown, target: DbTarget): Error {
+  const typed = toDbError(error, target);
+  if (typed instanceof UnreachableError || typed instanceof GuardError || typed instanceof UsageError) return typed;
+  const message = typed instanceof Error ? typed.message : String(typed);
+  return new UnreachableError(
+    'database',
+    /^Connection terminated/.test(message)
+      ? `the database at ${target.display} closed the connection before the session started`
+      : `cannot connect to the database at ${target.display} (${messageLine(message)})`,
+    REACH_HINT,
+  );
 }

@@ -74,6 +74,20 @@ interface UrlParts {
   sslrootcert?: string;
 }
 
+/**
+ * Why `text` cannot be a database URL, said without quoting it (it may hold a password), or null when it
+ * can: the configuration refuses such a URL before any command runs.
+ */
+export function dbUrlProblem(text: string): string | null {
+  try {
+    parseDbUrl(text);
+    return null;
+  } catch (error) {
+    if (error instanceof UsageError) return error.message;
+    throw error;
+  }
+}
+
 /** Parses a `postgres://` / `postgresql://` URL; query parameters `host`, `port`, `user`, `sslmode` and friends as libpq reads them. */
 function parseDbUrl(text: string): UrlParts {
   let url: URL;
@@ -87,17 +101,26 @@ function parseDbUrl(text: string): UrlParts {
     );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new UsageError(`the database URL has scheme "${url.protocol}"; expected postgres: or postgresql:`);
+    throw new UsageError(`the database URL has scheme "${url.protocol}" instead of postgres: or postgresql:`);
   }
+  const decoded = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new UsageError(
+        `the database URL's ${what} has a bad percent-encoding (write a literal "%" as %25)`,
+        'write a literal % as %25 (in a password too), or put the password in PGPASSWORD or ~/.pgpass',
+      );
+    }
+  };
   const query = url.searchParams;
   return {
-    host: query.get('host') ?? (url.hostname ? decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1') : undefined),
+    host: query.get('host') ?? (url.hostname ? decoded(url.hostname, 'host').replace(/^\[(.*)\]$/, '$1') : undefined),
     port: query.get('port') ?? (url.port || undefined),
-    user: query.get('user') ?? (url.username ? decodeURIComponent(url.username) : undefined),
-    password: query.get('password') ?? (url.password ? decodeURIComponent(url.password) : undefined),
-    database: query.get('dbname') ?? (url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined),
+    user: query.get('user') ?? (url.username ? decoded(url.username, 'user name') : undefined),
+    password: query.get('password') ?? (url.password ? decoded(url.password, 'password') : undefined),
+    database: query.get('dbname') ?? (url.pathname.length > 1 ? decoded(url.pathname.slice(1), 'database name') : undefined),
     sslmode: query.get('sslmode') ?? undefined,
     sslrootcert: query.get('sslrootcert') ?? undefined,
   };
 }
-

@@ -1,10 +1,11 @@
 import type { PodMetric, V1Deployment, V1Lease, V1Status } from '@kubernetes/client-node';
 import { abortReason } from '../core/cancellation.js';
 import { UnreachableError } from '../core/errors.js';
+import { messageLine } from '../core/neutralise.js';
 import { execOverWebSocket } from './exec.js';
 import { readKubeConfig } from './kubeconfig.js';
 import type { AccessCheck, KubePort, KubeTarget, ObjectPatch, WriteOptions } from './port.js';
-import { KubeTransport, THROTTLE_ATTEMPTS, oneLine, type KubeAnswer, type KubeRequest, type Method } from './transport.js';
+import { KubeTransport, THROTTLE_ATTEMPTS, type KubeAnswer, type KubeRequest, type Method } from './transport.js';
 import { checkName, checkNamespace } from './names.js';
 
 /**
@@ -127,7 +128,7 @@ export async function connectKube(target: KubeTarget, env: Record<string, string
         refused: (answer) => api.statusError(what, answer),
         broken: (error) => (signal.aborted ? abortReason(signal, 'cluster') : transport.transportError(error, what)),
         failed: (status: V1Status) =>
-          new UnreachableError('cluster', `the Kubernetes API at ${server} could not ${what}: ${oneLine(status.message ?? status.reason ?? 'unknown error')}`),
+          new UnreachableError('cluster', `the Kubernetes API at ${server} could not ${what}: ${messageLine(status.message ?? status.reason ?? 'unknown error')}`),
         incomplete: () => new UnreachableError('cluster', `the Kubernetes API at ${server} closed the ${what} session before the command's exit status`),
       });
     },
@@ -342,7 +343,7 @@ function refusalOf(answer: KubeAnswer): string {
   try {
     const status = JSON.parse(answer.body.toString('utf8')) as { message?: string; details?: { causes?: Array<{ message?: string }> } };
     const causes = (status.details?.causes ?? []).map((c) => c.message).filter(Boolean);
-    return `${oneLine(status.message ?? 'a disruption budget refused it')}${causes.length ? ` (${causes.join('; ')})` : ''}`;
+    return `${messageLine(status.message ?? 'a disruption budget refused it')}${causes.length ? ` (${causes.join('; ')})` : ''}`;
   } catch {
     return 'a disruption budget refused it (429)';
   }
@@ -353,7 +354,7 @@ function statusMessage(answer: KubeAnswer): string | undefined {
   if (isHtml(answer)) return 'an HTML page';
   try {
     const message = (JSON.parse(answer.body.toString('utf8')) as { message?: unknown }).message;
-    return typeof message === 'string' ? oneLine(message) : undefined;
+    return typeof message === 'string' ? messageLine(message) : undefined;
   } catch {
     return undefined;
   }

@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, type Cluster, type Context as KubeContext, type User } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors.js';
+import { messageLine } from '../core/neutralise.js';
+import { keyPathBefore, offsetOfLine } from '../core/yaml-location.js';
 import type { KubeTarget } from './port.js';
 
 /**
@@ -66,7 +68,7 @@ function mergeInto(kc: KubeConfig, files: string[]): void {
       // Each load replaces what kc holds; the maps keep what earlier files defined.
       kc.loadFromFile(file);
     } catch (error) {
-      throw new UsageError(`kubeconfig ${file} could not be read: ${readError(error)}`, `check it with: kubectl --kubeconfig ${file} config view`);
+      throw new UsageError(`kubeconfig ${file} could not be read: ${readError(error, file)}`, `check it with: kubectl --kubeconfig ${file} config view`);
     }
     for (const c of kc.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);
     for (const u of kc.getUsers()) if (!users.has(u.name)) users.set(u.name, u);
@@ -76,12 +78,24 @@ function mergeInto(kc: KubeConfig, files: string[]): void {
   kc.loadFromOptions({ clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext });
 }
 
-/** The parser's reason and line, never the file's text: a kubeconfig holds tokens and keys. */
-function readError(error: unknown): string {
-  const yamlError = error as { reason?: string; mark?: { line?: number } };
-  if (yamlError.reason) return `not valid YAML: ${yamlError.reason}${yamlError.mark?.line !== undefined ? ` (line ${yamlError.mark.line + 1})` : ''}`;
+/** The parser's reason, line and key, never the file's text: a kubeconfig holds tokens and keys. */
+function readError(error: unknown, file: string): string {
+  const yamlError = error as { reason?: string; mark?: { line?: number; position?: number } };
+  if (yamlError.reason) {
+    const line = yamlError.mark?.line;
+    let key: string | null = null;
+    try {
+      const text = readFileSync(file, 'utf8');
+      key = keyPathBefore(text, yamlError.mark?.position ?? (line === undefined ? text.length : offsetOfLine(text, line + 1)));
+    } catch {
+      // Unreadable now: the line alone has to do.
+    }
+    return `not valid YAML${line !== undefined ? ` at line ${line + 1}` : ''}${key ? ` (at or after key ${key})` : ''}: ${yamlError.reason}`;
+  }
   const code = (error as NodeJS.ErrnoException).code;
   if (code) return code;
+  // An empty file, or YAML that is not a mapping: client-node reads a field of nothing.
+  if (error instanceof TypeError) return 'it is empty or not a kubeconfig (expected a mapping with clusters, users and contexts)';
   // client-node names the missing field ("clusters[0].name is missing"), or js-yaml a shape it refused.
-  return (error as Error).message.split('\n')[0] ?? String(error);
+  return messageLine((error as Error).message);
 }

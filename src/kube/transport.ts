@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } fro
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { abortReason, untilAborted } from '../core/cancellation.js';
-import { neutralise } from '../core/neutralise.js';
+import { messageLine } from '../core/neutralise.js';
 import { CancelledError, DeadlineError, UnreachableError } from '../core/errors.js';
 import { describeNetworkCode, isTlsCode, networkCode } from '../core/network.js';
 
@@ -115,7 +115,7 @@ export class KubeTransport {
     }
     return new UnreachableError(
       'cluster',
-      `the request to ${what} at the Kubernetes API ${this.server} failed (${oneLine((error as Error)?.message ?? String(error))})`,
+      `the request to ${what} at the Kubernetes API ${this.server} failed (${messageLine((error as Error)?.message ?? String(error))})`,
       'try: kubectl cluster-info',
     );
   }
@@ -187,7 +187,7 @@ export class KubeTransport {
     } catch (error) {
       throw new UnreachableError(
         'cluster',
-        `could not get credentials for the Kubernetes API at ${this.server} (${oneLine((error as Error)?.message ?? String(error))})`,
+        `could not get credentials for the Kubernetes API at ${this.server} (${messageLine((error as Error)?.message ?? String(error))})`,
         "check the user's auth settings in the kubeconfig (exec plugin, token, client certificate), then try: kubectl auth whoami",
       );
     }
@@ -250,10 +250,4 @@ function headersOf(options: RequestOptions): Record<string, string> {
 function retryAfterMs(answer: KubeAnswer): number {
   const seconds = Number(answer.retryAfter ?? 1);
   return Math.min(THROTTLE_WAIT_CAP_MS, Math.max(0, Number.isFinite(seconds) ? seconds * 1000 : 1000));
-}
-
-/** The first line of a library's or the API server's message, escaped, so no stack, dump or control sequence reaches the operator. */
-export function oneLine(text: string): string {
-  const first = neutralise(text.split('\n')[0]?.trim() ?? '');
-  return first.length > 160 ? `${first.slice(0, 157)}...` : first;
 }

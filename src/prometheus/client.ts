@@ -1,9 +1,11 @@
+import { STATUS_CODES } from 'node:http';
 import type { AxiosError, AxiosInstance } from 'axios';
 import * as z from 'zod';
 import { abortReason } from '../core/cancellation.js';
 import { formatDuration } from '../core/duration.js';
 import { UnreachableError } from '../core/errors.js';
-import { describeNetworkCode, networkCode } from '../core/network.js';
+import { describeNetworkCode, isTlsCode, networkCode } from '../core/network.js';
+import { messageLine } from '../core/neutralise.js';
 import { displayUrl } from '../core/redact.js';
 import type { Point, PrometheusPort, PrometheusTarget, Sample, Series } from './port.js';
 
@@ -70,19 +72,38 @@ async function request(
   signal: AbortSignal,
 ): Promise<QueryData> {
   if (signal.aborted) throw abortReason(signal, 'prometheus');
+  // axios's own timeout only bounds an idle socket: a body dripping in byte by byte would outlive it.
+  const deadline = AbortSignal.timeout(timeoutMs);
   let response;
   try {
     // POST, form-encoded, as Grafana does: long queries never hit a URL length limit.
     response = await http.post(endpoint, new URLSearchParams({ query: promql, ...params }).toString(), {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       responseType: 'json',
-      signal,
+      signal: AbortSignal.any([signal, deadline]),
     });
   } catch (error) {
     if (signal.aborted) throw abortReason(signal, 'prometheus');
+    if (deadline.aborted) throw new UnreachableError('prometheus', `Prometheus at ${shown} did not answer within ${formatDuration(timeoutMs)}`, SLOW_HINT);
     throw transportError(error as AxiosError, shown, timeoutMs);
   }
   const { status } = response;
+  const type = String(response.headers['content-type'] ?? '');
+  if (/^\s*(text\/html|application\/xhtml)/i.test(type) || (typeof response.data === 'string' && /^\s*<(!doctype|html|head|body)\b/i.test(response.data))) {
+    throw new UnreachableError(
+      'prometheus',
+      `Prometheus at ${shown} answered ${status} with an HTML page, not the API's JSON (a login page, a proxy or the wrong URL)`,
+      `open ${shown} in a browser, then point --prometheus-url at the Prometheus server itself, e.g. http://prometheus:9090`,
+    );
+  }
+  if (status === 429) {
+    const after = Number(response.headers['retry-after']);
+    throw new UnreachableError(
+      'prometheus',
+      `Prometheus at ${shown} is limiting requests (429 Too Many Requests${Number.isFinite(after) && after > 0 ? `, retry after ${formatDuration(after * 1000)}` : ''})`,
+      'wait and run the command again; a proxy in front of Prometheus may rate-limit it',
+    );
+  }
   if (status === 401 || status === 403) {
     throw new UnreachableError(
       'prometheus',
@@ -99,8 +120,12 @@ async function request(
     );
   }
   if (status >= 500) {
-    const detail = parsed.success && parsed.data.status === 'error' ? `: ${parsed.data.error}` : '';
-    throw new UnreachableError('prometheus', `Prometheus at ${shown} answered ${status}${detail}`);
+    const detail = parsed.success && parsed.data.status === 'error' ? `: ${messageLine(parsed.data.error)}` : '';
+    throw new UnreachableError(
+      'prometheus',
+      `Prometheus at ${shown} answered ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}${detail}`,
+      `Prometheus is failing; check its logs, then try: curl ${shown}/-/ready`,
+    );
   }
   if (!parsed.success) throw unexpected(shown, promql, `HTTP ${status} with a body that is not the Prometheus API's`);
   if (parsed.data.status === 'error') {
@@ -121,20 +146,37 @@ function samplesOf(answer: QueryData, promql: string): Sample[] {
   }
 }
 
+const SLOW_HINT = 'retry; if it stays slow, raise prometheus.requestTimeout or check the server with: curl <url>/-/ready';
+
 function transportError(error: AxiosError, shown: string, timeoutMs: number): Error {
   if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
-    return new UnreachableError('prometheus', `Prometheus at ${shown} did not answer within ${formatDuration(timeoutMs)}`);
+    return new UnreachableError('prometheus', `Prometheus at ${shown} did not answer within ${formatDuration(timeoutMs)}`, SLOW_HINT);
+  }
+  // The headers came, then the connection ended before the body did.
+  if (error.response !== undefined || error.code === 'ERR_BAD_RESPONSE' || error.code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    return new UnreachableError(
+      'prometheus',
+      `Prometheus at ${shown} closed the connection mid-response`,
+      'a proxy or load balancer in front of Prometheus may be cutting responses; try: curl <url>/-/ready',
+    );
   }
   const code = networkCode(error);
   return new UnreachableError(
     'prometheus',
-    `cannot reach Prometheus at ${shown} (${code ? describeNetworkCode(code) : error.message})`,
-    'check --prometheus-url (or PROMETHEUS_URL), then try: curl <url>/-/ready',
+    `cannot reach Prometheus at ${shown} (${code ? describeNetworkCode(code) : messageLine(error.message)})`,
+    isTlsCode(code ?? '')
+      ? "if Prometheus uses a private certificate authority, point NODE_EXTRA_CA_CERTS at its certificate"
+      : 'check --prometheus-url (or PROMETHEUS_URL), then try: curl <url>/-/ready',
   );
 }
 
+/** A body that is not the API's: the URL answers, but it is not Prometheus (or a proxy answered for it). */
 function unexpected(shown: string, promql: string, what: string): Error {
-  return new Error(`Prometheus at ${shown} answered ${promql} with ${what}; is the URL a Prometheus server?`);
+  return new UnreachableError(
+    'prometheus',
+    `Prometheus at ${shown} answered ${promql} with ${what}; is the URL a Prometheus server?`,
+    'point --prometheus-url at the Prometheus server root, e.g. http://prometheus:9090, then try: curl <url>/api/v1/query?query=up',
+  );
 }
 
 function pointOf([time, value]: [number, string]): Point {

@@ -1,4 +1,5 @@
 import { RUNBOOK_FILE } from '../core/findings.js';
+import { neutralise, neutraliseAll } from '../core/neutralise.js';
 import { LEVEL_MARK, levelColor, paint } from '../render/style.js';
 import { SCHEMA_VERSION } from '../render/report.js';
 import { listRow } from '../render/wrap.js';
@@ -36,8 +37,13 @@ export function fixDocument(report: FixReport): Record<string, unknown> {
   };
 }
 
-/** The plan as the operator reads it before confirming, and as `--dry-run` prints it. */
-export function planText(remediation: Remediation, target: string, plan: Plan, cap: CapState | null, color: boolean): string {
+/**
+ * The plan as the operator reads it before confirming, and as `--dry-run` prints it. Names, messages and
+ * statements in it come from the cluster and the database, so they are shown escaped, as findings are.
+ */
+export function planText(remediation: Remediation, untrustedTarget: string, untrustedPlan: Plan, cap: CapState | null, color: boolean): string {
+  const target = neutralise(untrustedTarget);
+  const plan = neutraliseAll(untrustedPlan);
   const c = paint(color);
   const lines = [
     `${c.bold(`Plan: fix ${remediation.id}`)}  ${c.dim(`risk ${remediation.risk}`)}`,
@@ -62,8 +68,10 @@ export function planText(remediation: Remediation, target: string, plan: Plan, c
   return `${lines.join('\n')}\n`;
 }
 
-/** The whole run for a terminal: the plan (unless shown at the prompt), each step's outcome and the verification. */
-export function fixText(report: FixReport, color: boolean): string {
+/** The whole run for a terminal: the plan (unless shown at the prompt), each step's outcome and the verification, escaped as the plan is. */
+export function fixText(untrusted: FixReport, color: boolean): string {
+  const { remediation, ...rest } = untrusted;
+  const report: FixReport = { ...neutraliseAll(rest), remediation };
   const c = paint(color);
   const out: string[] = [];
   if (!report.planShown) out.push(planText(report.remediation, report.target, report.plan, report.cap, color));

@@ -160,7 +160,7 @@ function checkLine(o: CheckOutcome, width: number, c: ChalkInstance): string {
     case 'skipped':
       return `${c.dim('-')} ${name} ${time}  skipped: ${o.reason ?? ''}`;
     default:
-      return `${c.red('✖')} ${name} ${time}  errored: ${o.error ?? ''}`;
+      return `${c.red('✖')} ${name} ${time}  errored: ${o.error ?? ''}${o.hint ? c.dim(`\n    ${' '.repeat(width + 9)}try: ${o.hint}`) : ''}`;
   }
 }
 

@@ -91,6 +91,17 @@ describe('loadConfig', () => {
     const file = configFile('namespace: [unclosed\n');
     expect(() => loadConfig({ file, env: {}, flags: {} })).toThrow(/is not valid YAML/);
   });
+
+  it('names the file, line and key of a YAML syntax error, never the value', () => {
+    const file = configFile('namespace: aegis\nnotify:\n  slack:\n    token: "xoxb-s3cret\n    channel: ops\n');
+    let message = '';
+    try {
+      loadConfig({ file, env: {}, flags: {} });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(`config file ${file}:6:1 is not valid YAML (at or after key notify.slack.token): Missing closing "quote`);
+  });
 });
 
 function catchError(fn: () => unknown): Error {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/sandbox/postgres.js';
 import { runCaptured } from '../helpers/cli.js';
 import { startTestPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { simulatedCluster } from '../helpers/simulator.js';
 
 const APP_PASSWORD = 'app-Secret-7f3k';
 let db: TestPostgres;
@@ -69,11 +70,34 @@ describe('connection failures map to findings and exit codes by SQLSTATE', () =>
     expect(run.stderr).toContain('pg_use_reserved_connections');
   });
 
-  it('a wrong password is a configuration error naming the user, never showing the password', async () => {
-    const run = await runCaptured(['diagnose', 'db-connections', '--database-url', urlFor('ops', 'wrong-Pass-99')], { env: env() });
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/rejected user "ops".*28P01/);
+  it('a wrong password makes the database checks errored with the hint, naming the user, never showing the password', async () => {
+    const run = await runCaptured(['diagnose', 'db-connections', '-o', 'json', '--database-url', urlFor('ops', 'wrong-Pass-99')], { env: env() });
+    expect(run.code).toBe(4);
+    const document = JSON.parse(run.stdout) as { command: string; checks: Array<{ id: string; status: string; error: string; hint: string }> };
+    expect(document.command).toBe('diagnose db-connections');
+    const check = document.checks.find((c) => c.id === 'db-connections');
+    expect(check).toMatchObject({ status: 'errored' });
+    expect(check?.error).toMatch(/^the database at 127\.0\.0\.1:\d+ rejected user "ops" \(SQLSTATE 28P01: password authentication failed\)$/);
     expect(run.stdout + run.stderr).not.toContain('wrong-Pass-99');
+  });
+
+  it('no password where the server asks for one reads like psql, not like the driver', async () => {
+    const url = new URL(urlFor('ops', 'x'));
+    url.password = '';
+    const run = await runCaptured(['diagnose', 'db-connections', '--database-url', url.toString()], { env: env() });
+    expect(run.code).toBe(4);
+    expect(run.stdout + run.stderr).toMatch(/asks user "ops" for a password and none was supplied \(fe_sendauth: no password supplied\)/);
+    expect(run.stdout + run.stderr).not.toMatch(/SASL|must be a string/);
+  });
+
+  it('a bad percent-encoding in the URL is exit 2 naming the setting, never the password, before any check', async () => {
+    const run = await runCaptured(['diagnose', 'db-connections', '-o', 'json'], { env: { ...env(), DATABASE_URL: `postgres://ops:pw%zz-Hidden-2@127.0.0.1:5432/x` } });
+    expect(run.code).toBe(2);
+    const document = JSON.parse(run.stdout) as { error: { message: string; hint: string } };
+    expect(document.error.message).toMatch(/^environment variable DATABASE_URL: database\.url: "postgres:\/\/ops:\*\*\*@127\.0\.0\.1:5432\/x" is not valid; .*password has a bad percent-encoding/);
+    expect(document.error.hint).toBe('correct or unset DATABASE_URL');
+    expect(run.stdout + run.stderr).not.toContain('Hidden-2');
+    expect(run.stdout + run.stderr).not.toContain('URI malformed');
   });
 
   it('a refused TCP connection is unreachable: exit 4', async () => {
@@ -93,6 +117,7 @@ describe('the built CLI without a terminal', () => {
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('--yes');
     const dryRun = spawnSync(process.execPath, [bin, 'fix', 'db-connections', '--dry-run', '-o', 'json'], { env: environment, encoding: 'utf8', stdio: 'pipe' });
+    expect(dryRun.stderr).toBe('');
     expect(dryRun.status).toBe(0);
     expect(JSON.parse(dryRun.stdout)).toMatchObject({ command: 'fix db-connections', applied: false });
     expect(dryRun.stdout + dryRun.stderr).not.toContain(APP_PASSWORD);
@@ -109,5 +134,28 @@ describe("a role's or a database's own CONNECTION LIMIT (SQLSTATE 53300 too)", (
     expect(document.findings[0]?.summary).toMatch(/^the role "capped" is at its CONNECTION LIMIT on capped@127\.0\.0\.1:\d+\/\w+ \(SQLSTATE 53300\); others still connect$/);
     expect(document.findings[0]?.resource).toBe('role/capped');
     expect(run.code).toBe(3);
+  });
+});
+
+describe('a database refusing the credentials during an outage', () => {
+  it('errors its own check while the others still give the SEV1: exit 3, the report and not an error document', async () => {
+    const cluster = await simulatedCluster('api-down');
+    try {
+      const argv = ['triage', '--kubeconfig', cluster.kubeconfig, '-n', 'aegis', '--database-url', urlFor('ops', 'wrong-Pass-99')];
+      const json = await runCaptured([...argv, '-o', 'json'], { env: env() });
+      expect(json.code).toBe(3);
+      const document = JSON.parse(json.stdout) as { command: string; severity: string; error?: unknown; checks: Array<{ id: string; status: string; error: string | null }> };
+      expect(document).toMatchObject({ command: 'triage', severity: 'SEV1' });
+      expect(document.error).toBeUndefined();
+      expect(document.checks.find((c) => c.id === 'db-connections')).toMatchObject({ status: 'errored', error: expect.stringMatching(/rejected user "ops" \(SQLSTATE 28P01/) as unknown });
+      expect(document.checks.find((c) => c.id === 'pod-health')?.status).toBe('findings');
+      const text = await runCaptured(argv, { env: env() });
+      expect(text.code).toBe(3);
+      expect(text.stdout).toMatch(/SEV1/);
+      expect(text.stdout + text.stderr).toMatch(/rejected user "ops"/);
+      expect(json.stdout + json.stderr + text.stdout + text.stderr).not.toContain('wrong-Pass-99');
+    } finally {
+      await cluster.close();
+    }
   });
 });

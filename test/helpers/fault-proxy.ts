@@ -96,8 +96,8 @@ export async function startFaultProxy(upstream: string, rules: FaultRule[]): Pro
         return pass(request, response, (answer) =>
           whole(answer, (body) => {
             response.writeHead(answer.statusCode ?? 200, { 'Content-Type': 'application/json', 'Content-Length': String(body.length) });
-            response.write(body.subarray(0, Math.floor(body.length / 2)));
-            response.socket?.destroy();
+            // Closed cleanly once the half is out: a reset could make the client drop what already arrived.
+            response.write(body.subarray(0, Math.floor(body.length / 2)), () => response.socket?.end());
           }),
         );
       case 'drip':

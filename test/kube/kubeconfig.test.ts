@@ -82,8 +82,17 @@ describe('KUBECONFIG merged as kubectl merges it', () => {
     const broken = join(dir, 'broken');
     writeFileSync(broken, 'users:\n- name: x\n  user: {token: s3cret-token-value\n');
     const error = failure([good, broken]);
-    expect(error.message).toMatch(new RegExp(`^kubeconfig ${broken} could not be read: not valid YAML: .+ \\(line \\d+\\)$`));
+    expect(error.message).toMatch(new RegExp(`^kubeconfig ${broken} could not be read: not valid YAML at line \\d+ \\(at or after key users\\[0\\]\\.user\\): .+$`));
     expect(error.message).not.toContain('s3cret');
+  });
+
+  it('names the line and key of a value that breaks the YAML, never the value', () => {
+    const broken = join(dir, 'broken-value');
+    writeFileSync(broken, 'apiVersion: v1\nusers:\n- name: x\n  user:\n    token: s3cret: token-value\ncontexts: []\n');
+    const error = failure(broken);
+    expect(error.message).toBe(`kubeconfig ${broken} could not be read: not valid YAML at line 5 (at or after key users[0].user.token): bad indentation of a mapping entry`);
+    writeFileSync(broken, '');
+    expect(failure(broken).message).toBe(`kubeconfig ${broken} could not be read: it is empty or not a kubeconfig (expected a mapping with clusters, users and contexts)`);
   });
 
   it('uses one file for --kubeconfig, which must exist', () => {

@@ -72,7 +72,7 @@ describe('Prometheus client', () => {
   });
 
   it.each([
-    ['/unavailable', /answered 503: TSDB not ready/],
+    ['/unavailable', /answered 503 Service Unavailable: TSDB not ready$/],
     ['/denied', /refused access \(401 Unauthorized\)/],
     ['/slow', /did not answer within 300ms/],
     ['/missing', /no Prometheus API at .*404/],
@@ -82,10 +82,11 @@ describe('Prometheus client', () => {
     expect(error.message).toMatch(message);
   });
 
-  it('says when the URL answers but is not Prometheus', async () => {
+  it('says when the URL answers an HTML page instead of the API, in one line with what to try', async () => {
     const error = await failure('/grafana');
-    expect(error).not.toBeInstanceOf(UnreachableError);
-    expect(error.message).toMatch(/is the URL a Prometheus server\?/);
+    expect(error).toBeInstanceOf(UnreachableError);
+    expect(error.message).toMatch(/^Prometheus at http:\/\/127\.0\.0\.1:\d+\/grafana\/ answered 200 with an HTML page, not the API's JSON \(a login page, a proxy or the wrong URL\)$/);
+    expect((error as UnreachableError).hint).toMatch(/--prometheus-url/);
   });
 
   it('says when the server is reached but its TLS certificate is not trusted', async () => {

@@ -59,8 +59,10 @@ describe('scenario files', () => {
       .toContain("kubernetes.pods[0].revision: got 7; expected one of deployment api's revisions (1)");
   });
 
-  it('an unknown built-in scenario lists the ones that exist', () => {
-    expect(() => loadScenario('nope')).toThrow(/cannot read.*built-in scenarios: .*healthy/s);
+  it('an unknown built-in scenario lists the ones that exist, and names the closest', () => {
+    expect(() => loadScenario('nope')).toThrow(/^unknown drill scenario "nope"; expected one of: .*healthy/);
+    expect(() => loadScenario('api-dwn')).toThrow(/^unknown drill scenario "api-dwn" \(did you mean "api-down"\?\); expected one of: ai-provider-outage, /);
+    expect(() => loadScenario('./no-such-scenario.yaml')).toThrow(/no-such-scenario\.yaml:\n {2}- no such file$/);
   });
 
   it('gives each of thousands of pods of one ReplicaSet a stable name of its own', () => {

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { YAMLParseError, parse as parseYaml } from 'yaml';
 import type * as z from 'zod';
+import { didYouMean } from '../../../core/suggest.js';
 import { shippedDir } from '../../package-root.js';
 import { type ScenarioDocument, scenarioSchema } from './schema.js';
 
@@ -22,6 +23,14 @@ export class ScenarioError extends Error {
   }
 }
 
+/** A scenario name that is not one of the built-in ones (and not a path): named with the closest one. */
+export class UnknownScenarioError extends ScenarioError {
+  constructor(name: string, known: readonly string[]) {
+    super(name, []);
+    this.message = `unknown drill scenario "${name}"${didYouMean(name, known)}; expected one of: ${known.join(', ')}`;
+  }
+}
+
 /** The directory of the built-in scenarios. */
 function scenarioDirectory(): string {
   return shippedDir('sandbox', 'scenarios');
@@ -39,12 +48,16 @@ export function listScenarios(): string[] {
 export function loadScenario(nameOrPath: string): Scenario {
   const isPath = nameOrPath.includes('/') || nameOrPath.endsWith('.yaml') || nameOrPath.endsWith('.yml');
   const file = isPath ? resolve(nameOrPath) : join(scenarioDirectory(), `${nameOrPath}.yaml`);
+  if (!isPath) {
+    const known = listScenarios();
+    if (!known.includes(nameOrPath)) throw new UnknownScenarioError(nameOrPath, known);
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const known = isPath ? '' : ` (built-in scenarios: ${listScenarios().join(', ')})`;
-    throw new ScenarioError(file, [`cannot read: ${(error as Error).message}${known}`]);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ScenarioError(file, [code === 'ENOENT' ? 'no such file' : `cannot read: ${code ?? (error as Error).message}`]);
   }
   return { ...parseScenario(text, file), name: isPath ? basename(file).replace(/\.ya?ml$/, '') : nameOrPath };
 }
