@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { formatDuration } from './duration.js';
 import { CancelledError, DeadlineError } from './errors.js';
 
 /**
@@ -8,10 +9,30 @@ import { CancelledError, DeadlineError } from './errors.js';
  * signal abort stops its I/O and rejects with {@link abortReason}.
  */
 
+/** The reason of a {@link callDeadline} signal: which call it ended is said by the port that sees it. */
+class CallTimeout extends Error {
+  constructor(readonly ms: number) {
+    super(`no answer within ${formatDuration(ms)}`);
+  }
+}
+
+/**
+ * `parent`, bounded by `ms` for one call (`--timeout` of a remediation's calls): a call it ends rejects with
+ * a {@link DeadlineError} naming its target and the deadline. The timer never keeps the process alive.
+ */
+export function callDeadline(parent: AbortSignal, ms: number): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new CallTimeout(ms)), ms).unref();
+  return AbortSignal.any([parent, controller.signal]);
+}
+
 /** The error a call stopped by `signal` ends with: the deadline that passed, else "cancelled". */
 export function abortReason(signal: AbortSignal, target: string): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof DeadlineError || reason instanceof CancelledError) return reason;
+  if (reason instanceof CallTimeout) {
+    return new DeadlineError(target, `the ${target} did not answer within ${formatDuration(reason.ms)} (--timeout)`, `retry; if the ${target} stays this slow, raise --timeout`);
+  }
   if (reason instanceof Error && reason.name === 'TimeoutError') {
     return new DeadlineError(target, `the deadline passed while waiting for the ${target}`);
   }

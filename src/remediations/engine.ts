@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../core/context.js';
+import { callDeadline } from '../core/cancellation.js';
 import { CancelledError, ExitCode, GuardError, UsageError, exitCodeFor } from '../core/errors.js';
 import { operatorName } from '../core/operator.js';
 import { AuditLog } from './audit.js';
@@ -387,7 +388,7 @@ export function perCallDeadline(ctx: Context, timeoutMs: number): Context {
   const run = ctx.signal;
   return Object.defineProperty({ ...ctx }, 'signal', {
     enumerable: true,
-    get: () => AbortSignal.any([run, AbortSignal.timeout(timeoutMs)]),
+    get: () => callDeadline(run, timeoutMs),
   });
 }
 

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CancelledError, ExitCode, GuardError, UnreachableError, UsageError } from '../../src/core/errors.js';
+import { abortReason } from '../../src/core/cancellation.js';
+import { CancelledError, DeadlineError, ExitCode, GuardError, UnreachableError, UsageError } from '../../src/core/errors.js';
 import { applyOutcome, perCallDeadline, runRemediation, type ApplyRun, type RunFlags } from '../../src/remediations/engine.js';
 import { defineRemediation, type Plan, type RemediationSession, type StepOutcome } from '../../src/remediations/remediation.js';
 import { testConfig } from '../helpers/config.js';
@@ -263,7 +264,10 @@ describe('deadlines and the lock while a remediation runs', () => {
     const ctx = perCallDeadline(testContext({ signal: run.signal }), 40);
     const first = ctx.signal;
     await new Promise<void>((resolve) => first.addEventListener('abort', () => resolve()));
-    expect((first.reason as Error).name).toBe('TimeoutError');
+    // The port that sees it names its target and the deadline.
+    const reason = abortReason(first, 'cluster');
+    expect(reason).toBeInstanceOf(DeadlineError);
+    expect(reason.message).toBe('the cluster did not answer within 40ms (--timeout)');
     // A call started after the first timed out has a deadline of its own.
     const second = ctx.signal;
     expect(second.aborted).toBe(false);
