@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/sandbox/kube-simulator/time.js';
 import { startKubeSimulator, type KubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 import { DEPLOYMENT, LEASE, POD } from '../../src/sandbox/kube-simulator/resources.js';
 import { startScenarioPrometheus } from '../../src/sandbox/prometheus-simulator/sandbox.js';
@@ -204,7 +205,7 @@ describe('Prometheus behind a faulty proxy', () => {
   let config: string;
   beforeAll(async () => {
     sim = await startKubeSimulator({ scenario: 'high-error-rate' });
-    const started = await startScenarioPrometheus(sim.scenario, sim);
+    const started = await startScenarioPrometheus(sim.scenario, sim, systemClock);
     if (!started) throw new Error('the high-error-rate scenario has Prometheus');
     prometheus = started;
     kubeconfig = kubeconfigFor(sim.url, 'kubeconfig-prometheus');
