@@ -368,8 +368,10 @@ export function loadConfig(sources: ConfigSources): Config {
   const origin = new Map<string, string>();
   let data: Record<string, unknown> = {};
   if (explicit !== undefined || existsSync(path)) {
-    data = readConfigFile(path);
-    for (const key of leafKeys(data)) origin.set(key, path);
+    const file = readConfigFile(path);
+    data = file.data;
+    // A key's errors name its line, as a compiler would: `config.yaml:12`.
+    for (const key of leafKeys(data)) origin.set(key, `${path}${file.lineOf(key) ? `:${file.lineOf(key)}` : ''}`);
   }
   const overrides: Overrides = {};
   for (const [variable, key] of Object.entries(ENV_KEYS)) {
@@ -394,7 +396,8 @@ function kubeconfigList(value: string | undefined): string[] | undefined {
   return files.length ? files : undefined;
 }
 
-function readConfigFile(path: string): Record<string, unknown> {
+/** A config file's settings, and the line each key is on. */
+function readConfigFile(path: string): { data: Record<string, unknown>; lineOf(key: string): number | undefined } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -420,7 +423,13 @@ function readConfigFile(path: string): Record<string, unknown> {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(path, value, 'a YAML mapping of settings (see README "Configuration")');
   }
-  return value as Record<string, unknown>;
+  return {
+    data: value as Record<string, unknown>,
+    lineOf: (key) => {
+      const start = (document.getIn(key.split('.'), true) as { range?: [number, number, number] } | undefined)?.range?.[0];
+      return start === undefined ? undefined : text.slice(0, start).split('\n').length;
+    },
+  };
 }
 
 function validate(data: Record<string, unknown>, origin: Map<string, string>): Config {

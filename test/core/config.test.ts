@@ -65,6 +65,8 @@ describe('loadConfig', () => {
     const file = configFile('thresholds:\n  errorRate:\n    sev2: lots\n');
     const error = catchError(() => loadConfig({ file, env: {}, flags: {} }));
     expect(error.message).toMatch(/thresholds\.errorRate\.sev2: "lots" is not valid; expected a value of type number/);
+    // The file and the line the key is on.
+    expect(error.message.startsWith(`${file}:3: thresholds.errorRate.sev2: `)).toBe(true);
   });
 
   it('says which flag carried a bad duration', () => {
