@@ -7,6 +7,7 @@ import type { GlobalOptions, Runtime } from './runtime.js';
 import { createDbPort } from '../db/client.js';
 import { createHttpPort } from '../http/client.js';
 import { resolveDbTarget, type DbTarget } from '../db/target.js';
+import type { DbPort } from '../db/port.js';
 import { operatorName } from './operator.js';
 import { shellWord } from './shell.js';
 
@@ -65,6 +66,8 @@ export function buildContext(
         })
       : null;
   };
+  // One database port per run, so what it learnt of the server (no TLS) serves the run's later connections.
+  let db: DbPort | null | undefined;
   const clock = runtime.clock ?? systemClock;
   const connect = runtime.connectKube ?? (async (target, env) => (await import('../kube/client.js')).connectKube(target, env));
   return {
@@ -81,7 +84,7 @@ export function buildContext(
       connect({ kubeconfig: config.kubeconfig, context: config.context, namespace: config.namespace }, runtime.env),
     ),
     redact: (text) => redactor.redact(text),
-    db: () => dbPort(resolveDbTarget(config, runtime.env), false),
+    db: () => (db === undefined ? (db = dbPort(resolveDbTarget(config, runtime.env), false)) : db),
     pgbouncer: () => {
       const url = config.database.pgbouncerUrl;
       if (!url) return null;

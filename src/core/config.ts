@@ -433,7 +433,7 @@ function readConfigFile(path: string): { data: Record<string, unknown>; lineOf(k
 }
 
 function validate(data: Record<string, unknown>, origin: Map<string, string>): Config {
-  const result = configSchema.safeParse(data, { reportInput: true });
+  const result = configSchema.safeParse(data, { reportInput: true, jitless: true });
   if (result.success) return result.data;
   const [issue] = result.error.issues;
   if (!issue) throw new UsageError('configuration is not valid');

@@ -24,6 +24,9 @@ export interface DbClientOptions {
  * database do not load it. Driver errors are mapped to typed errors by SQLSTATE.
  */
 export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort {
+  // With sslmode=prefer, a server that said it has no TLS is asked in plain text from then on (the
+  // verification after a fix): node-postgres cannot fall back on the same connection as libpq does.
+  let withoutTls = false;
   return {
     target,
     async connect(signal): Promise<DbSession> {
@@ -58,12 +61,14 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
       // A hung server never answers a polite Terminate: the socket itself is dropped.
       const drop = () => (current as unknown as { connection?: { stream?: { destroy(): void } } } | undefined)?.connection?.stream?.destroy();
       const connecting = (async () => {
+        if (withoutTls) return open(false);
         try {
           return await open(sslOption(target));
         } catch (error) {
           // libpq's prefer: TLS when the server offers it, else plain text.
           if (target.sslmode !== 'prefer' || !(error instanceof NoTlsError)) throw error;
           lost = undefined;
+          withoutTls = true;
           return open(false);
         }
       })();
