@@ -1,6 +1,8 @@
 // `npm run bench [startup] [scale] [db] [parallel]`: speed and memory of the built CLI, each as a ratio
 // to a baseline measured in the same run on the same machine, so results compare across machines.
-// With no argument every section runs; BENCH_RUNS sets the repetitions (medians are reported).
+// With no argument every section runs; BENCH_RUNS sets the repetitions (medians are reported). Each ratio
+// compares runs made in turns (baseline, aegis-ir, baseline, …), so a change in the machine's load touches
+// both alike; every row says the load average it was measured under.
 //
 //   startup   every command's --help (and --version) against plain `node -e 0`
 //   scale     triage of a namespace of 30, 1,000 and 5,000 pods (BENCH_PODS) against the floor: a script
@@ -28,6 +30,7 @@ const HEALTHY = fileURLToPath(new URL('../src/sandbox/scenarios/healthy.yaml', i
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const SCALE_RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const POD_COUNTS = (process.env.BENCH_PODS ?? '30,1000,5000').split(',').map(Number);
+const DB_RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SESSIONS = 400;
 const sections = process.argv.slice(2);
 const wanted = (name) => sections.length === 0 || sections.includes(name);
@@ -100,9 +103,10 @@ const report = (benchmark, value, baseline, unit, target = '') => {
   const base = typeof baseline === 'number' ? baseline : baseline.wall;
   const cpuRatio = typeof value === 'number' || value.cpu === undefined ? '' : (value.cpu / baseline.cpu).toFixed(2);
   const digits = unit === 'ms' ? 0 : 1;
-  rows.push({ benchmark, value: `${wall.toFixed(digits)} ${unit}`, baseline: `${base.toFixed(digits)} ${unit}`, ratio: (wall / base).toFixed(2), 'cpu ratio': cpuRatio, target });
+  const load = loadavg()[0].toFixed(1);
+  rows.push({ benchmark, value: `${wall.toFixed(digits)} ${unit}`, baseline: `${base.toFixed(digits)} ${unit}`, ratio: (wall / base).toFixed(2), 'cpu ratio': cpuRatio, target, load });
   // As it comes, so a section that fails later loses nothing.
-  console.error(`${benchmark}: ${(wall / base).toFixed(2)}× (${wall.toFixed(digits)} vs ${base.toFixed(digits)} ${unit})${cpuRatio ? `, CPU ${cpuRatio}×` : ''}`);
+  console.error(`${benchmark}: ${(wall / base).toFixed(2)}× (${wall.toFixed(digits)} vs ${base.toFixed(digits)} ${unit})${cpuRatio ? `, CPU ${cpuRatio}×` : ''}, load ${load}`);
 };
 const loadAtStart = loadavg()[0];
 
@@ -140,7 +144,7 @@ if (wanted('scale')) {
         const document = JSON.parse(first.stdout);
         const errored = document.checks.filter((c) => c.status === 'errored').map((c) => `${c.id}: ${c.error}`);
         if (document.severity !== null || errored.length) {
-          rows.push({ benchmark: `triage, ${pods} pods, vs the floor`, value: `no verdict (${first.ms.toFixed(0)} ms)`, baseline: `${floor.ms.toFixed(0)} ms`, ratio: '—', 'cpu ratio': '', target: '≤ 1.50' });
+          rows.push({ benchmark: `triage, ${pods} pods, vs the floor`, value: `no verdict (${first.ms.toFixed(0)} ms)`, baseline: `${floor.ms.toFixed(0)} ms`, ratio: '—', 'cpu ratio': '', target: '≤ 1.50', load: loadavg()[0].toFixed(1) });
           console.warn(`triage of ${pods} healthy pods did not conclude healthy: ${document.severityReason} ${errored.join('; ')}`);
           continue;
         }
@@ -237,7 +241,7 @@ if (wanted('db')) {
   try {
     const psqlTimes = [];
     const fixTimes = [];
-    for (let i = 0; i < Math.min(RUNS, 3); i += 1) {
+    for (let i = 0; i < DB_RUNS; i += 1) {
       for (const [measure, times] of [[psql, psqlTimes], [fix, fixTimes]]) {
         const clients = await fill();
         times.push(await measure());
@@ -304,6 +308,6 @@ const [cpu] = cpus();
 const machine = `${cpus().length} × ${cpu?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const load = `load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end`;
 console.log(`\n${new Date().toISOString().slice(0, 10)} on ${machine}; ${load}\n`);
-console.log('| benchmark | aegis-ir | baseline | ratio | CPU-time ratio | target |\n|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.benchmark} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r['cpu ratio']} | ${r.target} |`);
+console.log('| benchmark | aegis-ir | baseline | ratio | CPU-time ratio | target | load |\n|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.benchmark} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r['cpu ratio']} | ${r.target} | ${r.load} |`);
 if (loadAtStart > 1.5) console.warn(`\nwarning: the machine was busy (load ${loadAtStart.toFixed(2)}); ratios are less reliable than on a quiet one`);
