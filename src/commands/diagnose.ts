@@ -2,7 +2,6 @@ import { didYouMean } from '../core/suggest.js';
 import { Command } from 'commander';
 import { DIAGNOSE_SECTION_INFO, diagnoseSectionNamed } from '../checks/sections.js';
 import { UsageError } from '../core/errors.js';
-import { emitReport } from './report-output.js';
 import { plannedCommand } from './planned.js';
 import { HELP_WIDTH, examples, optionsOf, type CommandHost } from './host.js';
 import { listRow } from '../render/wrap.js';
@@ -58,6 +57,6 @@ export function diagnoseCommand(host: CommandHost): Command {
       const checks = [...(chosen.withOptions?.(options, ctx.config) ?? chosen.checks), ...(chosen.configured?.(ctx.config) ?? [])];
       const report = await assess(ctx, `diagnose ${section}`, checks, [...(chosen.correlations ?? [])]);
       await (await import('../incident/timeline.js')).auditVerdict(ctx, report);
-      host.exit(await emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
+      host.exit(await (await import('./report-output.js')).emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
     });
 }

@@ -2,7 +2,10 @@ import type { ClustersReport, Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { ExitCode } from '../core/errors.js';
 import { meetsFailOn } from '../core/severity.js';
-import { print, reportPrintable } from '../render/output.js';
+import { neutraliseAll } from '../core/neutralise.js';
+import { clustersDocument, clustersText } from '../render/clusters.js';
+import { print, type Printable } from '../render/output.js';
+import { reportDocument, reportText } from '../render/report.js';
 
 /**
  * Prints a triage/diagnose report in the chosen format and returns the exit code SPEC gives it:
@@ -25,4 +28,11 @@ export async function emitReport(ctx: Context, report: Report | ClustersReport, 
     return ExitCode.unreachable;
   }
   return ExitCode.ok;
+}
+
+/** A triage or diagnose report (of one cluster or several), printable in every format. */
+function reportPrintable(report: Report | ClustersReport): Printable {
+  // What the cluster, the database or a web page said is shown escaped on a terminal, never obeyed.
+  if ('clusters' in report) return { document: clustersDocument(report), text: (options) => clustersText(neutraliseAll(report), options), report };
+  return { document: reportDocument(report), text: (options) => reportText(neutraliseAll(report), options), report };
 }

@@ -5,11 +5,10 @@ import { Command } from 'commander';
 import { UsageError } from '../core/errors.js';
 import { RUNBOOK_FILE } from '../core/findings.js';
 import { renderMarkdown } from '../render/markdown.js';
-import { SCHEMA_VERSION } from '../render/report.js';
 import { paint } from '../render/style.js';
 import { matchSections, parseRunbook, type Runbook, type RunbookSection } from '../runbook/markdown.js';
 import { packageRoot } from '../sandbox/package-root.js';
-import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
+import { DOCUMENT_FORMATS, SCHEMA_VERSION, print, requireFormat } from '../render/output.js';
 import { examples, type CommandHost } from './host.js';
 
 /** Reads and parses the runbook shipped with aegis-ir, from beside its package.json (source tree or bundle alike). */

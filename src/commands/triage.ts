@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import type { ClusterReport, Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
-import { emitReport } from './report-output.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
 
 /**
@@ -38,7 +37,7 @@ export function triageCommand(host: CommandHost): Command {
         const ctx = await host.context(command);
         const report = await triage(ctx);
         await (await import('../incident/timeline.js')).auditVerdict(ctx, report);
-        host.exit(await emitReport(ctx, report, verbose));
+        host.exit(await (await import('./report-output.js')).emitReport(ctx, report, verbose));
         return;
       }
       const contexts = options.allContexts ? await kubeconfigContexts(host, command) : [...new Set(named)];
@@ -47,7 +46,7 @@ export function triageCommand(host: CommandHost): Command {
       try {
         const { combineClusters } = await import('../checks/verdict.js');
         const clusters = await Promise.all(contexts.map((context) => triageCluster(host, command, context)));
-        host.exit(await emitReport(first, combineClusters('triage', clusters), verbose));
+        host.exit(await (await import('./report-output.js')).emitReport(first, combineClusters('triage', clusters), verbose));
       } finally {
         progress.stop();
       }

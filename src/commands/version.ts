@@ -1,8 +1,7 @@
 import { Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
-import { SCHEMA_VERSION } from '../render/report.js';
 import manifest from '../../package.json' with { type: 'json' };
-import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
+import { DOCUMENT_FORMATS, SCHEMA_VERSION, print, requireFormat } from '../render/output.js';
 import { examples, type CommandHost } from './host.js';
 
 /** The client libraries that talk to the systems aegis-ir inspects: what a bug report needs beside the version. */

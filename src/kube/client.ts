@@ -235,7 +235,26 @@ const TIME_FIELDS = new Set([
   'time',
 ]);
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
-const reviveTimes = (key: string, value: unknown) => (typeof value === 'string' && TIME_FIELDS.has(key) && RFC3339.test(value) ? new Date(value) : value);
+
+/**
+ * Turns the RFC 3339 strings of the time fields, at any depth, into `Date`s. A walk after a plain
+ * `JSON.parse`: a reviver makes parsing the list of 5,000 pods several times slower.
+ */
+function reviveTimes(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const item of value) reviveTimes(item);
+  } else if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const field = record[key];
+      if (typeof field === 'string') {
+        if (TIME_FIELDS.has(key) && RFC3339.test(field)) record[key] = new Date(field);
+      } else if (typeof field === 'object' && field !== null) {
+        reviveTimes(field);
+      }
+    }
+  }
+}
 
 /** Requests with the answers checked: the statuses a caller handles, else one translated error. */
 class KubeApi {
@@ -303,13 +322,14 @@ class KubeApi {
     if (isHtml(answer)) throw this.notTheApi(what, answer);
     let value: unknown;
     try {
-      value = JSON.parse(answer.body.toString('utf8'), reviveTimes);
+      value = JSON.parse(answer.body.toString('utf8'));
     } catch {
       throw this.notTheApi(what, answer);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw this.notTheApi(what, answer);
     const list = (value as { items?: unknown }).items;
     if (list !== undefined && !Array.isArray(list)) throw this.notTheApi(what, answer);
+    reviveTimes(value);
     return value as T;
   }
 

@@ -1,11 +1,11 @@
-import { neutraliseAll } from '../core/neutralise.js';
-import type { ClustersReport, Report } from '../checks/verdict.js';
+import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import type { OutputFormat } from '../core/io.js';
 import type { FailOn } from '../core/severity.js';
-import { clustersDocument, clustersText } from './clusters.js';
-import { reportDocument, reportText } from './report.js';
+
+/** The schema version of every JSON document aegis-ir prints. */
+export const SCHEMA_VERSION = 1;
 
 /** How a text rendering may look. */
 export interface TextOptions {
@@ -69,13 +69,6 @@ export async function print(ctx: Context, printable: Printable, verbose = false)
   if (printable.report && ctx.env.GITHUB_ACTIONS === 'true') {
     ctx.io.stderr.write((await import('./annotations.js')).githubAnnotations(printable.report, ctx.config.failOn));
   }
-}
-
-/** A triage or diagnose report (of one cluster or several), printable in every format. */
-export function reportPrintable(report: Report | ClustersReport): Printable {
-  // What the cluster, the database or a web page said is shown escaped on a terminal, never obeyed.
-  if ('clusters' in report) return { document: clustersDocument(report), text: (options) => clustersText(neutraliseAll(report), options), report };
-  return { document: reportDocument(report), text: (options) => reportText(neutraliseAll(report), options), report };
 }
 
 function reportOf(printable: Printable): Report {

@@ -2,7 +2,7 @@ import { nextCommandsOf } from '../checks/next-steps.js';
 import type { ChalkInstance } from 'chalk';
 import { runbookCommandOf, type Finding } from '../core/findings.js';
 import { evidenceText } from './evidence.js';
-import type { TextOptions } from './output.js';
+import { SCHEMA_VERSION, type TextOptions } from './output.js';
 import type { CheckOutcome } from '../checks/runner.js';
 import type { Impact, ImpactItem } from '../checks/impact.js';
 import { formatPercent } from '../checks/prometheus/source.js';
@@ -12,8 +12,7 @@ import { SEVERITY_CLASSES } from '../core/severity.js';
 import { LEVEL_MARK, levelColor, paint } from './style.js';
 import { visibleLength, wrapWords } from './wrap.js';
 
-/** The schema version of every JSON document aegis-ir prints. */
-export const SCHEMA_VERSION = 1;
+export { SCHEMA_VERSION } from './output.js';
 
 /** SPEC's JSON document for `triage` and `diagnose`. */
 export function reportDocument(report: Report): Record<string, unknown> {
