@@ -6,7 +6,7 @@ import { ExitCode, UsageError } from '../core/errors.js';
 import { paint } from '../render/style.js';
 import { SCHEMA_VERSION, reportDocument, reportText } from '../render/report.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
-import { wrap } from '../render/wrap.js';
+import { listRow, wrap } from '../render/wrap.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { playCommunication, startCommunication, type CommunicationSandbox, type IncidentStep } from './drill-incident.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
@@ -187,7 +187,7 @@ async function listDrills(ctx: Context): Promise<number> {
   const width = Math.max(...drills.map((d) => d.name.length));
   await print(ctx, {
     document: { schemaVersion: SCHEMA_VERSION, command: 'drill --list', scenarios: drills },
-    text: () => drills.map((d) => `${d.name.padEnd(width)}  ${d.description}\n`).join(''),
+    text: (options) => drills.map((d) => `${listRow(`${d.name.padEnd(width)}  `, d.description, options.width ?? 80)}\n`).join(''),
   });
   return ExitCode.ok;
 }

@@ -4,13 +4,13 @@ import { REMEDIATIONS } from '../remediations/registry.js';
 import type { Remediation } from '../remediations/remediation.js';
 import { positiveDuration } from '../remediations/arguments.js';
 import type { PlanFile } from '../remediations/plan-file.js';
-import { fixDocument, fixText, remediationListDocument, remediationListText } from '../remediations/render.js';
+import { FIX_WHOLE_LINE, fixDocument, fixText, remediationListDocument, remediationListText } from '../remediations/render.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { shellWord } from '../core/shell.js';
 import { didYouMean } from '../core/suggest.js';
 import type { FixReport } from '../remediations/engine.js';
 import { HELP_WIDTH, examples, optionsOf, type CommandHost } from './host.js';
-import { reflow } from '../render/wrap.js';
+import { reflow, wrapText } from '../render/wrap.js';
 
 /** How long a saved plan stays valid unless `--plan-expiry` says otherwise. */
 const DEFAULT_PLAN_EXPIRY = '15m';
@@ -103,7 +103,7 @@ function remediationCommand(host: CommandHost, remediation: Remediation): Comman
         planFile: saved,
         breakLock: Boolean(breakLock),
       });
-      await print(ctx, { document: fixDocument(report), text: ({ color }) => fixText(report, color) + applyLine(report, commandLine) });
+      await print(ctx, { document: fixDocument(report), text: ({ color, width }) => wrapText(fixText(report, color) + applyLine(report, commandLine), width ?? 80, FIX_WHOLE_LINE) });
       host.exit(report.exitCode);
     });
 }

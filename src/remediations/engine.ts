@@ -6,7 +6,8 @@ import { operatorName } from '../core/operator.js';
 import { AuditLog } from './audit.js';
 import type { LockAttempt, Plan, PlanStep, Remediation, RemediationSession, StepOutcome, Verification } from './remediation.js';
 import { checkPlanFile, planDifference, planFile, writePlanFile, type PlanFile } from './plan-file.js';
-import { planText } from './render.js';
+import { FIX_WHOLE_LINE, planText } from './render.js';
+import { wrapText } from '../render/wrap.js';
 
 /** How the operator asked for the run: the framework's own flags. */
 export interface RunFlags {
@@ -420,7 +421,7 @@ async function confirm(
     audit.append('confirmed', { by: '--yes' });
     return false;
   }
-  ctx.io.stderr.write(planText(remediation, session.target, plan, null, ctx.io.color));
+  ctx.io.stderr.write(wrapText(planText(remediation, session.target, plan, null, ctx.io.color), ctx.io.width ?? 80, FIX_WHOLE_LINE));
   // A long plan scrolls away: the question restates what, how much and the cap.
   const cap = capState(ctx, remediation, plan, flags.max);
   const restated = `${plan.summary} (${cap ? `${plan.size} of at most ${cap.limit} ${cap.unit}` : `${plan.steps.length} step(s)`})`;

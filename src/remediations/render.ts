@@ -103,6 +103,9 @@ export function fixText(untrusted: FixReport, color: boolean): string {
   return `${out.join('\n')}\n`;
 }
 
+/** The lines of a plan or a fix that stay whole at any width: those holding a command to paste, and a diff's lines. */
+export const FIX_WHOLE_LINE = /aegis-ir |kubectl |^\s+[-+] /;
+
 /** `fix --list`: every remediation with its risk. */
 export function remediationListText(remediations: readonly Remediation[], color: boolean, lineWidth: number): string {
   const c = paint(color);

@@ -10,7 +10,7 @@ import type { Report } from '../checks/verdict.js';
 import { formatDuration, formatUtc } from '../core/duration.js';
 import { SEVERITY_CLASSES } from '../core/severity.js';
 import { LEVEL_MARK, levelColor, paint } from './style.js';
-import { visibleLength, wrapWords } from './wrap.js';
+import { wrapText } from './wrap.js';
 
 export { SCHEMA_VERSION } from './output.js';
 
@@ -85,7 +85,7 @@ export function reportText(report: Report, options: TextOptions): string {
   }
   // A command is pasted whole: the lines that are commands are never broken.
   const command = /^ {2}(\$ |aegis-ir |kubectl )/;
-  return `${lines.flatMap((line) => (command.test(line) ? [line] : wrapLine(line, options.width ?? 80))).join('\n')}\n`;
+  return `${wrapText(lines.join('\n'), options.width ?? 80, command)}\n`;
 }
 
 /** The same finding on several pods, told once: "AEG-1030 on 3 pods: a, b, c — …". */
@@ -114,14 +114,6 @@ function groupAcrossPods(findings: readonly Finding[]): FindingGroup[] {
     const rest = g.finding.summary.split(g.pods[0] as string).join('').replace(/^[:/\s]+/, '');
     return { ...g, summary: `on ${g.pods.length} pods: ${g.pods.join(', ')} — ${rest}` };
   });
-}
-
-/** `line` broken at spaces to `width` visible columns, continuation lines indented under its text. */
-function wrapLine(line: string, width: number): string[] {
-  if (visibleLength(line) <= width) return [line];
-  const lead = /^ */.exec(line)?.[0] ?? '';
-  const indent = ' '.repeat(Math.min(lead.length + 4, Math.floor(width / 2)));
-  return wrapWords(line.slice(lead.length).split(' '), width, lead, indent);
 }
 
 /** `On-Call now → Tech Lead at 30m → …` */

@@ -25,6 +25,22 @@ export function listRow(head: string, text: string, width: number): string {
   return wrapWords(text.split(' '), width, head, ' '.repeat(visibleLength(head))).join('\n');
 }
 
+/** `line` broken at spaces to `width` visible columns, continuation lines indented under its text. */
+export function wrapLine(line: string, width: number): string[] {
+  if (visibleLength(line) <= width) return [line];
+  const lead = /^ */.exec(line)?.[0] ?? '';
+  const indent = ' '.repeat(Math.min(lead.length + 4, Math.floor(width / 2)));
+  return wrapWords(line.slice(lead.length).split(' '), width, lead, indent);
+}
+
+/** Each line of `text` wrapped to `width` ({@link wrapLine}), but those `whole` matches: they are pasted or compared as they are. */
+export function wrapText(text: string, width: number, whole: RegExp): string {
+  return text
+    .split('\n')
+    .flatMap((line) => (whole.test(line) ? [line] : wrapLine(line, width)))
+    .join('\n');
+}
+
 /** Breaks `text` at spaces into lines of at most `width` characters. */
 export function wrap(text: string, width: number): string {
   return wrapItems(text.split(' '), width).join('\n');

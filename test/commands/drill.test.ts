@@ -13,6 +13,9 @@ describe('drill', () => {
     const names = document.scenarios.map((s) => s.name);
     expect(names).toEqual(expect.arrayContaining(['healthy', 'api-down', 'crashloop-after-deploy', 'oom']));
     expect(document.scenarios.find((s) => s.name === 'api-down')?.expectedSeverity).toBe('SEV1');
+    const text = (await runCaptured(['drill', '--list'])).stdout;
+    expect(text).toMatch(/^api-down {16}API down — /m);
+    expect(text.split('\n').filter((line) => line.length > 80)).toEqual([]);
   });
 
   it.each(listScenarios())('plays %s through triage to the verdict it expects', async (scenario) => {

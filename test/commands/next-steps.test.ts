@@ -86,6 +86,9 @@ describe('next steps, pasted as printed', () => {
     const dry = await runCaptured(['fix', 'scale', '--by', '1', '--dry-run', '--kubeconfig', cluster.kubeconfig], { env: env() });
     expect(dry.code).toBe(0);
     expect(dry.stdout.trimEnd().split('\n').at(-1)).toBe(`To apply this plan: aegis-ir fix scale --by 1 --kubeconfig ${cluster.kubeconfig}`);
+    // The plan reads at 80 columns; only lines holding a command to paste, and a diff's lines, stay whole.
+    expect(dry.stdout.split('\n').filter((line) => line.length > 80 && !/aegis-ir |kubectl |^\s+[-+] /.test(line))).toEqual([]);
+    expect(dry.stdout).toContain('  raise horizontalpodautoscaler/aegis-api minReplicas from 3 to 5, scaling\n      deployment/aegis-api from 4 to 5\n');
   });
 
   it('the confirmation restates the plan, its size and the cap; --yes says it skipped the typed name', async () => {
