@@ -56,7 +56,7 @@ export function diagnoseCommand(host: CommandHost): Command {
       const chosen = DIAGNOSE_SECTIONS[name];
       const checks = [...(chosen.withOptions?.(options, ctx.config) ?? chosen.checks), ...(chosen.configured?.(ctx.config) ?? [])];
       const report = await assess(ctx, `diagnose ${section}`, checks, [...(chosen.correlations ?? [])]);
-      await (await import('../incident/timeline.js')).auditVerdict(ctx, report);
+      await (await import('../incident/journal.js')).journalVerdict(ctx, report);
       host.exit(await (await import('./report-output.js')).emitReport(ctx, report, Boolean(optionsOf(command).verbose)));
     });
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { impactSummary } from '../checks/impact.js';
+import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
 import { formatDuration } from '../core/duration.js';
 import { CancelledError, ExitCode, UsageError } from '../core/errors.js';
@@ -49,7 +50,9 @@ export function incidentCommand(host: CommandHost): Command {
       .addHelpText('after', examples('aegis-ir incident open --from-triage', 'aegis-ir incident open --sev 1 --title "API down" --started 2026-12-01T03:12:00Z --detected-by pagerduty'))
       .action(async (options: OpenOptions, command: Command) => {
         await run(host, command, 'incident open', async (ctx, session, ops) => {
-          const created = await session.open(await openRequest(ctx, options, ops));
+          const { request, verdict } = await openRequest(ctx, options, ops);
+          const created = await session.open(request);
+          if (verdict) await (await import('../incident/journal.js')).journalVerdict(ctx, verdict.report, { also: created.id, at: verdict.at });
           return { ids: [created.id], headline: `Opened ${created.id} (${created.channel}) ${created.severity}: ${created.title}`, next: afterOpen(created) };
         });
       }),
@@ -214,7 +217,8 @@ function reportUndelivered(ctx: Context, delivery: DeliveryReport, serviceNames:
   return ExitCode.unreachable;
 }
 
-async function openRequest(ctx: Context, options: OpenOptions, { parseInstant }: IncidentOps): Promise<OpenRequest> {
+/** What `incident open` is asked to open, and the triage it was read from (`--from-triage`), reached at `at`. */
+async function openRequest(ctx: Context, options: OpenOptions, { parseInstant }: IncidentOps): Promise<{ request: OpenRequest; verdict?: { report: Report; at: Date } }> {
   const now = ctx.clock.now();
   const base = {
     commander: options.commander ?? null,
@@ -230,16 +234,17 @@ async function openRequest(ctx: Context, options: OpenOptions, { parseInstant }:
         'aegis-ir incident open --sev SEV2 --title "Checkout errors", or: aegis-ir incident open --from-triage',
       );
     }
-    return { ...base, severity: severityOf(options.sev, '--sev'), title: options.title, impact: options.impact ?? null, assessment: null, startedAt: started ?? now, findings: [] };
+    return { request: { ...base, severity: severityOf(options.sev, '--sev'), title: options.title, impact: options.impact ?? null, assessment: null, startedAt: started ?? now, findings: [] } };
   }
   const report = await triage(ctx);
+  const at = ctx.clock.now();
   const severity = options.sev ? severityOf(options.sev, '--sev') : report.severity;
   if (!severity) {
     throw new UsageError(`triage classified no severity (${report.severityReason}); nothing to open from it`, 'declare one yourself: aegis-ir incident open --sev SEV4 --title "…"');
   }
   const deciding = report.findings.filter((f) => f.severity === report.severity);
   const triageStart = report.impact?.startedAt.value;
-  return {
+  const request = {
     ...base,
     severity,
     title: options.title ?? deciding[0]?.summary ?? report.severityReason,
@@ -248,6 +253,7 @@ async function openRequest(ctx: Context, options: OpenOptions, { parseInstant }:
     startedAt: started ?? (triageStart ? new Date(triageStart) : now),
     findings: deciding.map((f) => `${f.code} ${f.summary}`),
   };
+  return { request, verdict: { report, at } };
 }
 
 function severityOf(text: string, flag: string): Severity {

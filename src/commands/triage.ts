@@ -36,7 +36,7 @@ export function triageCommand(host: CommandHost): Command {
       if (!options.allContexts && named.length < 2) {
         const ctx = await host.context(command);
         const report = await triage(ctx);
-        await (await import('../incident/timeline.js')).auditVerdict(ctx, report);
+        await (await import('../incident/journal.js')).journalVerdict(ctx, report);
         host.exit(await (await import('./report-output.js')).emitReport(ctx, report, verbose));
         return;
       }
@@ -56,16 +56,16 @@ export function triageCommand(host: CommandHost): Command {
 /** One cluster's triage, as `triage --context NAME` would run it, under its own deadlines. */
 async function triageCluster(host: CommandHost, command: Command, context: string): Promise<ClusterReport> {
   const ctx = await host.context(command, { context });
-  return {
-    context,
-    report: await triage({
-      ...ctx,
-      // One spinner speaks for every cluster.
-      progress: () => ({ update: () => undefined, stop: () => undefined }),
-      // Each cluster's checks listen on a signal of its own, which follows the run's (Ctrl-C).
-      signal: AbortSignal.any([ctx.signal]),
-    }),
-  };
+  const report = await triage({
+    ...ctx,
+    // One spinner speaks for every cluster.
+    progress: () => ({ update: () => undefined, stop: () => undefined }),
+    // Each cluster's checks listen on a signal of its own, which follows the run's (Ctrl-C).
+    signal: AbortSignal.any([ctx.signal]),
+  });
+  // Each cluster's verdict is journalled on its own, naming its cluster, as `triage --context NAME` would.
+  await (await import('../incident/journal.js')).journalVerdict(ctx, report);
+  return { context, report };
 }
 
 /** `--all-contexts`: every context the kubeconfig (merged as kubectl merges KUBECONFIG) defines. */

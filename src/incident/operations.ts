@@ -20,6 +20,7 @@ import {
 } from './messages.js';
 import { deliver, type DeliveryReport, type Senders } from './outbox.js';
 import { channelOf, isOpen, pendingMessages, type Incident, type IncidentStatus, type DETECTION_SOURCES } from './record.js';
+import { journal } from './journal.js';
 import type { IncidentStore } from './store.js';
 
 /** What `incident open` is given, after its flags (or a triage run) were read. */
@@ -68,7 +69,7 @@ export class IncidentSession {
     if (request.startedAt.getTime() > now.getTime()) {
       throw new UsageError(`--started ${request.startedAt.toISOString()} is in the future`, 'pass when it started: an ISO time or a duration ago such as 20m');
     }
-    return this.store.create(now, (id) => {
+    const opened = await this.store.create(now, (id) => {
       const base: Incident = {
         schemaVersion: 1,
         id,
@@ -105,6 +106,15 @@ export class IncidentSession {
       };
       return enqueue(incident, openingMessages(incident, this.services, this.ctx.config, this.operator), now);
     });
+    await this.journal('incident-opened', opened.id, {
+      severity: opened.severity,
+      title: opened.title,
+      startedAt: opened.startedAt,
+      detectedBy: opened.detectedBy,
+      impact: opened.impact.summary,
+      findings: opened.findings,
+    });
+    return opened;
   }
 
   async update(id: string, change: { message: string; status?: IncidentStatus; severity?: Severity; at?: Date; public: boolean }): Promise<Incident> {
@@ -117,7 +127,7 @@ export class IncidentSession {
     const now = this.ctx.clock.now();
     const at = change.at ?? now;
     if (at.getTime() > now.getTime()) throw new UsageError(`--at ${at.toISOString()} is in the future`, 'pass when it was given: an ISO time or a duration ago such as 20m');
-    return this.store.update(id, (before) => {
+    const updated = await this.store.update(id, (before) => {
       mustBeOpen(before);
       if (change.public && !before.customerFacing) {
         throw new UsageError(`${id} is not customer-facing, so it has no status page incident`, `open customer-facing incidents with: aegis-ir incident open --customer-facing …`);
@@ -140,6 +150,9 @@ export class IncidentSession {
       };
       return enqueue(after, updateMessages(before, after, change, this.services, this.ctx.config, this.operator), now);
     });
+    const update = updated.updates[updated.updates.length - 1];
+    await this.journal('incident-updated', id, { message: change.message, at: update?.at, status: update?.status, severity: update?.severity, public: change.public });
+    return updated;
   }
 
   /** Brings in `role` (default: the matrix's next level), naming why. */
@@ -156,12 +169,13 @@ export class IncidentSession {
       return this.withEscalation(before, level, 'manual', `escalated by ${this.operator}`, now);
     });
     if (!chosen.level) throw new Error('unreachable: the change names the level or throws');
+    await this.journal('incident-escalated', id, { to: chosen.level.role, contact: chosen.level.contact, reason: 'manual' });
     return { incident, level: chosen.level };
   }
 
   async resolve(id: string, summary: string | null): Promise<Incident> {
     const now = this.ctx.clock.now();
-    return this.store.update(id, (before) => {
+    const resolved = await this.store.update(id, (before) => {
       mustBeOpen(before);
       const resolved: Incident = {
         ...before,
@@ -172,6 +186,8 @@ export class IncidentSession {
       };
       return enqueue(resolved, resolutionMessages(resolved, this.services, this.ctx.config, this.operator), now);
     });
+    await this.journal('incident-resolved', id, { summary });
+    return resolved;
   }
 
   /**
@@ -199,6 +215,8 @@ export class IncidentSession {
       }
       return after === before ? null : after;
     });
+    for (const level of escalated as EscalationLevel[]) await this.journal('incident-escalated', id, { to: level.role, contact: level.contact, reason: 'matrix' });
+    if (reminded) await this.journal('incident-reminded', id, { dueAt: reminded });
     return { incident, escalated, reminded };
   }
 
@@ -216,8 +234,15 @@ export class IncidentSession {
       });
       report.delivered.push(...one.delivered);
       report.undelivered.push(...one.undelivered);
+      for (const m of one.delivered) await this.journal('delivery', incident.id, { service: m.service, action: m.action, message: m.id, outcome: 'delivered', attempts: m.attempts });
+      for (const u of one.undelivered) await this.journal('delivery', incident.id, { service: u.message.service, action: u.message.action, message: u.message.id, outcome: 'undelivered', error: u.error });
     }
     return report;
+  }
+
+  /** One event of this session in the journal, under the incident it is about. */
+  private journal(event: string, id: string, data: Record<string, unknown>): Promise<void> {
+    return journal(this.ctx, event, data, { incidents: [id], run: this.run });
   }
 
   /** Adds a change to the outbox of the open incident (a remediation applied while it is open). */

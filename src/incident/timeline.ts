@@ -1,46 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { Report } from '../checks/verdict.js';
 import type { Context } from '../core/context.js';
-import { operatorName } from '../core/operator.js';
-import { AuditLog } from '../remediations/audit.js';
 import type { FixReport } from '../remediations/engine.js';
 import { changeMessage } from './messages.js';
 import { IncidentSession } from './operations.js';
-import { isOpen } from './record.js';
 import { outboundSenders } from './senders.js';
 import { openStore } from './store.js';
-
-/**
- * The incidents open now, for the audit records of a triage or a remediation, so they join the
- * incident's timeline. A store that cannot be read must not stop the triage or the fix: it is said
- * in --verbose and nothing is joined.
- */
-export async function openIncidents(ctx: Context): Promise<string[]> {
-  try {
-    return (await (await openStore(ctx)).list()).filter(isOpen).map((i) => i.id);
-  } catch (error) {
-    ctx.logger.debug(`incident store not read: ${(error as Error).message}`);
-    return [];
-  }
-}
-
-/** `incident` as an audit record carries it: the one id, or every id when several are open. */
-export function incidentField(ids: string[]): { incident?: string | string[] } {
-  if (!ids.length) return {};
-  return { incident: ids.length === 1 ? (ids[0] as string) : ids };
-}
-
-/** A triage or diagnose verdict reached while an incident is open, in the audit log. */
-export async function auditVerdict(ctx: Context, report: Report): Promise<void> {
-  const ids = await openIncidents(ctx);
-  if (!ids.length) return;
-  AuditLog.open(ctx, { run: randomUUID(), operator: operatorName(ctx.env), ...incidentField(ids) }).append('verdict', {
-    command: report.command,
-    severity: report.severity,
-    severityReason: report.severityReason,
-    unknown: report.unknown,
-  });
-}
 
 /**
  * A remediation applied while incidents are open: a PagerDuty change event in each one's outbox,

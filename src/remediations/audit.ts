@@ -5,13 +5,19 @@ import { UsageError } from '../core/errors.js';
 import { stateDir } from '../core/state.js';
 import { workloadLeafChanges, type Replaced } from './replaced.js';
 
-/** One line of the audit log. A `fix revert` run's records also carry `reverts`: the run it undoes. `event` is one of verdict (triage or diagnose while an incident is open), plan, plan-saved, refused, preflight-failed, lock-held, cap-exceeded, confirmed, declined, cancelled, plan-changed, lock-lost, step, outcome, verify, lock-release-failed, error. */
+/**
+ * One line of the audit log, the event journal. `event` is `verdict` (every triage and diagnose run), an incident's
+ * `incident-opened`, `incident-updated`, `incident-escalated`, `incident-reminded`, `incident-resolved` and each
+ * `delivery` to Slack, PagerDuty or Statuspage, or a remediation's plan, plan-saved, refused, preflight-failed, lock-held,
+ * cap-exceeded, confirmed, declined, cancelled, plan-changed, lock-lost, step, outcome, verify, lock-release-failed, error.
+ * A `fix revert` run's records also carry `reverts`: the run it undoes.
+ */
 export interface AuditRecord {
   time: string;
   /** Ties the records of one run together. */
   run: string;
   operator: string;
-  /** The remediation's id; absent on a triage or diagnose verdict. */
+  /** The remediation's id; absent on the events of other commands. */
   remediation?: string;
   target?: string;
   /** The incident open while this ran (several ids when several were open), so it joins that incident's timeline. */

@@ -80,7 +80,7 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
   // The session's port calls are each bounded by --timeout; waiting for a rollout is bounded by --rollout-timeout.
   const session = await remediation.open(perCallDeadline(ctx, ctx.config.timeout), args);
   try {
-    const { openIncidents, incidentField, noteRemediation } = await import('../incident/timeline.js');
+    const [{ openIncidents, incidentField }, { noteRemediation }] = await Promise.all([import('../incident/journal.js'), import('../incident/timeline.js')]);
     const incidents = await openIncidents(ctx);
     const audit = AuditLog.open(ctx, {
       run: randomUUID(),
@@ -236,7 +236,7 @@ async function locked(
     verifyFailure = exitCodeFor(error);
     verification = { summary: `could not verify: ${(error as Error).message}`, findings: [], details: {} };
   }
-  audit.append('verify', { summary: verification.summary, findings: verification.findings.map((f) => `${f.code} ${f.summary}`) });
+  audit.append('verify', { summary: verification.summary, findings: verification.findings.map((f) => `${f.code} ${f.summary}`), passed: verificationPassed(verification, verifyFailure) });
   const exitCode = applyOutcome({ planned: plan.steps.length, steps, cancelled, failure, verifyFailure });
   return {
     ...report,
@@ -248,6 +248,14 @@ async function locked(
     reason: stoppedReason(steps, plan.steps.length, cancelled, lostTo),
     exitCode,
   };
+}
+
+/**
+ * Whether the check run again after apply found the fix took: it ran whole, and nothing it found implies a
+ * severity. The first passed verification of an incident is when it was mitigated.
+ */
+export function verificationPassed(verification: Verification, verifyFailure: number | null): boolean {
+  return verifyFailure === null && !verification.details.errors && verification.findings.every((f) => f.severity === null);
 }
 
 /** What happened to the steps of a run that got past every guard, for {@link applyOutcome}. */

@@ -116,6 +116,18 @@ describe('triage --context repeated', () => {
     expect(new Set(both.document.checks.map((c) => c.cluster))).toEqual(new Set(['east', 'west']));
   });
 
+  it('journals one verdict per cluster, each naming its cluster and context', async () => {
+    const audit = join(mkdtempSync(join(tmpdir(), 'aegis-contexts-journal-')), 'audit.jsonl');
+    const run = await runCaptured(['triage', '--kubeconfig', kubeconfig, '--context', 'east', '--context', 'west'], { clock, env: { HOME: '/nonexistent', AEGIS_IR_AUDIT_LOG: audit } });
+    expect(run.code).toBe(3);
+    const verdicts = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const byContext = Object.fromEntries(verdicts.map((v) => [String(v.context), v]));
+    expect(verdicts.map((v) => v.event)).toEqual(['verdict', 'verdict']);
+    expect(byContext.east).toMatchObject({ command: 'triage', severity: null, cluster: expect.stringContaining('127.0.0.1') });
+    expect(byContext.west).toMatchObject({ command: 'triage', severity: 'SEV2' });
+    expect(byContext.east?.cluster).not.toBe(byContext.west?.cluster);
+  });
+
   it('prints the combined verdict, then each cluster under its name, as text', async () => {
     const run = await triage('--context', 'east', '--context', 'west');
     expect(run.code).toBe(3);
