@@ -2,7 +2,6 @@ import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'com
 import { SEVERITIES, parseFailOn } from './core/severity.js';
 import { ExitCode, UsageError, exitCodeFor, exitCodeSummary, hintFor } from './core/errors.js';
 import { wrap, wrapItems } from './render/wrap.js';
-import { plannedCommand } from './commands/planned.js';
 import { Redactor } from './core/redact.js';
 import { neutralise } from './core/neutralise.js';
 import { OUTPUT_FORMATS, type TextSink } from './core/io.js';
@@ -44,6 +43,11 @@ const COMMANDS: readonly CommandEntry[] = [
     name: 'incident',
     description: 'Communication and escalation: declare, update, escalate, watch and resolve an incident',
     load: async () => (await import('./commands/incident.js')).incidentCommand,
+  },
+  {
+    name: 'postmortem',
+    description: 'Post-incident: the timeline, the 24-hour checklist and the blameless post-mortem draft of an incident',
+    load: async () => (await import('./commands/postmortem.js')).postmortemCommand,
   },
   {
     name: 'monitoring',
@@ -145,13 +149,6 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     program.addCommand(command.description(entry.description), { hidden: entry.hidden });
     inherit(command, program);
   }
-  // A command of the contract that has not landed yet says so, and where the runbook covers it.
-  program.on('command:*', (operands: string[]) => {
-    const planned = plannedCommand(operands[0] ?? '');
-    if (planned) throw planned;
-    // Commander's own "unknown command" error and suggestion (public in its JavaScript, missing from its typings).
-    (program as unknown as { unknownCommand(): void }).unknownCommand();
-  });
   const help = program
     .command('help [command...]')
     .description('Show the help of a command or subcommand: aegis-ir help fix rollback')

@@ -2,7 +2,6 @@ import { didYouMean } from '../core/suggest.js';
 import { Command } from 'commander';
 import { DIAGNOSE_SECTION_INFO, diagnoseSectionNamed } from '../checks/sections.js';
 import { UsageError } from '../core/errors.js';
-import { plannedCommand } from './planned.js';
 import { HELP_WIDTH, examples, optionsOf, type CommandHost } from './host.js';
 import { listRow } from '../render/wrap.js';
 
@@ -38,8 +37,6 @@ export function diagnoseCommand(host: CommandHost): Command {
     .action(async (section: string, options: Record<string, unknown> & { statusPage?: string[] }, command: Command) => {
       const name = diagnoseSectionNamed(section);
       if (!name) {
-        const planned = plannedCommand(`diagnose ${section}`);
-        if (planned) throw planned;
         throw new UsageError(
           `unknown diagnose section "${section}"${didYouMean(section, names)}; expected one of: ${names.join(', ')}`,
           'aegis-ir diagnose --help',

@@ -122,12 +122,18 @@ export function incidentCommand(host: CommandHost): Command {
       .argument('[id]', 'incident id (default: the one open incident)')
       .option('--summary <text>', 'what ended it, in a line')
       .action(async (id: string | undefined, options: { summary?: string }, command: Command) => {
-        await run(host, command, 'incident resolve', async (_ctx, session, { chooseIncident }) => {
-          const resolved = await session.resolve(await chooseIncident(session.store, id), options.summary ?? null);
-          return { ids: [resolved.id], headline: `Resolved ${resolved.id}`, next: [
-            'aegis-ir triage   # confirm service is restored',
-            'aegis-ir runbook post-incident   # the 24h checklist: timeline, temporary mitigations, monitoring gaps',
-          ] };
+        await run(host, command, 'incident resolve', async (ctx, session, { chooseIncident }) => {
+          const chosen = await chooseIncident(session.store, id);
+          const { confirmRestored, draftPostmortem } = await import('./postmortem.js');
+          // While it is still open, so the triage joins the incident's timeline; a resolved one is refused by resolve itself.
+          if ((await session.store.get(chosen))?.status !== 'resolved') await confirmRestored(ctx, chosen);
+          const resolved = await session.resolve(chosen, options.summary ?? null);
+          return {
+            ids: [resolved.id],
+            headline: `Resolved ${resolved.id}`,
+            checklist: draftPostmortem(ctx, session.store, resolved).checklist,
+            next: [`aegis-ir postmortem ${resolved.id}   # the draft: timeline, the 24h checklist, root cause, action items`],
+          };
         });
       }),
   );
@@ -160,6 +166,8 @@ interface Outcome {
   headline: string | null;
   next: string[];
   brief?: boolean;
+  /** The 24-hour checklist as far as the tool could do it (`resolve`). */
+  checklist?: IncidentView['checklist'];
 }
 
 /** The incident operations and the record's helpers, loaded when a subcommand runs (the record's schema, the senders), not for --help. */
@@ -198,6 +206,7 @@ async function run(host: CommandHost, command: Command, name: string, body: (ctx
     delivery,
     headline: outcome.headline,
     next: outcome.next,
+    ...(outcome.checklist ? { checklist: outcome.checklist } : {}),
   };
   await print(ctx, { document: incidentDocument(view), text: (options) => incidentText(view, { color: options.color, now: ctx.clock.now(), brief: Boolean(outcome.brief) }) });
   host.exit(reportUndelivered(ctx, delivery, SERVICE_NAMES));

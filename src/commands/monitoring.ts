@@ -2,12 +2,14 @@ import { Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import { DOCUMENT_FORMATS, print, requireFormat } from '../render/output.js';
 import { alertingRules, prometheusRule } from '../prometheus/rules.js';
+import { SCHEMA_VERSION } from '../render/report.js';
 import { examples, type CommandHost } from './host.js';
 
 /**
  * `monitoring rules` (runbook: Key Metrics to Monitor; Post-Incident "update monitoring if gap
  * identified"): the alerting rules that would have paged for what triage finds, as a Prometheus rules
- * file, or with `-o yaml` as a `PrometheusRule` for the prometheus-operator.
+ * file, or with `-o yaml` as a `PrometheusRule` for the prometheus-operator (`-o json`: the same object in
+ * aegis-ir's document).
  */
 export function monitoringCommand(host: CommandHost): Command {
   const monitoring = new Command('monitoring');
@@ -27,8 +29,11 @@ export function monitoringCommand(host: CommandHost): Command {
         const ctx = await host.context(command);
         requireFormat(ctx, DOCUMENT_FORMATS);
         const { stringify } = await import('yaml');
+        const rule = prometheusRule(ctx.config);
         await print(ctx, {
-          document: prometheusRule(ctx.config),
+          // JSON is aegis-ir's document (schemaVersion 1, as every -o json); YAML is the object for kubectl apply.
+          document: { schemaVersion: SCHEMA_VERSION, command: 'monitoring rules', prometheusRule: rule },
+          yaml: rule,
           text: () => stringify(alertingRules(ctx.config), { lineWidth: 0 }),
           hint: 'Check them with: promtool check rules FILE',
         });

@@ -4,6 +4,7 @@ import { SCHEMA_VERSION } from '../render/report.js';
 import { paint } from '../render/style.js';
 import type { IncidentClock } from './clock.js';
 import { SERVICE_NAMES, type DeliveryReport } from './outbox.js';
+import type { Postmortem } from './postmortem.js';
 import { isOpen, pendingMessages, type Incident } from './record.js';
 
 /** What an `incident` command shows: the incidents it is about, their clocks, and what was (not) delivered. */
@@ -15,6 +16,8 @@ export interface IncidentView {
   headline: string | null;
   /** Commands worth running next. */
   next: string[];
+  /** The 24-hour checklist, as far as the tool could do it (after `resolve`). */
+  checklist?: Postmortem['checklist'];
 }
 
 /** The `-o json` document: schemaVersion 1, the records (secrets never enter them) with their clocks. */
@@ -25,6 +28,7 @@ export function incidentDocument(view: IncidentView): Record<string, unknown> {
     incidents: view.incidents.map(({ incident, clock }) => ({ ...incident, clock })),
     delivered: view.delivery.delivered.map((m) => ({ id: m.id, service: m.service, action: m.action })),
     undelivered: view.delivery.undelivered.map((u) => ({ id: u.message.id, service: u.message.service, action: u.message.action, error: u.error })),
+    ...(view.checklist ? { checklist: view.checklist } : {}),
     next: view.next,
   };
 }
@@ -44,6 +48,7 @@ export function incidentText(view: IncidentView, options: { color: boolean; now:
     lines.push(`${c.green('✓')} delivered: ${sent.join(', ')}`);
   }
   for (const u of view.delivery.undelivered) lines.push(`${c.red('✖')} not delivered: ${SERVICE_NAMES[u.message.service]} ${u.message.action}: ${u.error}`);
+  if (view.checklist) lines.push('', ...checklistLines(view.checklist, c));
   if (view.next.length) lines.push('', c.bold('Next'), ...view.next.map((n) => `  $ ${n}`));
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '')}\n`;
 }
@@ -92,6 +97,15 @@ function statusLines(incident: Incident, clock: IncidentClock, c: ChalkInstance,
     }`,
   );
   return lines;
+}
+
+/** The 24-hour checklist for a terminal: what is done, what is left, with the commands to run. */
+function checklistLines(checklist: NonNullable<IncidentView['checklist']>, c: ChalkInstance): string[] {
+  const plain = (text: string) => text.replaceAll('`', '');
+  return [
+    c.bold(`24-hour checklist${checklist.dueAt ? ` (due ${clockTime(checklist.dueAt)} ${checklist.dueAt.slice(0, 10)})` : ''}`),
+    ...checklist.items.flatMap((item) => [`  ${item.done ? c.green('✓') : c.yellow('☐')} ${plain(item.text)}`, ...item.details.map((d) => `      ${plain(d)}`)]),
+  ];
 }
 
 function listLines(view: IncidentView, c: ChalkInstance, now: Date): string[] {

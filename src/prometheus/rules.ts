@@ -24,7 +24,8 @@ export interface AlertingRule {
   alert: string;
   expr: Expr;
   for?: string;
-  labels: { severity: string; code: string };
+  /** `component`: the component a health rule watches, so the alert routes (and the post-mortem matches) by it. */
+  labels: { severity: string; code: string; component?: string };
   annotations: { summary: string; description: string; runbook: string; diagnose: string };
 }
 
@@ -56,11 +57,12 @@ export function alertingRules(config: Config): RuleGroups {
     summary: string,
     description: string,
     section = finding.anchor,
+    component?: string,
   ): AlertingRule => ({
     alert,
     expr,
     ...forClause,
-    labels: { severity: finding.severity ?? 'SEV4', code: finding.code },
+    labels: { severity: finding.severity ?? 'SEV4', code: finding.code, ...(component ? { component } : {}) },
     annotations: { summary, description, runbook: `aegis-ir runbook ${section}`, diagnose: `aegis-ir diagnose ${diagnose}` },
   });
 
@@ -111,6 +113,7 @@ export function alertingRules(config: Config): RuleGroups {
             'The AI provider component reports unhealthy on {{ $labels.instance }}',
             `${settings.metrics.health}{${settings.componentLabel}="ai_provider"} is 0.`,
             'issue-ai-provider-timeouts',
+            'ai_provider',
           ),
           rule(
             'AegisDatabaseConnectionsNearLimit',

@@ -22,6 +22,8 @@ export interface TextOptions {
  */
 export interface Printable {
   document: Record<string, unknown>;
+  /** What `-o yaml` prints when it is not the document: a Kubernetes object, to apply as it is. */
+  yaml?: Record<string, unknown>;
   text(options: TextOptions): string;
   report?: Report;
   /** A line for the operator on stderr with the text format (what to type next). */
@@ -50,7 +52,7 @@ export async function render(printable: Printable, format: OutputFormat, options
     case 'json':
       return `${JSON.stringify(printable.document, null, 2)}\n`;
     case 'yaml':
-      return (await import('yaml')).stringify(printable.document, { lineWidth: 0 });
+      return (await import('yaml')).stringify(printable.yaml ?? printable.document, { lineWidth: 0 });
     case 'junit':
       return (await import('./junit.js')).junitReport(reportOf(printable), options.failOn);
     case 'markdown':

@@ -105,6 +105,11 @@ describe('monitoring rules', () => {
     expect(rule.spec).toEqual(parse(file.stdout));
   });
 
+  it('prints the same PrometheusRule in a schemaVersion 1 document with -o json', async () => {
+    const [object, json] = await Promise.all([rules(['-o', 'yaml']), rules(['-o', 'json'])]);
+    expect(JSON.parse(json.stdout)).toEqual({ schemaVersion: 1, command: 'monitoring rules', prometheusRule: parse(object.stdout) });
+  });
+
   describe.skipIf('missing' in promtool)('promtool check rules', () => {
     it('accepts the rules file and the PrometheusRule spec, with matchers that need quoting', async () => {
       const config = { prometheus: { matchers: 'namespace="a\\"b", job!="x"' } };

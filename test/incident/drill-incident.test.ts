@@ -19,11 +19,18 @@ describe('drill --with-incident', () => {
     const opened = document.incident[0]?.document.incidents[0];
     expect(opened).toMatchObject({ severity: 'SEV1', detectedBy: 'aegis-ir', customerFacing: true, impact: { assessment: document.triage.impact } });
     expect(document.incident[4]?.document.incidents[0]).toMatchObject({ status: 'resolved' });
-    // After resolving, the runbook's post-incident steps, as commands that exist today.
-    expect(document.incident[4]?.document.next.map((n: string) => n.split('#')[0]?.trim())).toEqual([
-      'aegis-ir triage',
-      'aegis-ir runbook post-incident',
+    // Resolving confirms service is restored (the drill's api-down is still down: not confirmed), lists what is
+    // still in effect, and points at the post-mortem.
+    const resolved = document.incident[4]?.document;
+    expect(resolved.next.map((n: string) => n.split('#')[0]?.trim())).toEqual([`aegis-ir postmortem ${opened.id}`]);
+    expect(resolved.checklist.items.map((i: { id: string; done: boolean }) => [i.id, i.done])).toEqual([
+      ['document-timeline', true],
+      ['confirm-restored', false],
+      ['remove-mitigations', true],
+      // api-down's findings (no ready pod, the health command) are none that a rule of `monitoring rules` covers.
+      ['update-monitoring', true],
     ]);
+    expect(run.stderr).toMatch(/^service not confirmed restored: triage: SEV1: /m);
     // What the simulators received is printed for the game day, the first post's 429 included.
     expect(run.stderr).toMatch(/slack chat\.postMessage: answered 429/);
     expect(run.stderr).toMatch(new RegExp(`pagerduty trigger ${opened.id} \\(critical\\)`));

@@ -59,7 +59,7 @@ describe('a drill in text', () => {
   });
 });
 
-describe('runbook --all and commands still to come', () => {
+describe('runbook --all and the post-incident commands', () => {
   it('prints every section of the runbook', async () => {
     const contents = await runCaptured(['runbook', '-o', 'json']);
     const titles = (JSON.parse(contents.stdout) as { sections: { title: string }[] }).sections.map((s) => s.title);
@@ -68,15 +68,16 @@ describe('runbook --all and commands still to come', () => {
     for (const title of titles) expect(all.stdout).toContain(title);
   });
 
-  it('says a planned command is planned and where the runbook covers it', async () => {
+  it('postmortem without any incident says so in one line, and where to start', async () => {
     const run = await runCaptured(['postmortem']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('aegis-ir: postmortem is planned but not built yet; until it is, the runbook says what to do\n  try: aegis-ir runbook post-incident\n');
+    expect(run.stderr).toMatch(/^aegis-ir: no incident in .+, so no post-mortem to write\n {2}try: aegis-ir incident open --from-triage\n$/);
     const section = await runCaptured(['runbook', 'post-incident']);
     expect(section.code).toBe(0);
-    // A registered command is never answered from the planned list, and an unknown one is still unknown.
-    expect((await runCaptured(['diagnose', 'memory', '--help'])).code).toBe(0);
+    expect(section.stdout).toContain('aegis-ir postmortem');
     const typo = await runCaptured(['postmortme']);
+    expect(typo.code).toBe(2);
     expect(typo.stderr).toContain("unknown command 'postmortme'");
+    expect(typo.stderr).toContain('postmortem');
   });
 });

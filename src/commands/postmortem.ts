@@ -1,0 +1,137 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Command } from 'commander';
+import type { Report } from '../checks/verdict.js';
+import type { Context } from '../core/context.js';
+import { CancelledError, ExitCode, UsageError } from '../core/errors.js';
+import { stateDir } from '../core/state.js';
+import { journalVerdict } from '../incident/journal.js';
+import { IncidentSession } from '../incident/operations.js';
+import { postmortemOf, type MitigationInEffect, type Postmortem } from '../incident/postmortem.js';
+import type { Incident } from '../incident/record.js';
+import { openStore, type IncidentStore } from '../incident/store.js';
+import { alertingRules } from '../prometheus/rules.js';
+import { auditLogPath, incidentJournal, readAuditLog, type AuditRecord } from '../remediations/audit.js';
+import { postmortemDocument, postmortemMarkdown } from '../render/postmortem.js';
+import { render, requireFormat } from '../render/output.js';
+import { examples, type CommandHost } from './host.js';
+import { triage } from './triage.js';
+
+/**
+ * `postmortem [ID]` (runbook: Post-Incident): confirms service is restored with a triage run (journalled),
+ * then writes the draft from the incident record and its window of the journal — Markdown, or the
+ * `-o json` document — to stdout or `--out FILE`; `--open` prints only the path of the file written.
+ */
+export function postmortemCommand(host: CommandHost): Command {
+  return new Command('postmortem')
+    .argument('[id]', 'incident id (default: the most recent incident)')
+    .option('--out <file>', 'write the draft to FILE instead of stdout')
+    .option('--open', 'write the draft to a file (--out, else one per incident under the state directory) and print its path')
+    .addHelpText(
+      'after',
+      examples(
+        'aegis-ir postmortem                          # the most recent incident, as Markdown',
+        'aegis-ir postmortem INC-20261201-01 --out docs/postmortems/INC-20261201-01.md',
+        '"$EDITOR" "$(aegis-ir postmortem --open)"     # write it, then edit it',
+        'aegis-ir postmortem -o json',
+      ),
+    )
+    .action(async (id: string | undefined, options: { out?: string; open?: boolean }, command: Command) => {
+      const ctx = await host.context(command);
+      requireFormat(ctx, ['text', 'markdown', 'json', 'yaml']);
+      const store = await openStore(ctx);
+      const incident = await chooseForPostmortem(store, id);
+      await confirmRestored(ctx, incident.id);
+      const postmortem = draftPostmortem(ctx, store, (await store.get(incident.id)) ?? incident);
+      const format = ctx.config.output;
+      // The draft's text is its Markdown, so `-o markdown` is the default text.
+      const text = await render({ document: postmortemDocument(postmortem), text: () => postmortemMarkdown(postmortem) }, format === 'markdown' ? 'text' : format, {
+        color: false,
+        verbose: false,
+        failOn: ctx.config.failOn,
+      });
+      const out = options.out ?? (options.open ? join(stateDir(ctx.env), 'postmortems', `${incident.id}.${format === 'json' ? 'json' : format === 'yaml' ? 'yaml' : 'md'}`) : undefined);
+      if (!out) {
+        ctx.io.stdout.write(text);
+      } else {
+        writeDraft(out, ctx.redact(text));
+        if (options.open) ctx.io.stdout.write(`${resolve(out)}\n`);
+        else ctx.io.stderr.write(`wrote the post-mortem draft of ${incident.id} to ${out}\n`);
+      }
+      host.exit(ExitCode.ok);
+    });
+}
+
+/** The incident named, else the one opened last. */
+async function chooseForPostmortem(store: IncidentStore, given: string | undefined): Promise<Incident> {
+  const all = await store.list();
+  if (given) {
+    const found = await store.get(given.toUpperCase());
+    if (!found) throw new UsageError(`no incident ${given} in ${store.where}`, 'aegis-ir incident list');
+    return found;
+  }
+  const latest = [...all].sort((a, b) => Date.parse(a.openedAt) - Date.parse(b.openedAt) || a.id.localeCompare(b.id)).at(-1);
+  if (!latest) throw new UsageError(`no incident in ${store.where}, so no post-mortem to write`, 'aegis-ir incident open --from-triage');
+  return latest;
+}
+
+/**
+ * The 24-hour checklist's "confirm service is restored": a triage run, its verdict journalled as
+ * confirming `id` (so the post-mortem shows it), and said on stderr.
+ */
+export async function confirmRestored(ctx: Context, id: string): Promise<Report | null> {
+  let report: Report;
+  try {
+    report = await triage(ctx);
+  } catch (error) {
+    // No cluster configured here (a laptop without a kubeconfig): the incident is still resolved, its checklist unconfirmed.
+    if (error instanceof CancelledError) throw error;
+    ctx.io.stderr.write(`service not confirmed restored: triage could not run: ${(error as Error).message}\n`);
+    return null;
+  }
+  await journalVerdict(ctx, report, { confirms: id });
+  const restored = report.severity === null && !report.assessedNothing && report.unknown.length === 0;
+  ctx.io.stderr.write(
+    restored
+      ? `service restored: triage found no problem (${report.severityReason})\n`
+      : `service not confirmed restored: triage: ${report.severity ? `${report.severity}: ` : ''}${report.severityReason}\n`,
+  );
+  return report;
+}
+
+/** The draft of `incident`, from its record, its window of the journal, what is still in effect and the configured rules. */
+export function draftPostmortem(ctx: Context, store: IncidentStore, incident: Incident): Postmortem {
+  const records = readAuditLog(auditLogPath(ctx));
+  const journal = incidentJournal(records, incident);
+  const runs = new Set(journal.map((r) => r.run));
+  return postmortemOf({
+    incident,
+    journal,
+    // The clocks as `incident status` reads them; nothing is sent from here.
+    clock: new IncidentSession(ctx, store, {}).clock(incident),
+    mitigations: stillInEffect(records).filter((m) => runs.has(m.run)),
+    rules: alertingRules(ctx.config).groups.flatMap((g) => g.rules),
+  });
+}
+
+/** Runs that applied a change recording what it replaced, not undone by a later `fix revert` (its records name the run in `reverts`). */
+function stillInEffect(records: readonly AuditRecord[]): MitigationInEffect[] {
+  const reverted = new Set(records.filter((r) => r.remediation === 'revert' && r.event === 'outcome' && r.status === 'done').map((r) => String(r.reverts)));
+  const seen = new Set<string>();
+  const out: MitigationInEffect[] = [];
+  for (const r of records) {
+    if (r.event !== 'outcome' || r.status !== 'done' || !r.replaced || !r.remediation || r.remediation === 'revert' || reverted.has(r.run) || seen.has(r.run)) continue;
+    seen.add(r.run);
+    out.push({ run: r.run, remediation: r.remediation, target: r.target ?? '', appliedAt: r.time, revertCommand: `aegis-ir fix revert ${r.run}` });
+  }
+  return out;
+}
+
+function writeDraft(path: string, text: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (error) {
+    throw new UsageError(`cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, 'pass --out with a writable path');
+  }
+}
