@@ -7,11 +7,11 @@ import { CancelledError, ExitCode, UsageError } from '../core/errors.js';
 import { stateDir } from '../core/state.js';
 import { journalVerdict } from '../incident/journal.js';
 import { IncidentSession } from '../incident/operations.js';
-import { postmortemOf, type MitigationInEffect, type Postmortem } from '../incident/postmortem.js';
+import { postmortemOf, type Postmortem } from '../incident/postmortem.js';
 import type { Incident } from '../incident/record.js';
 import { openStore, type IncidentStore } from '../incident/store.js';
 import { alertingRules } from '../prometheus/rules.js';
-import { auditLogPath, incidentJournal, readAuditLog, type AuditRecord } from '../remediations/audit.js';
+import { auditLogPath, incidentJournal, mitigationsInEffect, readAuditLog } from '../remediations/audit.js';
 import { postmortemDocument, postmortemMarkdown } from '../render/postmortem.js';
 import { render, requireFormat } from '../render/output.js';
 import { examples, type CommandHost } from './host.js';
@@ -109,22 +109,11 @@ export function draftPostmortem(ctx: Context, store: IncidentStore, incident: In
     journal,
     // The clocks as `incident status` reads them; nothing is sent from here.
     clock: new IncidentSession(ctx, store, {}).clock(incident),
-    mitigations: stillInEffect(records).filter((m) => runs.has(m.run)),
+    mitigations: mitigationsInEffect(records, ctx.clock.now())
+      .filter((m) => runs.has(m.run))
+      .map(({ run, remediation, target, appliedAt, revertCommand }) => ({ run, remediation, target, appliedAt, revertCommand })),
     rules: alertingRules(ctx.config).groups.flatMap((g) => g.rules),
   });
-}
-
-/** Runs that applied a change recording what it replaced, not undone by a later `fix revert` (its records name the run in `reverts`). */
-function stillInEffect(records: readonly AuditRecord[]): MitigationInEffect[] {
-  const reverted = new Set(records.filter((r) => r.remediation === 'revert' && r.event === 'outcome' && r.status === 'done').map((r) => String(r.reverts)));
-  const seen = new Set<string>();
-  const out: MitigationInEffect[] = [];
-  for (const r of records) {
-    if (r.event !== 'outcome' || r.status !== 'done' || !r.replaced || !r.remediation || r.remediation === 'revert' || reverted.has(r.run) || seen.has(r.run)) continue;
-    seen.add(r.run);
-    out.push({ run: r.run, remediation: r.remediation, target: r.target ?? '', appliedAt: r.time, revertCommand: `aegis-ir fix revert ${r.run}` });
-  }
-  return out;
 }
 
 function writeDraft(path: string, text: string): void {

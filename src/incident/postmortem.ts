@@ -3,21 +3,14 @@ import { impactSummary, type Impact } from '../checks/impact.js';
 import { formatDuration } from '../core/duration.js';
 import type { Severity } from '../core/severity.js';
 import type { AlertingRule } from '../prometheus/rules.js';
-import type { AuditRecord } from '../remediations/audit.js';
+import type { AuditRecord, Mitigation } from '../remediations/audit.js';
 import type { IncidentClock } from './clock.js';
 import type { JournalFinding, VerdictRecord } from './journal.js';
 import { SERVICE_NAMES } from './outbox.js';
 import type { DETECTION_SOURCES, Incident, Service } from './record.js';
 
-/** A change applied during the incident that is still in effect, and the command that undoes it. */
-export interface MitigationInEffect {
-  run: string;
-  remediation: string;
-  target: string;
-  appliedAt: string;
-  /** `aegis-ir fix revert RUN-ID`. */
-  revertCommand: string;
-}
+/** A change applied during the incident that is still in effect (`fix revert --list`), and the command that undoes it. */
+export type MitigationInEffect = Pick<Mitigation, 'run' | 'remediation' | 'target' | 'appliedAt' | 'revertCommand'>;
 
 /** What the post-mortem is written from: nothing else, so the same inputs always give the same draft. */
 export interface PostmortemInput {

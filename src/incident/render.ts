@@ -48,7 +48,7 @@ export function incidentText(view: IncidentView, options: { color: boolean; now:
     lines.push(`${c.green('✓')} delivered: ${sent.join(', ')}`);
   }
   for (const u of view.delivery.undelivered) lines.push(`${c.red('✖')} not delivered: ${SERVICE_NAMES[u.message.service]} ${u.message.action}: ${u.error}`);
-  if (view.checklist) lines.push('', ...checklistLines(view.checklist, c));
+  if (view.checklist) lines.push('', ...checklistLines(view.checklist, c, options.now));
   if (view.next.length) lines.push('', c.bold('Next'), ...view.next.map((n) => `  $ ${n}`));
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '')}\n`;
 }
@@ -100,10 +100,10 @@ function statusLines(incident: Incident, clock: IncidentClock, c: ChalkInstance,
 }
 
 /** The 24-hour checklist for a terminal: what is done, what is left, with the commands to run. */
-function checklistLines(checklist: NonNullable<IncidentView['checklist']>, c: ChalkInstance): string[] {
+function checklistLines(checklist: NonNullable<IncidentView['checklist']>, c: ChalkInstance, now: Date): string[] {
   const plain = (text: string) => text.replaceAll('`', '');
   return [
-    c.bold(`24-hour checklist${checklist.dueAt ? ` (due ${clockTime(checklist.dueAt)} ${checklist.dueAt.slice(0, 10)})` : ''}`),
+    c.bold(`24-hour checklist${checklist.dueAt ? ` (due ${clockTime(checklist.dueAt, now)})` : ''}`),
     ...checklist.items.flatMap((item) => [`  ${item.done ? c.green('✓') : c.yellow('☐')} ${plain(item.text)}`, ...item.details.map((d) => `      ${plain(d)}`)]),
   ];
 }

@@ -38,7 +38,7 @@ describe('postmortem after an incident played end to end', () => {
     const resolve = steps.resolve;
     expect(resolve?.code, resolve?.stderr).toBe(0);
     expect(resolve?.stderr).toMatch(/^service restored: triage found no problem/m);
-    expect(resolve?.stdout).toMatch(/24-hour checklist \(due \d\d:\d\d UTC \d{4}-\d\d-\d\d\)/);
+    expect(resolve?.stdout).toMatch(/24-hour checklist \(due \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
     expect(resolve?.stdout).toMatch(/✓ Confirm service is restored: triage at .+ found no problem/);
     expect(resolve?.stdout).toMatch(/☐ Remove temporary mitigations: 1 still in effect\n {6}fix rollback on deployment aegis\/aegis-api.*: aegis-ir fix revert [0-9a-f-]{36}/);
     expect(resolve?.stdout).toContain('$ aegis-ir postmortem INC-');
