@@ -103,7 +103,7 @@ function statusLines(incident: Incident, clock: IncidentClock, c: ChalkInstance,
 function checklistLines(checklist: NonNullable<IncidentView['checklist']>, c: ChalkInstance, now: Date): string[] {
   const plain = (text: string) => text.replaceAll('`', '');
   return [
-    c.bold(`24-hour checklist${checklist.dueAt ? ` (due ${clockTime(checklist.dueAt, now)})` : ''}`),
+    c.bold(`24-hour checklist${checklist.dueAt ? ` (due ${formatUtc(checklist.dueAt, now)})` : ''}`),
     ...checklist.items.flatMap((item) => [`  ${item.done ? c.green('✓') : c.yellow('☐')} ${plain(item.text)}`, ...item.details.map((d) => `      ${plain(d)}`)]),
   ];
 }
