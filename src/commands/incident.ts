@@ -124,7 +124,7 @@ export function incidentCommand(host: CommandHost): Command {
       .action(async (id: string | undefined, options: { summary?: string }, command: Command) => {
         await run(host, command, 'incident resolve', async (ctx, session, { chooseIncident }) => {
           const chosen = await chooseIncident(session.store, id);
-          const { confirmRestored, draftPostmortem } = await import('./postmortem.js');
+          const { confirmRestored, draftPostmortem } = await import('./postmortem-draft.js');
           // While it is still open, so the triage joins the incident's timeline; a resolved one is refused by resolve itself.
           if ((await session.store.get(chosen))?.status !== 'resolved') await confirmRestored(ctx, chosen);
           const resolved = await session.resolve(chosen, options.summary ?? null);
