@@ -264,12 +264,21 @@ function timelineOf(incident: Incident, journal: readonly AuditRecord[]): Timeli
   for (const m of incident.outbox.filter((x) => x.deliveredAt)) {
     entries.push({ at: m.deliveredAt ?? m.createdAt, source: 'delivery', text: `${SERVICE_NAMES[m.service]} ${messageName(m.service, m.action)} delivered` });
   }
-  for (const r of journal) {
+  for (const r of journal.filter((x) => !aboutAnother(x, incident.id))) {
     const entry = journalEntry(r);
     if (entry) entries.push(entry);
   }
   // Stable: entries of one instant keep the order above (the record's, then the journal's).
   return entries.map((e, i) => ({ e, i })).sort((a, b) => Date.parse(a.e.at) - Date.parse(b.e.at) || a.i - b.i).map(({ e }) => e);
+}
+
+/**
+ * A record of the window that belongs to another incident only: its deliveries, and a triage confirming that
+ * one is restored. Everything else in the window (a verdict, a fix) is part of this incident's story too.
+ */
+function aboutAnother(r: AuditRecord, id: string): boolean {
+  if (r.event === 'verdict' && typeof r.confirms === 'string') return r.confirms !== id;
+  return r.event === 'delivery' && ![r.incident ?? []].flat().includes(id);
 }
 
 /** A page is a PagerDuty trigger: named so, the rest by their action. */

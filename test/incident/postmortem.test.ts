@@ -12,7 +12,8 @@ import { testConfig } from '../helpers/config.js';
 
 /**
  * A recorded incident — a SEV2 crash loop after a deploy, declared from triage, rolled back, escalated by
- * hand, resolved — and its journal, with records before and after its window. `expected.md` was written
+ * hand, resolved — and its journal, with records before and after its window and two of another incident open
+ * at the same time (a delivery, a triage confirming it restored) that are not its story. `expected.md` was written
  * from them by reading what each section must say, not from the program's output.
  */
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'postmortem');
