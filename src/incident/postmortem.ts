@@ -323,6 +323,7 @@ function fixEventText(r: AuditRecord): string | null {
       return 'cancelled; the steps not run were not applied';
     case 'error':
       return `stopped by an error: ${String(r.error)}`;
+    case 'refused':
     case 'preflight-failed':
     case 'lock-held':
     case 'cap-exceeded':
@@ -392,7 +393,7 @@ function wentWrong(incident: Incident, clock: PostmortemInput['clock'], verdicts
   const undelivered = incident.outbox.filter((m) => !m.deliveredAt);
   if (undelivered.length) out.push(`${undelivered.length} message(s) were never delivered: ${undelivered.map((m) => `${SERVICE_NAMES[m.service]} ${m.action}`).join(', ')}.`);
   if (incident.reminders.length) out.push(`Updates fell behind the cadence ${incident.reminders.length} time(s) (reminders at ${incident.reminders.map((r) => `${utc(r)} UTC`).join(', ')}).`);
-  const refused = journal.filter((r) => r.remediation && ['preflight-failed', 'lock-held', 'cap-exceeded', 'plan-changed', 'lock-lost', 'error'].includes(r.event));
+  const refused = journal.filter((r) => r.remediation && ['refused', 'preflight-failed', 'lock-held', 'cap-exceeded', 'plan-changed', 'lock-lost', 'error'].includes(r.event));
   if (refused.length) out.push(`${refused.length} fix run(s) were refused or stopped: ${unique(refused, (r) => `${r.remediation} ${r.event}`).map((r) => `fix ${r.remediation} (${r.event})`).join(', ')}.`);
   const failedSteps = journal.filter((r) => r.event === 'outcome' && r.status === 'failed');
   if (failedSteps.length) out.push(`${failedSteps.length} fix step(s) failed: ${failedSteps.map((r) => String(r.description)).join('; ')}.`);
