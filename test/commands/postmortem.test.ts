@@ -63,7 +63,7 @@ describe('postmortem after an incident played end to end', () => {
       /\| incident \| resolved: Rollback restored service/,
     ].map((pattern) => timeline.search(pattern));
     expect(order.every((at) => at >= 0), `${order.join(', ')}\n${timeline}`).toBe(true);
-    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(order, timeline).toEqual([...order].sort((a, b) => a - b));
     const times = [...timeline.matchAll(/^\| (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \|/gm)].map((m) => m[1]);
     expect(times).toEqual([...times].sort());
     expect(md).toMatch(/## Root cause\n\n- Deciding finding: AEG-3002 /);
