@@ -261,6 +261,7 @@ function timelineOf(incident: Incident, journal: readonly AuditRecord[]): Timeli
     const contact = e.contact ? ` (${e.contact})` : '';
     entries.push({ at: e.at, source: 'incident', text: e.reason === 'manual' ? `escalated to ${e.to}${contact}` : `${e.to}${contact} engaged by the ${incident.severity} escalation matrix` });
   }
+  const recordEvents = entries.length;
   for (const m of incident.outbox.filter((x) => x.deliveredAt)) {
     entries.push({ at: m.deliveredAt ?? m.createdAt, source: 'delivery', text: `${SERVICE_NAMES[m.service]} ${messageName(m.service, m.action)} delivered` });
   }
@@ -268,8 +269,14 @@ function timelineOf(incident: Incident, journal: readonly AuditRecord[]): Timeli
     const entry = journalEntry(r);
     if (entry) entries.push(entry);
   }
-  // Stable: entries of one instant keep the order above (the record's, then the journal's).
-  return entries.map((e, i) => ({ e, i })).sort((a, b) => Date.parse(a.e.at) - Date.parse(b.e.at) || a.i - b.i).map(({ e }) => e);
+  // An update, escalation or resolution takes its time when its command starts to write it, so a verdict or
+  // a fix of the same millisecond (resolve's restoring triage, just before the resolution) happened first, and
+  // the deliveries it caused came after. Otherwise entries of one instant keep the order above.
+  const rank = (e: TimelineEntry, i: number) => (i === 0 ? 0 : e.source === 'delivery' ? 3 : i < recordEvents ? 2 : 1);
+  return entries
+    .map((e, i) => ({ e, i, rank: rank(e, i) }))
+    .sort((a, b) => Date.parse(a.e.at) - Date.parse(b.e.at) || a.rank - b.rank || a.i - b.i)
+    .map(({ e }) => e);
 }
 
 /**

@@ -85,6 +85,16 @@ describe('postmortem of a recorded incident', () => {
     expect(paged.checklist.items.find((i) => i.id === 'confirm-restored')).toMatchObject({ done: false, text: expect.stringContaining('run `aegis-ir triage`') });
     expect(paged.detection.text).toBe('a PagerDuty alert');
   });
+
+  it("puts resolve's restoring triage before the resolution when both fall in the same millisecond", () => {
+    // `incident resolve` journals its triage, then takes the resolution's time: on a fast run, the same instant.
+    const resolvedAt = incident.resolvedAt ?? '';
+    const journal = incidentJournal(log, incident).map((r) => (r.confirms === incident.id && r.time < resolvedAt ? { ...r, time: resolvedAt } : r));
+    const texts = postmortemOf(input(journal)).timeline.map((e) => e.text);
+    const confirming = texts.findIndex((t) => t.includes('confirming service is restored'));
+    expect(confirming).toBeGreaterThan(0);
+    expect(confirming).toBe(texts.findIndex((t) => t.startsWith('resolved')) - 1);
+  });
 });
 
 describe('the post-mortem Markdown', () => {
