@@ -32,20 +32,39 @@ const lighterKubernetesClient = {
 
 rmSync('dist', { recursive: true, force: true });
 /**
+ * A dependency's source with one line changed as it is bundled. The build stops when the line is no longer there,
+ * so that a new version of the dependency is looked at again rather than shipped unpatched.
+ */
+function patchedSource(name, file, line, replacement, lookAgain) {
+  return {
+    name,
+    setup(build) {
+      build.onLoad({ filter: file }, async (args) => {
+        const source = await readFile(args.path, 'utf8');
+        if (!source.includes(line)) throw new Error(`${args.path} no longer reads "${line}": look again at ${lookAgain}`);
+        return { contents: source.replace(line, replacement), loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
  * pg asks whether it runs in a Cloudflare Worker by constructing a fetch `Response`, which makes Node 20 load its
  * whole fetch implementation (undici: 50 ms and more) at every database connection. aegis-ir runs on Node only.
  */
-const CLOUDFLARE_PROBE = 'if (isCloudflareRuntime()) {';
-const nodeOnlyPostgresClient = {
-  name: 'node-only-postgres-client',
-  setup(build) {
-    build.onLoad({ filter: /\/node_modules\/pg\/lib\/stream\.js$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      if (!source.includes(CLOUDFLARE_PROBE)) throw new Error(`${args.path} no longer reads "${CLOUDFLARE_PROBE}": look again at how pg picks its socket`);
-      return { contents: source.replace(CLOUDFLARE_PROBE, 'if (false) {'), loader: 'js' };
-    });
-  },
-};
+const nodeOnlyPostgresClient = patchedSource('node-only-postgres-client', /\/node_modules\/pg\/lib\/stream\.js$/, 'if (isCloudflareRuntime()) {', 'if (false) {', 'how pg picks its socket');
+
+/**
+ * commander requires child_process at load, for executable subcommands, which aegis-ir has none of; Node compiles
+ * child_process and what it needs (net, streams, dgram) at every start for it. Required when first spawned instead.
+ */
+const lazyChildProcessCommander = patchedSource(
+  'lazy-child-process-commander',
+  /\/node_modules\/commander\/lib\/command\.js$/,
+  "const childProcess = require('node:child_process');",
+  "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+  'how commander loads child_process',
+);
 
 const result = await build({
   entryPoints: { 'aegis-ir': 'src/main.ts' },
@@ -72,7 +91,7 @@ const result = await build({
     ].join('\n'),
   },
   logLevel: 'warning',
-  plugins: [lighterKubernetesClient, nodeOnlyPostgresClient],
+  plugins: [lighterKubernetesClient, nodeOnlyPostgresClient, lazyChildProcessCommander],
 });
 chmodSync('dist/aegis-ir.js', 0o755);
 // `import { z } from 'zod'` keeps every one of zod's locales (about 600 KB) in the bundle, where
@@ -87,5 +106,8 @@ if (locales.length) {
 for (const dir of ['sandbox/scenarios', 'sandbox/kube-simulator/tls']) {
   cpSync(`src/${dir}`, `dist/${dir}`, { recursive: true });
 }
-// The manual page, generated from the built CLI's own help.
-writeFileSync('dist/aegis-ir.1', execFileSync(process.execPath, ['dist/aegis-ir.js', '__man'], { env: { HOME: '/nonexistent', PATH: process.env.PATH } }));
+// The manual page and the table of fixed text (every help, --version) that `--help` prints without loading
+// the CLI, both generated from the built CLI's own help.
+const generated = (command) => execFileSync(process.execPath, ['dist/aegis-ir.js', command], { env: { HOME: '/nonexistent', PATH: process.env.PATH } });
+writeFileSync('dist/aegis-ir.1', generated('__man'));
+writeFileSync('dist/help.json', generated('__help-table'));

@@ -81,10 +81,13 @@ const COMMANDS: readonly CommandEntry[] = [
     name: '__man',
     description: 'the manual page, generated from the help',
     hidden: true,
-    load: async () => {
-      const { manCommand } = await import('./commands/man.js');
-      return (host) => manCommand(host, () => buildProgram(host, COMMANDS.map((c) => c.name)));
-    },
+    load: fromHelp('manCommand'),
+  },
+  {
+    name: '__help-table',
+    description: 'the fixed text of every help, for dist/help.json',
+    hidden: true,
+    load: fromHelp('helpTableCommand'),
   },
   {
     name: '__complete',
@@ -93,6 +96,14 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/completion.js')).completeCommand,
   },
 ];
+
+/** A build-time command of man.ts, made from the help of the program as each run builds it. */
+function fromHelp(name: 'manCommand' | 'helpTableCommand'): CommandEntry['load'] {
+  return async () => {
+    const made = (await import('./commands/man.js'))[name];
+    return (host) => made(host, (argv) => buildProgram(host, argv));
+  };
+}
 
 /**
  * Builds the commander program for one run. Commands named anywhere in `argv` are built for real;
@@ -142,6 +153,9 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     .configureOutput({
       writeOut: (text) => runtime.stdout.write(text),
       writeErr: (text) => runtime.stderr.write(text),
+      // At most HELP_WIDTH, as the prose after the options is: a wide terminal reads the same help as a pipe.
+      getOutHelpWidth: () => Math.min(runtime.stdoutColumns || HELP_WIDTH, HELP_WIDTH),
+      getErrHelpWidth: () => Math.min(runtime.stderrColumns || HELP_WIDTH, HELP_WIDTH),
     })
     .exitOverride();
   for (const entry of COMMANDS) {

@@ -1,7 +1,6 @@
-import { runCli } from './cli.js';
-import { ExitCode } from './core/errors.js';
 import type { Prompter } from './core/context.js';
-import { CancelledError } from './core/errors.js';
+import { CancelledError, ExitCode } from './core/errors.js';
+import { fixedText } from './help-table.js';
 
 /**
  * The only module that touches `process`: it reads argv and the environment, wires signals to the
@@ -25,7 +24,11 @@ async function main(): Promise<void> {
     readerGone = true;
     controller.abort();
   });
-  const code = await runCli(process.argv.slice(2), {
+  const argv = process.argv.slice(2);
+  // `--help` and `--version` print text the build wrote beside the bundle, without loading the CLI.
+  const fixed = fixedText(argv, process.stdout, new URL('./help.json', import.meta.url));
+  if (fixed !== undefined) process.stdout.write(fixed);
+  const code = fixed !== undefined ? ExitCode.ok : await (await import('./cli.js')).runCli(argv, {
     argv0: 'aegis-ir',
     env: process.env,
     stdout: process.stdout,

@@ -49,16 +49,27 @@ describe.skipIf(!built)('--help', () => {
   const commands = [...help.slice(help.indexOf('Commands:')).split('\n\n')[0]!.matchAll(/^ {2}([a-z][\w-]*)/gm)].map((m) => m[1]!);
 
   it.each([[[]], ...commands.map((name) => [[name]]), [['fix', 'db-connections']], [['incident', 'open']]])(
-    'of %j loads none of the heavy libraries',
+    'of %j loads none of the heavy libraries, from the help table or from commander',
     (argv: string[]) => {
-      const files = loaded([...argv, '--help']);
-      expect(files.length).toBeGreaterThan(1);
-      const libraries = Object.entries(HEAVY)
-        .filter(([, marker]) => files.some((file) => readFileSync(file, 'utf8').includes(marker)))
-        .map(([library]) => library);
-      expect(libraries).toEqual([]);
+      // With a flag more (--no-color), the help is commander's, built from the command modules.
+      for (const words of [[...argv, '--help'], [...argv, '--help', '--no-color']]) {
+        const files = loaded(words);
+        expect(files.length).toBeGreaterThan(1);
+        const libraries = Object.entries(HEAVY)
+          .filter(([, marker]) => files.some((file) => readFileSync(file, 'utf8').includes(marker)))
+          .map(([library]) => library);
+        expect({ words, libraries }).toEqual({ words, libraries: [] });
+      }
     },
   );
+
+  it('prints --help and --version from the help table, without loading commander', () => {
+    const commander = '"CommanderError"';
+    for (const argv of [['--help'], ['fix', 'db-connections', '--help'], ['help', 'incident'], ['--version']]) {
+      expect({ argv, commander: loaded(argv).some((file) => readFileSync(file, 'utf8').includes(commander)) }).toEqual({ argv, commander: false });
+    }
+    expect(loaded(['--help', '--no-color']).some((file) => readFileSync(file, 'utf8').includes(commander))).toBe(true);
+  });
 
   it('knows each library by its marker in the bundle, so the test above can fail', () => {
     const all = [...new Set([...loaded(['drill', '--list']), ...loaded(['version'])])];

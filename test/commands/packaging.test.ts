@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +45,7 @@ describe.skipIf(!built)('the npm package', () => {
     for (const path of paths) expect(path).toMatch(/^(dist\/|runbooks\/|package\.json$|README\.md$|LICENSE$)/);
     expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
     expect(paths).toEqual(
-      expect.arrayContaining(['dist/aegis-ir.js', 'dist/aegis-ir.1', 'dist/sandbox/scenarios/oom.yaml', 'dist/sandbox/kube-simulator/tls/ca.crt', 'runbooks/incident-response.md']),
+      expect.arrayContaining(['dist/aegis-ir.js', 'dist/aegis-ir.1', 'dist/help.json', 'dist/sandbox/scenarios/oom.yaml', 'dist/sandbox/kube-simulator/tls/ca.crt', 'runbooks/incident-response.md']),
     );
     // A guard against shipping the tree again (it was 28.5 MB); the README states the real size.
     expect(pack.size).toBeLessThan(2_000_000);
@@ -59,6 +59,9 @@ describe.skipIf(!built)('the npm package', () => {
     expect(linked).toEqual(['bin/aegis-ir', 'bin/kubectl-aegis', 'share/man/man1/aegis-ir.1']);
     const { stdout } = await run(join(prefix, 'bin', 'aegis-ir'), ['version'], { env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
     expect(stdout).toMatch(/^aegis-ir 0\.1\.0/);
+    // Through the link, --help finds the help the build wrote beside the bundle.
+    const help = await run(join(prefix, 'bin', 'aegis-ir'), ['fix', '--help'], { env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+    expect(help.stdout).toBe((JSON.parse(readFileSync(join(installed, 'dist', 'help.json'), 'utf8')) as Record<string, string>).fix);
   });
 
   it('runs a drill and the runbook from the unpacked package, with no source tree', async () => {
