@@ -52,7 +52,7 @@ export function incidentCommand(host: CommandHost): Command {
         await run(host, command, 'incident open', async (ctx, session, ops) => {
           const { request, verdict } = await openRequest(ctx, options, ops);
           const created = await session.open(request);
-          if (verdict) await (await import('../incident/journal.js')).journalVerdict(ctx, verdict.report, { also: created.id, at: verdict.at });
+          if (verdict) await (await import('../incident/journal.js')).journalVerdict(ctx, verdict.report, { declares: created.id, at: verdict.at });
           return { ids: [created.id], headline: `Opened ${created.id} (${created.channel}) ${created.severity}: ${created.title}`, next: afterOpen(created) };
         });
       }),

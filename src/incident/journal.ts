@@ -75,12 +75,14 @@ export interface VerdictRecord {
   impact: Report['impact'] | null;
   /** The incident whose restoration this run was to confirm (`incident resolve`, `postmortem`). */
   confirms?: string;
+  /** The incident this run declared (`incident open --from-triage`). */
+  declares?: string;
 }
 
 const SUBJECT_KEYS = ['component', 'container', 'deployment'] as const;
 
 /** The verdict of a triage or diagnose run as the journal records it. */
-export function verdictRecord(report: Report, confirms?: string): VerdictRecord {
+export function verdictRecord(report: Report, purpose: { confirms?: string; declares?: string } = {}): VerdictRecord {
   return {
     command: report.command,
     severity: report.severity,
@@ -100,18 +102,20 @@ export function verdictRecord(report: Report, confirms?: string): VerdictRecord 
       };
     }),
     impact: report.impact ?? null,
-    ...(confirms ? { confirms } : {}),
+    ...(purpose.confirms ? { confirms: purpose.confirms } : {}),
+    ...(purpose.declares ? { declares: purpose.declares } : {}),
   };
 }
 
 /**
- * A triage or diagnose verdict in the journal, under the incidents open now and `also` (the incident it
- * opened, or whose restoration it confirms). `at` is when the verdict was reached, when it is journalled
- * later: `incident open --from-triage` knows the incident's id only once it is open.
+ * A triage or diagnose verdict in the journal, under the incidents open now and the one it declared or whose
+ * restoration it confirms. `at` is when the verdict was reached, when it is journalled later:
+ * `incident open --from-triage` knows the incident's id only once it is open.
  */
-export async function journalVerdict(ctx: Context, report: Report, options: { confirms?: string; also?: string; at?: Date } = {}): Promise<void> {
+export async function journalVerdict(ctx: Context, report: Report, options: { confirms?: string; declares?: string; at?: Date } = {}): Promise<void> {
   const open = await openIncidents(ctx);
-  const also = options.also ?? options.confirms;
+  const also = options.declares ?? options.confirms;
   const incidents = also && !open.includes(also) ? [...open, also] : open;
-  await journal(ctx, 'verdict', { ...(options.at ? { time: options.at.toISOString() } : {}), ...verdictRecord(report, options.confirms) }, { incidents });
+  const purpose = { confirms: options.confirms, declares: options.declares };
+  await journal(ctx, 'verdict', { ...(options.at ? { time: options.at.toISOString() } : {}), ...verdictRecord(report, purpose) }, { incidents });
 }

@@ -299,7 +299,7 @@ function journalEntry(r: AuditRecord): TimelineEntry | null {
   if (r.event === 'verdict') {
     const v = r as Verdict;
     const source = v.command.startsWith('diagnose') ? 'diagnose' : 'triage';
-    const purpose = v.confirms ? ' (confirming service is restored)' : '';
+    const purpose = v.confirms ? ' (confirming service is restored)' : v.declares ? ` (declaring ${v.declares})` : '';
     const verdict = v.severity ? `${v.severity}: ${v.severityReason}` : v.severityReason;
     return { at, source, text: `${v.command}${purpose}: ${verdict}` };
   }
@@ -345,7 +345,7 @@ function fixEventText(r: AuditRecord): string | null {
 
 function checklist(timeline: readonly TimelineEntry[], restored: Postmortem['restored'], mitigations: readonly MitigationInEffect[], gaps: readonly MonitoringGap[]): ChecklistItem[] {
   return [
-    { id: 'document-timeline', done: true, text: `Document the timeline: ${timeline.length} entries below, from the incident record and the journal`, details: [] },
+    { id: 'document-timeline', done: true, text: `Document the timeline: ${timeline.length} entries, from the incident record and the journal`, details: [] },
     {
       id: 'confirm-restored',
       done: Boolean(restored?.confirmed),

@@ -1,4 +1,4 @@
-import type { ImpactItem } from '../checks/impact.js';
+import { impactSummary, type ImpactItem } from '../checks/impact.js';
 import { formatPercent } from '../checks/prometheus/source.js';
 import { spanOf, utc, type ChecklistItem, type Postmortem } from '../incident/postmortem.js';
 import { SCHEMA_VERSION } from './report.js';
@@ -50,7 +50,8 @@ export function postmortemMarkdown(p: Postmortem): string {
   const a = p.impact.assessment;
   list(
     [
-      ...(p.impact.summary ? [p.impact.summary] : []),
+      // The line the incident was declared with, unless it is the one the assessment below reads as.
+      ...(p.impact.summary && (!a || p.impact.summary !== impactSummary(a)) ? [p.impact.summary] : []),
       ...(a
         ? [
             impactItem('Started', a.startedAt, (v) => `${utc(v)} UTC`),

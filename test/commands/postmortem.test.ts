@@ -51,6 +51,7 @@ describe('postmortem after an incident played end to end', () => {
     const timeline = md.slice(md.indexOf('## Timeline (UTC)'), md.indexOf('## 24-hour checklist'));
     const order = [
       /\| triage \| triage: SEV2: AEG-3002/,
+      /\| triage \| triage \(declaring INC-\d{8}-01\): SEV2: AEG-3002/,
       /\| incident \| declared SEV2/,
       /\| diagnose \| diagnose api-errors: SEV2/,
       /\| fix \| fix rollback: plan on/,
@@ -67,6 +68,9 @@ describe('postmortem after an incident played end to end', () => {
     const times = [...timeline.matchAll(/^\| (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \|/gm)].map((m) => m[1]);
     expect(times).toEqual([...times].sort());
     expect(md).toMatch(/## Root cause\n\n- Deciding finding: AEG-3002 /);
+    // The line the incident was declared with is the assessment's own: the endpoints are listed once.
+    const impact = md.slice(md.indexOf('## Impact'), md.indexOf('## How it was detected'));
+    expect(impact.match(/GET \/api\/v1\/findings, POST \/api\/v1\/scans/g), impact).toHaveLength(1);
     expect(md).toMatch(/- \[ \] Remove temporary mitigations: 1 still in effect\n {2}- `fix rollback` on deployment aegis\/aegis-api, applied .+ UTC:\s+`aegis-ir fix revert [0-9a-f-]{36}`/);
     expect(md).toMatch(/- \[ \] Update monitoring: .+\n {2}- add the `AegisErrorRateMajor` rule of `aegis-ir monitoring rules`/);
     expect(md).not.toContain('oncall');
