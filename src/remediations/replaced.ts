@@ -20,6 +20,11 @@ export type Replaced =
       parts: Record<string, { before: unknown; after: unknown }>;
     };
 
+/** `key` as one step of a JSON pointer (RFC 6901): `aegis-ir.dev/rolled-back-from` → `aegis-ir.dev~1rolled-back-from`. */
+export function pointerKey(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
 /** The value at a JSON pointer (RFC 6901) of `object`, undefined when absent. */
 export function pointerGet(object: unknown, pointer: string): unknown {
   let node: unknown = object;
@@ -71,7 +76,7 @@ export function leafChanges(before: unknown, after: unknown, pointer = ''): Leaf
   if (isObject(before) && isObject(after)) {
     return [...new Set([...Object.keys(before), ...Object.keys(after)])]
       .sort()
-      .flatMap((key) => leafChanges(before[key], after[key], `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`));
+      .flatMap((key) => leafChanges(before[key], after[key], `${pointer}/${pointerKey(key)}`));
   }
   if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
     return before.flatMap((item, i) => leafChanges(item, after[i], `${pointer}/${i}`));

@@ -7,6 +7,7 @@ import { UsageError } from '../core/errors.js';
 import type { JsonPatchOperation, KubePort } from '../kube/port.js';
 import { positiveWhole } from './arguments.js';
 import { defineRemediation } from './remediation.js';
+import { pointerKey } from './replaced.js';
 import { WorkloadPatchSession, objectIdentity, rolloutTimeoutOf, rolloutTimeoutOption, type WorkloadPlan } from './workload-patch.js';
 
 interface Args {
@@ -85,7 +86,7 @@ export async function planRollback(
   const annotations = { [ROLLED_BACK_FROM]: from, ...(target.changeCause ? { [CHANGE_CAUSE]: target.changeCause } : {}) };
   const patch: JsonPatchOperation[] = [{ op: 'replace', path: '/spec/template', value: template }];
   if (deployment.metadata?.annotations) {
-    for (const [key, value] of Object.entries(annotations)) patch.push({ op: 'add', path: `/metadata/annotations/${pointer(key)}`, value });
+    for (const [key, value] of Object.entries(annotations)) patch.push({ op: 'add', path: `/metadata/annotations/${pointerKey(key)}`, value });
   } else {
     patch.push({ op: 'add', path: '/metadata/annotations', value: annotations });
   }
@@ -104,9 +105,4 @@ function templateWithoutHash(template: V1PodTemplateSpec): V1PodTemplateSpec {
   const copy = structuredClone(template);
   if (copy.metadata?.labels) delete copy.metadata.labels[TEMPLATE_HASH];
   return copy;
-}
-
-/** Escapes a key for a JSON Pointer (RFC 6901). */
-function pointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -8,7 +8,7 @@ import { positiveDuration } from './arguments.js';
 import type { Finding } from '../core/findings.js';
 import type { AccessCheck, KubePort, ObjectPatch } from '../kube/port.js';
 import { LEASE_RIGHTS, deniedRights, lockTarget } from './lease-lock.js';
-import { replacedParts, type Replaced } from './replaced.js';
+import { pointerKey, replacedParts, type Replaced } from './replaced.js';
 import { kubeScope, type KubeScope, type Plan, type PlanStep, type RemediationSession, type StepOutcome, type Verification } from './remediation.js';
 
 /** How often the rollout is polled while waiting. */
@@ -170,7 +170,16 @@ export class WorkloadPatchSession implements RemediationSession<WorkloadStep> {
 
 /** The spec fields a patch writes, as JSON pointers: what a revert restores (annotations stay as the change left them). */
 function patchedPointers(patch: ObjectPatch): string[] {
-  if (patch.type === 'json') return [...new Set(patch.body.map((op) => op.path).filter((path) => path.startsWith('/spec/')))];
+  if (patch.type === 'json') {
+    // An annotation is recorded key by key (a rollback's change-cause and rolled-back-from), never as the whole
+    // map: the controller writes its own annotations there, and a revert gives back only what the change wrote.
+    const paths = patch.body.flatMap((op) =>
+      op.path === '/metadata/annotations' && 'value' in op && op.value && typeof op.value === 'object'
+        ? Object.keys(op.value).map((key) => `/metadata/annotations/${pointerKey(key)}`)
+        : [op.path],
+    );
+    return [...new Set(paths.filter((path) => path.startsWith('/spec/') || path.startsWith('/metadata/annotations/')))];
+  }
   return Object.keys((patch.body as { spec?: object }).spec ?? {}).map((key) => `/spec/${key}`);
 }
 

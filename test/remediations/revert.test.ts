@@ -135,14 +135,22 @@ describe('fix revert', () => {
     expect(sandbox.hpa().spec.minReplicas).toBe(3);
   });
 
-  it('undoes a rollback: the pod template of the revision it left, back', async () => {
+  it('undoes a rollback: the pod template of the revision it left, and its annotations, back', async () => {
     const sandbox = await start('crashloop-after-deploy');
-    const image = () => (sandbox.store.require(DEPLOYMENT, 'aegis', 'aegis-api') as KubeObject & { spec: { template: { spec: { containers: Array<{ image: string }> } } } }).spec.template.spec.containers[0]?.image;
+    const deployment = () => sandbox.store.require(DEPLOYMENT, 'aegis', 'aegis-api') as KubeObject & { spec: { template: { spec: { containers: Array<{ image: string }> } } } };
+    const image = () => deployment().spec.template.spec.containers[0]?.image;
+    const annotations = () => ({ ...deployment().metadata.annotations });
+    const before = annotations();
     expect((await sandbox.run('fix', 'rollback', '--yes')).code).toBe(0);
     expect(image()).toBe('registry.example.com/aegis/api:2.4.0');
+    expect(annotations()['aegis-ir.dev/rolled-back-from']).toMatch(/^revision \d+/);
+    expect(annotations()['kubernetes.io/change-cause']).not.toBe(before['kubernetes.io/change-cause']);
     // 2.4.1 is the release that crash-loops: its rollout never completes, so the wait gives up and says so (exit 6).
     const run = await sandbox.run('fix', 'revert', '--yes', '--rollout-timeout', '1s', '-o', 'json');
     expect(image()).toBe('registry.example.com/aegis/api:2.4.1');
+    // The rollback's own annotations are given back: no rolled-back-from, and 2.4.1's change-cause again.
+    expect(annotations()['aegis-ir.dev/rolled-back-from']).toBeUndefined();
+    expect(annotations()['kubernetes.io/change-cause']).toBe(before['kubernetes.io/change-cause']);
     expect(run.code).toBe(6);
     const steps = (JSON.parse(run.stdout) as { result: { steps: Array<{ status: string; detail: string }> } }).result.steps;
     expect(steps.map((s) => s.status)).toEqual(['done', 'failed']);
