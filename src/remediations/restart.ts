@@ -1,7 +1,7 @@
 import type { PodMetric, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { Option } from 'commander';
 import { isPodReady } from '../checks/kubernetes/pod-health.js';
-import { appContainerName } from '../checks/kubernetes/snapshot.js';
+import { appContainerName, deploymentNotFound, ownedReplicaSets } from '../checks/kubernetes/snapshot.js';
 import { memoryUsageCheck } from '../checks/memory/memory-usage.js';
 import { oomHistoryCheck } from '../checks/memory/oom-history.js';
 import type { Context } from '../core/context.js';
@@ -122,8 +122,16 @@ class EvictionSession implements RemediationSession<RestartStep> {
   }
 
   async plan(): Promise<Plan<RestartStep>> {
-    const [pods, metrics] = await Promise.all([this.kube.listPods(this.ctx.config.app.selector, this.ctx.signal), this.kube.listPodMetrics(this.ctx.signal)]);
-    const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+    const { deployment: name, selector } = this.ctx.config.app;
+    const [deployment, pods, metrics] = await Promise.all([
+      this.kube.readDeployment(name, this.ctx.signal),
+      this.kube.listPods(selector, this.ctx.signal),
+      this.kube.listPodMetrics(this.ctx.signal),
+    ]);
+    if (!deployment) throw await deploymentNotFound(this.kube, name, this.ctx.signal);
+    // The deployment's own pods: a canary or another workload sharing the selector is not restarted under its lock.
+    const owned = new Set((await ownedReplicaSets(this.kube, deployment, this.ctx.signal)).map((rs) => rs.metadata?.uid));
+    const live = pods.filter((p) => !p.metadata?.deletionTimestamp && owned.has(p.metadata?.ownerReferences?.find((o) => o.controller)?.uid));
     const targets = chooseTargets(live, metrics, this.args, this.ctx);
     const namespace = this.kube.namespace;
     const steps = targets.map((t): RestartStep => ({
@@ -164,6 +172,8 @@ class EvictionSession implements RemediationSession<RestartStep> {
 
   preflight(): Promise<string[]> {
     return deniedRights(this.kube, this.ctx.signal, [
+      { verb: 'get', resource: 'deployments', group: 'apps' },
+      { verb: 'list', resource: 'replicasets', group: 'apps' },
       { verb: 'list', resource: 'pods' },
       { verb: 'create', resource: 'pods', subresource: 'eviction' },
       ...LEASE_RIGHTS,
@@ -248,7 +258,10 @@ function chooseTargets(pods: V1Pod[], metrics: PodMetric[] | null, args: Restart
     const names = pods.map((p) => p.metadata?.name ?? '');
     const unknown = args.pods.filter((p) => !names.includes(p));
     if (unknown.length) {
-      throw new UsageError(`--pods ${unknown.join(',')}: not a pod of ${ctx.config.app.selector} in namespace ${ctx.config.namespace}; it has ${names.join(', ') || 'none'}`);
+      throw new UsageError(
+        `--pods ${unknown.join(',')}: not a pod of deployment/${ctx.config.app.deployment} in namespace ${ctx.config.namespace}; it has ${names.join(', ') || 'none'}`,
+        `kubectl get pods -n ${ctx.config.namespace} -l ${ctx.config.app.selector}`,
+      );
     }
   }
   const targets: Target[] = [];

@@ -87,9 +87,28 @@ describe('fix restart', () => {
     const env = { HOME: s.dir, ...s.env };
     const unknown = await runCaptured(['fix', 'restart', '--pods', 'aegis-api-nope', '--dry-run'], { env });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/--pods aegis-api-nope: not a pod of app=aegis-api in namespace aegis/);
+    expect(unknown.stderr).toMatch(/--pods aegis-api-nope: not a pod of deployment\/aegis-api in namespace aegis; it has aegis-api-/);
     const rolling = await runCaptured(['fix', 'restart', '--rolling', '--dry-run', '--max', '3'], { env });
     expect(rolling.code).toBe(0);
     expect(rolling.stdout).toMatch(/\+ spec\.template\.metadata\.annotations\.kubectl\.kubernetes\.io\/restartedAt: \d{4}-/);
+  });
+
+  it("restarts only the deployment's own pods: a canary sharing its label is not one, and a deployment that is not there is named", async () => {
+    sandbox = await startSandbox(join(packageRoot(), 'test', 'fixtures', 'scenarios', 'canary-outage.yaml'));
+    const env = { HOME: sandbox.dir, ...sandbox.env };
+    const pods = podsOf(sandbox).map((p) => p.metadata.name);
+    const canary = pods.find((name) => name.startsWith('aegis-api-canary-')) ?? '';
+    const own = pods.find((name) => !name.startsWith('aegis-api-canary-')) ?? '';
+    expect([canary, own].every(Boolean)).toBe(true);
+    const refused = await runCaptured(['fix', 'restart', '--pods', canary, '--dry-run'], { env });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain(`--pods ${canary}: not a pod of deployment/aegis-api in namespace aegis`);
+    expect(refused.stderr).not.toMatch(/it has .*aegis-api-canary-/);
+    const planned = await runCaptured(['fix', 'restart', '--pods', own, '--dry-run', '-o', 'json'], { env });
+    expect(planned.code, planned.stderr).toBe(0);
+    expect((JSON.parse(planned.stdout) as FixDoc).plan.targets.map((t) => t.pod)).toEqual([own]);
+    const missing = await runCaptured(['fix', 'restart', '--deployment', 'nope', '--dry-run'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^aegis-ir: deployment\/nope does not exist in namespace aegis; deployments there: aegis-api, aegis-api-canary\n/);
   });
 });
