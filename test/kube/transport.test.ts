@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,9 @@ import { MAX_SOCKETS } from '../../src/kube/transport.js';
 import { startKubeSimulator, type KubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
 import { runCaptured } from '../helpers/cli.js';
 
+/** A run's signal: every request in flight listens on it, as on the deadline signal of a real run. */
 const never = new AbortController().signal;
+setMaxListeners(0, never);
 
 describe('one keep-alive connection pool per run', () => {
   let sim: KubeSimulator;
