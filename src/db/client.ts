@@ -47,11 +47,12 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
         });
         current = client;
         // A session terminated under us (or a network drop) must not crash the process; the next query reports it.
+        // Only the client in use counts: the end of one given up for plain text (sslmode=prefer) comes later.
         client.on('error', (error) => {
-          lost ??= error;
+          if (current === client) lost ??= error;
         });
         client.on('end', () => {
-          lost ??= new Error('the server closed the connection');
+          if (current === client) lost ??= new Error('the server closed the connection');
         });
         await withConnectDeadline(client.connect(), options.connectTimeoutMs, target, () => void client.end().catch(() => undefined));
         return client;

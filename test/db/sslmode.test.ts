@@ -39,6 +39,18 @@ describe('sslmode, as libpq reads it', () => {
     expect(await overTls(withMode(plain, 'prefer'))).toBe(false);
   });
 
+  it('prefer falling back to plain text keeps the session: a failing statement is reported as itself, not as a lost connection', async () => {
+    const target = resolveDbTarget(testConfig({ 'database.url': withMode(plain, 'prefer') }), { HOME: '/nonexistent' });
+    if (!target) throw new Error('no target');
+    const session = await createDbPort(target, { connectTimeoutMs: 10_000, statementTimeoutMs: 10_000, applicationName: 'aegis-ir/test' }).connect(never);
+    try {
+      await expect(session.query('SELECT 1 / 0', [], never)).rejects.toThrow(/division by zero/);
+      expect(await session.query('SELECT 1 AS one', [], never)).toEqual([{ one: 1 }]);
+    } finally {
+      await session.close();
+    }
+  });
+
   it('require insists on TLS', async () => {
     expect(await overTls(withMode(secure, 'require'))).toBe(true);
     await expect(overTls(withMode(plain, 'require'))).rejects.toThrow(/^the database at .* does not accept TLS \(sslmode=require\)$/);
