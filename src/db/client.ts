@@ -98,6 +98,9 @@ export function createDbPort(target: DbTarget, options: DbClientOptions): DbPort
       return {
         // The BackendKeyData the server sent at startup: pg_backend_pid() without a round trip.
         pid: (client as unknown as { processID: number }).processID,
+        get usable() {
+          return !dropped && lost === undefined;
+        },
         query: run,
         // After an abort the socket is gone, and waiting for a goodbye could hang.
         close: async () => (dropped ? undefined : client.end().catch(() => undefined)),

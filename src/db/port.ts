@@ -8,6 +8,8 @@ import type { DbTarget } from './target.js';
 export interface DbSession {
   /** `pg_backend_pid()` of this connection, so the tool never counts or terminates itself. */
   readonly pid: number;
+  /** False once the connection was dropped (an abort) or lost (the server ended it, a network drop). */
+  readonly usable: boolean;
   query<R extends object = Record<string, unknown>>(sql: string, params: readonly unknown[], signal: AbortSignal): Promise<R[]>;
   close(): Promise<void>;
 }

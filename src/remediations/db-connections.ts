@@ -234,7 +234,9 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
   }
 
   async verify() {
-    const evidence = await collectDbConnections(this.ctx);
+    // On this run's session while it is up, so verifying takes no connection of its own. After Ctrl-C
+    // the check stops before reading anything, on a connection of its own: this one still releases the lock.
+    const evidence = await collectDbConnections(this.ctx, this.db.usable && !this.ctx.signal.aborted ? this.db : undefined);
     const findings = evaluateDbConnections(evidence, { config: this.ctx.config, now: this.ctx.clock.now() });
     if (!evidence.settings) return { summary: 'the database still refuses connections (SQLSTATE 53300)', findings, details: {} };
     const usage = connectionUsage(evidence.settings, evidence.sessions);

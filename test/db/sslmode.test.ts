@@ -45,6 +45,7 @@ describe('sslmode, as libpq reads it', () => {
     const session = await createDbPort(target, { connectTimeoutMs: 10_000, statementTimeoutMs: 10_000, applicationName: 'aegis-ir/test' }).connect(never);
     try {
       await expect(session.query('SELECT 1 / 0', [], never)).rejects.toThrow(/division by zero/);
+      expect(session.usable).toBe(true);
       expect(await session.query('SELECT 1 AS one', [], never)).toEqual([{ one: 1 }]);
     } finally {
       await session.close();

@@ -1,6 +1,7 @@
 import { readClientSessions, readSettings, type ConnectionSettings, type SessionRow } from '../../db/activity.js';
 import { RESERVED_SLOT_ADVICE, TooManyConnectionsError, type ConnectionLimit } from '../../db/errors.js';
 import { readPgBouncerPools, type PoolRow } from '../../db/pgbouncer.js';
+import type { DbSession } from '../../db/port.js';
 import { displayUrl } from '../../core/redact.js';
 import { formatDuration } from '../../core/duration.js';
 import { makeFinding, type Finding } from '../../core/findings.js';
@@ -75,27 +76,32 @@ export const dbConnectionsCheck = defineCheck<DbConnectionsEvidence>({
   evaluate: evaluateDbConnections,
 });
 
-/** Reads the evidence; also what `fix db-connections` runs again to verify. */
-export async function collectDbConnections(ctx: Context): Promise<DbConnectionsEvidence> {
+/**
+ * Reads the evidence; also what `fix db-connections` runs again to verify, on the session it already
+ * has open (`open`, left open), so verifying takes no second connection.
+ */
+export async function collectDbConnections(ctx: Context, open?: DbSession): Promise<DbConnectionsEvidence> {
   const port = ctx.db();
   if (!port) throw new SkipCheck('no database configured (pass --database-url, set DATABASE_URL or the PG* variables, or database.url)');
   const { target } = port;
   const pgbouncerUrl = ctx.config.database.pgbouncerUrl;
   const pgbouncer = pgbouncerUrl ? readPgBouncer(ctx, pgbouncerUrl) : Promise.resolve(null);
   const base = { db: target.display, database: target.database };
-  let session;
-  try {
-    session = await port.connect(ctx.signal);
-  } catch (error) {
-    if (!(error instanceof TooManyConnectionsError)) throw error;
-    return { ...base, refused: error.sqlstate, limit: error.limit, settings: null, ownPid: null, sessions: [], otherBackends: 0, pgbouncer: await pgbouncer };
+  let session = open;
+  if (!session) {
+    try {
+      session = await port.connect(ctx.signal);
+    } catch (error) {
+      if (!(error instanceof TooManyConnectionsError)) throw error;
+      return { ...base, refused: error.sqlstate, limit: error.limit, settings: null, ownPid: null, sessions: [], otherBackends: 0, pgbouncer: await pgbouncer };
+    }
   }
   try {
     const settings = await readSettings(session, ctx.signal);
     const activity = await readClientSessions(session, ctx.signal);
     return { ...base, refused: null, settings, ownPid: session.pid, sessions: activity.sessions, otherBackends: activity.otherBackends, pgbouncer: await pgbouncer };
   } finally {
-    await session.close();
+    if (!open) await session.close();
   }
 }
 
