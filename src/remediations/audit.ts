@@ -39,11 +39,17 @@ export function auditLogPath(ctx: Context): string {
 }
 
 /**
- * An append-only JSON-lines audit log. Each record is written and fsynced before `append` returns,
- * so a step is on disk before it runs: after a crash the log still says what may have happened.
+ * An append-only JSON-lines audit log. Every record is written at once (a reader of the log sees it
+ * straight away); {@link AuditLog.append} also fsyncs before it returns, which makes every record
+ * written before it durable too, so a step's record and everything before it are on disk before the
+ * step runs: after a crash the log still says what may have happened. {@link AuditLog.note} leaves the
+ * fsync to the next `append` or to {@link AuditLog.flush}, for the records no action waits on.
  * Records pass through the run's redaction as a last line of defence; callers never put secrets in them.
  */
 export class AuditLog {
+  /** Whether records were written since the last fsync. */
+  private unsynced = false;
+
   private constructor(
     readonly path: string,
     private readonly base: AuditBase,
@@ -65,15 +71,38 @@ export class AuditLog {
     return new AuditLog(path, base, () => ctx.clock.now(), (text) => ctx.redact(text));
   }
 
+  /** Writes the record and fsyncs the log: it, and every record before it, is on disk when this returns. */
   append(event: string, data: Record<string, unknown> = {}): void {
+    this.note(event, data);
+    this.flush();
+  }
+
+  /** Writes the record; it is on disk after the next {@link append} or {@link flush}. */
+  note(event: string, data: Record<string, unknown> = {}): void {
     const record: AuditRecord = { time: this.clock().toISOString(), ...this.base, event, ...data };
+    // Each string is redacted before it is JSON-escaped: a secret with a quote or a backslash in it
+    // would no longer match once escaped.
+    const line = JSON.stringify(record, (_key, value: unknown) => (typeof value === 'string' ? this.redact(value) : value));
+    this.withLog((fd) => {
+      writeSync(fd, `${line}\n`);
+      this.unsynced = true;
+    });
+  }
+
+  /** Makes every record written so far durable; nothing to do when the last one was appended. */
+  flush(): void {
+    if (!this.unsynced) return;
+    // fsync writes out the file, not only what this descriptor wrote: the records noted before are in it.
+    this.withLog((fd) => {
+      fsyncSync(fd);
+      this.unsynced = false;
+    });
+  }
+
+  private withLog(use: (fd: number) => void): void {
     const fd = openSync(this.path, 'a', 0o600);
     try {
-      // Each string is redacted before it is JSON-escaped: a secret with a quote or a backslash in it
-      // would no longer match once escaped.
-      const line = JSON.stringify(record, (_key, value: unknown) => (typeof value === 'string' ? this.redact(value) : value));
-      writeSync(fd, `${line}\n`);
-      fsyncSync(fd);
+      use(fd);
     } finally {
       closeSync(fd);
     }

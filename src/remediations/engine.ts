@@ -100,6 +100,9 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
         audit.append('error', { error: (error as Error).message });
       }
       throw error;
+    } finally {
+      // The records noted last (a dry run's plan, the last step's outcome) are on disk before the run returns.
+      audit.flush();
     }
   } finally {
     await session.close();
@@ -116,7 +119,8 @@ async function guarded(ctx: Context, remediation: Remediation, session: Remediat
     throw error;
   });
   const cap = capState(ctx, remediation, plan, flags.max);
-  audit.append('plan', { dryRun: flags.dryRun, summary: plan.summary, size: plan.size, cap, steps: plan.steps, ...(saved ? { planFile: saved.path } : {}) });
+  // Noted: on disk with the first step's record, or when the run ends without one.
+  audit.note('plan', { dryRun: flags.dryRun, summary: plan.summary, size: plan.size, cap, steps: plan.steps, ...(saved ? { planFile: saved.path } : {}) });
   if (saved && JSON.stringify(plan.identity) !== JSON.stringify(saved.file.plan.identity)) {
     audit.append('plan-changed', { planFile: saved.path, shown: saved.file.plan.identity, now: plan.identity });
     const difference = planDifference(saved.file.plan, plan);
@@ -214,12 +218,14 @@ async function locked(
     if (ctx.signal.aborted) break;
     // A lock lost while a step ran (a renewal refused) is no longer ours to act under.
     if (keepAlive.lostTo()) break;
+    // Durable before the step runs, and with it every record before it: the plan, the confirmation, the last outcome.
     audit.append('step', { description: step.description, action: step.action });
     const outcome = await session.applyStep(step).catch((error: unknown): StepOutcome => {
       failure = exitCodeFor(error);
       return { status: 'failed', detail: (error as Error).message };
     });
-    audit.append('outcome', { description: step.description, ...outcome });
+    // On disk with the next step's record (one fsync per step), or with the verification's.
+    audit.note('outcome', { description: step.description, ...outcome });
     steps.push({ description: step.description, action: step.action, ...outcome });
     if (outcome.status === 'failed') break;
   }
@@ -426,7 +432,7 @@ async function confirm(
   if (flags.yes) {
     // Said out loud: in a production namespace --yes also stands for typing its name.
     if (plan.confirmByTyping) ctx.io.stderr.write(`--yes: not asking to type "${plan.confirmByTyping}" to confirm (${session.target} is production)\n`);
-    audit.append('confirmed', { by: '--yes' });
+    audit.note('confirmed', { by: '--yes' });
     return false;
   }
   ctx.io.stderr.write(wrapText(planText(remediation, session.target, plan, null, ctx.io.color), ctx.io.width ?? 80, FIX_WHOLE_LINE));
@@ -446,7 +452,7 @@ async function confirm(
     audit.append('declined', {});
     throw new CancelledError();
   }
-  audit.append('confirmed', { by: 'prompt' });
+  audit.note('confirmed', { by: 'prompt' });
   return true;
 }
 

@@ -1,13 +1,27 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { abortReason } from '../../src/core/cancellation.js';
 import { CancelledError, DeadlineError, ExitCode, GuardError, UnreachableError, UsageError } from '../../src/core/errors.js';
 import { applyOutcome, perCallDeadline, runRemediation, type ApplyRun, type RunFlags } from '../../src/remediations/engine.js';
 import { defineRemediation, type Plan, type RemediationSession, type StepOutcome } from '../../src/remediations/remediation.js';
 import { testConfig } from '../helpers/config.js';
 import { testContext } from '../helpers/context.js';
+
+/** Each fsync, in order among what a test records itself. */
+const { happened } = vi.hoisted(() => ({ happened: [] as string[] }));
+
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    fsyncSync: (fd: number) => {
+      fs.fsyncSync(fd);
+      happened.push('fsync');
+    },
+  };
+});
 
 /** What the fake session did, in order, so a test can say what must not have happened. */
 type Call = 'open' | 'lock' | 'release' | 'plan' | 'preflight' | 'apply' | 'verify' | 'close';
@@ -306,3 +320,31 @@ describe('deadlines and the lock while a remediation runs', () => {
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 2));
 }
+
+describe('the audit log of a run', () => {
+  it('is fsynced once before each step, with every record before it in the log, and once when the run ends', async () => {
+    let log = (): string[] => [];
+    const { run, events } = setup({ outcomes: [done, done, done], onApply: (i) => happened.push(`apply ${i + 1}: ${log().join(' ')}`) });
+    log = events;
+    happened.length = 0;
+    await run({});
+    expect(happened).toEqual([
+      'fsync',
+      'apply 1: plan confirmed step',
+      'fsync',
+      'apply 2: plan confirmed step outcome step',
+      'fsync',
+      'apply 3: plan confirmed step outcome step outcome step',
+      'fsync',
+    ]);
+    expect(events()).toEqual(['plan', 'confirmed', 'step', 'outcome', 'step', 'outcome', 'step', 'outcome', 'verify']);
+  });
+
+  it('of a dry run has its plan on disk when the run returns', async () => {
+    const { run, events } = setup();
+    happened.length = 0;
+    await run({ dryRun: true, yes: false });
+    expect(happened).toEqual(['fsync']);
+    expect(events()).toEqual(['plan']);
+  });
+});
