@@ -77,11 +77,14 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
       `review the plan with --dry-run, then pass --yes to apply it non-interactively`,
     );
   }
+  // The open incidents are read while the session connects, which is mostly waiting for the target.
+  const incidentsRead = readIncidents(ctx);
+  // Awaited once the session is open; a session that cannot open leaves it unread.
+  incidentsRead.catch(() => undefined);
   // The session's port calls are each bounded by --timeout; waiting for a rollout is bounded by --rollout-timeout.
   const session = await remediation.open(perCallDeadline(ctx, ctx.config.timeout), args);
   try {
-    const [{ openIncidents, incidentField }, { noteRemediation }] = await Promise.all([import('../incident/journal.js'), import('../incident/timeline.js')]);
-    const incidents = await openIncidents(ctx);
+    const { incidents, incidentField, noteRemediation } = await incidentsRead;
     const audit = AuditLog.open(ctx, {
       run: randomUUID(),
       operator: operatorName(ctx.env),
@@ -107,6 +110,12 @@ export async function runRemediation(ctx: Context, remediation: Remediation, opt
   } finally {
     await session.close();
   }
+}
+
+/** The incidents open now, and what a run needs to put itself in their records and timelines. */
+async function readIncidents(ctx: Context) {
+  const [{ openIncidents, incidentField }, { noteRemediation }] = await Promise.all([import('../incident/journal.js'), import('../incident/timeline.js')]);
+  return { incidents: await openIncidents(ctx), incidentField, noteRemediation };
 }
 
 async function guarded(ctx: Context, remediation: Remediation, session: RemediationSession, audit: AuditLog, flags: RunFlags): Promise<FixReport> {
