@@ -34,6 +34,14 @@ interface Target {
   superuser: boolean | null;
 }
 
+/** The connected role: whether it may terminate superusers' sessions (superuser), others' (signal), and see their state (sees). */
+interface Role {
+  user: string;
+  superuser: boolean;
+  signal: boolean;
+  sees: boolean;
+}
+
 /** A batch of sessions terminated by one statement, or the single wait for all of them to exit. */
 type TerminateStep = (PlanStep & { kind: 'terminate'; sessions: Target[] }) | (PlanStep & { kind: 'wait' });
 
@@ -92,11 +100,15 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
 
   /** Sessions signalled by the batches applied so far: what the wait step waits for. */
   private readonly signalled: Array<Pick<Target, 'pid' | 'backendStart'>> = [];
+  /** The connected role's rights, as read with the last plan: what the preflight checks. */
+  private role: Role | null = null;
 
   async plan(shown?: Plan<TerminateStep>): Promise<Plan<TerminateStep>> {
     // Re-validation derives the plan as of the moment it was first shown, so sessions that merely aged
     // past the threshold since then do not count as a change; only sessions that changed do.
-    const asOf = (shown?.identity as { asOf: string } | undefined)?.asOf ?? (await this.serverNow());
+    const server = await this.serverState();
+    this.role = server.role;
+    const asOf = (shown?.identity as { asOf: string } | undefined)?.asOf ?? server.now;
     const targets = await this.db.query<Target>(
       `SELECT a.pid, a.usename AS "user", COALESCE(a.application_name, '') AS application,
               ${SESSION_CLIENT_SQL} AS client, a.state, a.backend_start::text AS "backendStart", a.state_change::text AS "stateChange",
@@ -136,18 +148,16 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
       size: targets.length,
       notes: [
         ...(this.args.states.length > 1 ? ['terminating a session idle in a transaction rolls its transaction back'] : []),
-        ...(await this.visibilityNotes()),
+        // Without pg_read_all_stats a role sees the state of its own sessions only, so the plan can miss others'.
+        ...(server.role && !server.role.sees
+          ? [`role "${server.role.user}" sees the state of its own sessions only (no pg_read_all_stats); other roles' idle sessions are not in this plan`]
+          : []),
       ],
     };
   }
 
   async preflight(plan: Plan<TerminateStep>): Promise<string[]> {
-    const [me] = await this.db.query<{ user: string; superuser: boolean; signal: boolean }>(
-      `SELECT current_user AS "user", rolsuper AS superuser, pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') AS signal
-         FROM pg_roles WHERE rolname = current_user`,
-      [],
-      this.ctx.signal,
-    );
+    const me = this.role ?? (await this.serverState()).role;
     if (!me || me.superuser) return [];
     const missing: string[] = [];
     const sessions = plan.steps.flatMap((s) => (s.kind === 'terminate' ? s.sessions : []));
@@ -251,22 +261,19 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
     return this.db.close();
   }
 
-  private async serverNow(): Promise<string> {
-    const [row] = await this.db.query<{ now: string }>('SELECT now()::text AS now', [], this.ctx.signal);
-    return row?.now ?? '';
-  }
-
-  /** Without pg_read_all_stats a role sees the state of its own sessions only, so the plan can miss others'. */
-  private async visibilityNotes(): Promise<string[]> {
-    const [row] = await this.db.query<{ sees: boolean; user: string }>(
-      `SELECT (rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')) AS sees, current_user AS "user"
-         FROM pg_roles WHERE rolname = current_user`,
+  /** The server's now() and the connected role's rights, in one round trip. */
+  private async serverState(): Promise<{ now: string; role: Role | null }> {
+    const [row] = await this.db.query<{ now: string } & { [K in keyof Role]: Role[K] | null }>(
+      `SELECT now()::text AS now, current_user AS "user", r.rolsuper AS superuser,
+              pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') AS signal,
+              (r.rolsuper OR pg_has_role(current_user, 'pg_read_all_stats', 'MEMBER')) AS sees
+         FROM (SELECT) AS server LEFT JOIN pg_roles r ON r.rolname = current_user`,
       [],
       this.ctx.signal,
     );
-    return row && !row.sees
-      ? [`role "${row.user}" sees the state of its own sessions only (no pg_read_all_stats); other roles' idle sessions are not in this plan`]
-      : [];
+    if (!row) return { now: '', role: null };
+    const { now, user, superuser, signal, sees } = row;
+    return { now, role: user === null || superuser === null || signal === null || sees === null ? null : { user, superuser, signal, sees } };
   }
 }
 

@@ -5,8 +5,10 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapLimited } from '../../src/core/concurrency.js';
 import { createDbPort } from '../../src/db/client.js';
+import type { DbPort } from '../../src/db/port.js';
 import { resolveDbTarget } from '../../src/db/target.js';
 import { dbConnectionsRemediation } from '../../src/remediations/db-connections.js';
+import { runRemediation } from '../../src/remediations/engine.js';
 import type { PlanStep } from '../../src/remediations/remediation.js';
 import { testConfig } from '../helpers/config.js';
 import { testContext } from '../helpers/context.js';
@@ -22,6 +24,9 @@ let auditLog: string;
 const pool: pg.Client[] = [];
 /** Old idle sessions of a second database, for driving one batch by hand. */
 const second: pg.Client[] = [];
+/** Old idle sessions of a third database: two batches, for counting what a run asks the server. */
+const THIRD = 150;
+const third: pg.Client[] = [];
 
 async function idleLongerThan(clients: pg.Client[], seconds: number, database: string): Promise<boolean> {
   const [row] = await db.admin<{ n: number }>(
@@ -33,12 +38,17 @@ async function idleLongerThan(clients: pg.Client[], seconds: number, database: s
 }
 
 beforeAll(async () => {
-  db = await startTestPostgres({ maxConnections: POOL + 50 });
+  db = await startTestPostgres({ maxConnections: POOL + THIRD + 50 });
   auditLog = join(mkdtempSync(join(tmpdir(), 'aegis-ir-audit-')), 'audit.jsonl');
   await db.admin('CREATE DATABASE second');
+  await db.admin('CREATE DATABASE third');
   pool.push(...(await mapLimited(Array.from({ length: POOL }), 8, () => db.client({ applicationName: 'leaky-pool' }))));
   for (let i = 0; i < 3; i += 1) second.push(await db.client({ database: 'second', applicationName: 'second' }));
-  await until(async () => (await idleLongerThan(pool, 3.2, db.database)) && (await idleLongerThan(second, 3.2, 'second')), 60_000);
+  third.push(...(await mapLimited(Array.from({ length: THIRD }), 8, () => db.client({ database: 'third', applicationName: 'third' }))));
+  await until(
+    async () => (await idleLongerThan(pool, 3.2, db.database)) && (await idleLongerThan(second, 3.2, 'second')) && (await idleLongerThan(third, 3.2, 'third')),
+    60_000,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -115,4 +125,70 @@ describe('fix db-connections on hundreds of idle sessions', () => {
       await session.close();
     }
   });
+
+  it('asks the server only what it needs, on one connection', async () => {
+    const ctx = testContext({ config: testConfig({ 'database.idleOlderThan': THRESHOLD, 'database.url': db.url.replace(/\/[^/]*$/, '/third'), 'audit.path': auditLog }) });
+    const target = resolveDbTarget(ctx.config, {});
+    if (!target) throw new Error('no database target');
+    const asked: string[] = [];
+    const port = createDbPort(target, { connectTimeoutMs: 5_000, statementTimeoutMs: 10_000, applicationName: 'aegis-ir/test' });
+    const counting: DbPort = {
+      target,
+      async connect(signal) {
+        asked.push('connect');
+        const session = await port.connect(signal);
+        return {
+          pid: session.pid,
+          get usable() {
+            return session.usable;
+          },
+          query(sql, params, querySignal) {
+            const kind = statementKind(sql);
+            // Polls of the wait are counted once: how many depends on how fast the sessions exit.
+            if (kind !== 'wait' || asked.at(-1) !== 'wait') asked.push(kind);
+            return session.query(sql, params, querySignal);
+          },
+          close: () => session.close(),
+        };
+      },
+    };
+    ctx.db = () => counting;
+    const report = await runRemediation(ctx, dbConnectionsRemediation, {}, { dryRun: false, yes: true, max: THIRD });
+    expect(report.steps.map((s) => s.status)).toEqual(['done', 'done', 'done']);
+    expect(asked).toEqual([
+      'connect',
+      // The plan: the server's now and the role's rights in one statement, then the sessions; the preflight asks nothing more.
+      'now and rights',
+      'planned sessions',
+      'lock',
+      // Re-validation derives the plan again.
+      'now and rights',
+      'planned sessions',
+      'terminate',
+      'terminate',
+      'wait',
+      // The verification, on the same connection.
+      'settings',
+      'client sessions',
+      'other backends',
+      'unlock',
+    ]);
+    const alive = await db.alivePids();
+    expect(third.map(pidOf).filter((pid) => alive.has(pid))).toEqual([]);
+  });
 });
+
+function statementKind(sql: string): string {
+  const kinds: Array<[RegExp, string]> = [
+    [/pg_terminate_backend/, 'terminate'],
+    [/unnest\(/, 'wait'],
+    [/pg_try_advisory_lock/, 'lock'],
+    [/pg_advisory_unlock/, 'unlock'],
+    [/now\(\)::text AS now/, 'now and rights'],
+    [/a\.state = ANY/, 'planned sessions'],
+    [/FROM pg_settings/, 'settings'],
+    [/pg_blocking_pids/, 'client sessions'],
+    [/backend_type <> 'client backend'/, 'other backends'],
+  ];
+  return kinds.find(([pattern]) => pattern.test(sql))?.[1] ?? sql;
+}

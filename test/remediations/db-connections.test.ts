@@ -121,6 +121,29 @@ describe('fix db-connections against real PostgreSQL', () => {
     expect(targetPids(run)).toEqual(pids([...held.oldIdle, ...held.oldIdleInTx]));
   });
 
+  it('a role that is no superuser is told which sessions it may not terminate, and that it sees only its own', async () => {
+    await db.admin(`CREATE ROLE watcher LOGIN PASSWORD 'watcher-Secret-1' IN ROLE pg_read_all_stats`);
+    await db.admin(`CREATE ROLE outsider LOGIN PASSWORD 'outsider-Secret-1'`);
+    const as = (user: string, password: string) => {
+      const url = new URL(db.url);
+      url.username = user;
+      url.password = password;
+      return url.toString();
+    };
+    const dryRun = ['fix', 'db-connections', '--idle-older-than', THRESHOLD, '--dry-run', '-o', 'json'];
+    const watcher = await runCaptured(dryRun, { env: { ...env, DATABASE_URL: as('watcher', 'watcher-Secret-1') } });
+    expect(watcher.code).toBe(5);
+    expect(targetPids(watcher)).toEqual(pids(held.oldIdle));
+    expect(watcher.stderr).toMatch(/preflight: role "watcher" is not a superuser and cannot terminate superuser sessions \(pids [\d, ]+\)/);
+    for (const pid of pids(held.oldIdle)) expect(watcher.stderr).toMatch(new RegExp(`\\(pids [\\d, ]*\\b${pid}\\b`));
+    const outsider = await runCaptured(dryRun, { env: { ...env, DATABASE_URL: as('outsider', 'outsider-Secret-1') } });
+    expect(outsider.code).toBe(0);
+    expect(targetPids(outsider)).toEqual([]);
+    expect((JSON.parse(outsider.stdout) as { plan: { notes: string[] } }).plan.notes).toEqual([
+      `role "outsider" sees the state of its own sessions only (no pg_read_all_stats); other roles' idle sessions are not in this plan`,
+    ]);
+  });
+
   it('refuses a plan over the safety cap unless --max allows it', async () => {
     const before = await db.alivePids();
     const run = await fix(['--yes', '--max', '2']);
