@@ -205,7 +205,8 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
   private async terminate(sessions: Target[]): Promise<StepOutcome> {
     let rows: Array<{ pid: number; signalled: boolean }>;
     try {
-      rows = await this.db.query(terminateStatement(sessions.length), sessions.flatMap(terminateParams), this.ctx.signal);
+      // The statement the plan shows, values written in it: one simple query, nothing to bind.
+      rows = await this.db.query(terminateStatement(sessions), [], this.ctx.signal);
     } catch (error) {
       // Signals already sent by this statement cannot be taken back: say so rather than "nothing happened".
       return { status: 'failed', detail: `${(error as Error).message} (sessions of this batch may have been signalled before it failed)` };
@@ -277,17 +278,17 @@ class DbConnectionsSession implements RemediationSession<TerminateStep> {
   }
 }
 
-const TERMINATE_COLUMNS = ['int', 'timestamptz', 'timestamptz', 'text'] as const;
-
 /**
- * What a terminate step runs for a batch of `n` planned sessions, and (with its parameters inlined) what
- * the plan shows. The identity check and the signal are one statement, so a session is signalled only
- * while it is still the one in the plan: same pid and backend_start (not a reused pid), same
- * state_change and state (no query since), same database. No per-session wait: the wait step waits
- * for the whole plan at once.
+ * What a terminate step runs for a batch of planned sessions, exactly as the plan shows it: the values
+ * are the ones the plan read from the server, written as literals. The identity check and the signal are
+ * one statement, so a session is signalled only while it is still the one in the plan: same pid and
+ * backend_start (not a reused pid), same state_change and state (no query since), same database. No
+ * per-session wait: the wait step waits for the whole plan at once.
  */
-function terminateStatement(n: number): string {
-  const rows = Array.from({ length: n }, (_, i) => `    (${TERMINATE_COLUMNS.map((type, j) => `$${i * TERMINATE_COLUMNS.length + j + 1}::${type}`).join(', ')})`);
+function terminateStatement(sessions: Target[]): string {
+  const rows = sessions.map(
+    (t) => `    (${sqlLiteral(t.pid)}::int, ${sqlLiteral(t.backendStart)}::timestamptz, ${sqlLiteral(t.stateChange)}::timestamptz, ${sqlLiteral(t.state)}::text)`,
+  );
   return (
     'SELECT a.pid, pg_terminate_backend(a.pid) AS signalled\n' +
     '  FROM pg_stat_activity a JOIN (VALUES\n' +
@@ -297,10 +298,6 @@ function terminateStatement(n: number): string {
     '   AND a.state_change = planned.state_change AND a.state = planned.state\n' +
     ' WHERE a.datname = current_database()'
   );
-}
-
-function terminateParams(t: Target): unknown[] {
-  return [t.pid, t.backendStart, t.stateChange, t.state];
 }
 
 /** What the wait step polls: the signalled sessions (by pid and backend_start) that still exist. */
@@ -314,12 +311,11 @@ function terminateSteps(targets: Target[], waitMs: number): TerminateStep[] {
   const steps: TerminateStep[] = [];
   for (let i = 0; i < targets.length; i += BATCH_SIZE) {
     const sessions = targets.slice(i, i + BATCH_SIZE);
-    const params = sessions.flatMap(terminateParams);
     steps.push({
       kind: 'terminate',
       sessions,
       description: `terminate ${sessions.length} session(s): pids ${sessions.map((s) => s.pid).join(', ')}`,
-      action: terminateStatement(sessions.length).replace(/\$(\d+)/g, (_, n: string) => sqlLiteral(params[Number(n) - 1])),
+      action: terminateStatement(sessions),
     });
   }
   steps.push({
@@ -330,6 +326,12 @@ function terminateSteps(targets: Target[], waitMs: number): TerminateStep[] {
   return steps;
 }
 
-function sqlLiteral(value: unknown): string {
-  return typeof value === 'number' ? String(value) : `'${String(value).replaceAll("'", "''")}'`;
+/**
+ * A number as written, a string as PostgreSQL's quote_literal writes it: quotes doubled, and a value with
+ * a backslash as an escape string, so it reads the same whatever standard_conforming_strings is.
+ */
+function sqlLiteral(value: number | string): string {
+  if (typeof value === 'number') return String(value);
+  const quoted = value.replaceAll("'", "''");
+  return value.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
 }

@@ -126,11 +126,12 @@ describe('fix db-connections on hundreds of idle sessions', () => {
     }
   });
 
-  it('asks the server only what it needs, on one connection', async () => {
+  it('asks the server only what it needs, on one connection, and runs the statements the plan shows', async () => {
     const ctx = testContext({ config: testConfig({ 'database.idleOlderThan': THRESHOLD, 'database.url': db.url.replace(/\/[^/]*$/, '/third'), 'audit.path': auditLog }) });
     const target = resolveDbTarget(ctx.config, {});
     if (!target) throw new Error('no database target');
     const asked: string[] = [];
+    const terminations: Array<{ sql: string; params: readonly unknown[] }> = [];
     const port = createDbPort(target, { connectTimeoutMs: 5_000, statementTimeoutMs: 10_000, applicationName: 'aegis-ir/test' });
     const counting: DbPort = {
       target,
@@ -146,6 +147,7 @@ describe('fix db-connections on hundreds of idle sessions', () => {
             const kind = statementKind(sql);
             // Polls of the wait are counted once: how many depends on how fast the sessions exit.
             if (kind !== 'wait' || asked.at(-1) !== 'wait') asked.push(kind);
+            if (kind === 'terminate') terminations.push({ sql, params });
             return session.query(sql, params, querySignal);
           },
           close: () => session.close(),
@@ -173,6 +175,8 @@ describe('fix db-connections on hundreds of idle sessions', () => {
       'other backends',
       'unlock',
     ]);
+    // Each batch runs exactly the statement its step shows and audits, with nothing bound to it.
+    expect(terminations).toEqual(report.plan.steps.slice(0, 2).map((step) => ({ sql: step.action, params: [] })));
     const alive = await db.alivePids();
     expect(third.map(pidOf).filter((pid) => alive.has(pid))).toEqual([]);
   });
