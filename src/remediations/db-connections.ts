@@ -14,7 +14,7 @@ const LOCK_KEY = 1;
 /** Sessions per termination statement: keeps each statement, and its audit record, a readable size. */
 const BATCH_SIZE = 100;
 /** How often to look, once every batch is signalled, whether the terminated sessions are gone (for up to --timeout). */
-const EXIT_POLL_MS = 20;
+const EXIT_POLL_MS = 5;
 
 interface Args {
   thresholdMs: number;
