@@ -19,6 +19,11 @@ const KINDS: ReadonlyArray<[AiErrorKind, RegExp]> = [
   ['overloaded', /overloaded_error|server_is_overloaded|\boverloaded\b|Error code: (?:529|503)\b|\b529\b/i],
   ['timeout', /timeout_error|APITimeoutError|Request timed out|deadline exceeded|context deadline|ETIMEDOUT/i],
 ];
+/**
+ * Any of the kinds, tried on the whole line first: a line's message comes after its timestamp and a space, so
+ * a kind that matches the message matches the line, and only the few lines that match pay for the timestamp.
+ */
+const ANY_KIND = new RegExp(KINDS.map(([, pattern]) => pattern.source).join('|'), 'i');
 
 /** Words that name a provider in a line, beyond its configured name. */
 const ALIASES: Record<string, RegExp> = {
@@ -78,6 +83,7 @@ export function scanAiErrors(texts: string[], providers: string[]): { linesRead:
     for (const raw of text.split('\n')) {
       if (!raw) continue;
       linesRead += 1;
+      if (!ANY_KIND.test(raw)) continue;
       const { at, line } = splitTimestamp(raw);
       const kind = KINDS.find(([, pattern]) => pattern.test(line))?.[0];
       if (!kind) continue;

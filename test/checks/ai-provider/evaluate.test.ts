@@ -46,6 +46,17 @@ describe('AI provider log lines', () => {
     ]);
   });
 
+  it('matches kinds in the message only: a timestamp that looks like one is no error line, and is read from the lines that are', () => {
+    const log = [
+      '2026-11-26T11:41:09.529+00:00 INFO http: GET /api/v1/findings status=200 duration=23ms',
+      '2026-11-26T11:41:10.429Z INFO ai: provider anthropic ready',
+      '2026-11-26T11:41:11.000000000Z WARN ai: provider=openai request failed: APITimeoutError: Request timed out.',
+    ].join('\n');
+    const { linesRead, counts } = scanAiErrors([log], ['anthropic', 'openai']);
+    expect(linesRead).toBe(3);
+    expect(counts).toEqual([{ kind: 'timeout', count: 1, byProvider: { openai: 1 }, sample: 'WARN ai: provider=openai request failed: APITimeoutError: Request timed out.', firstAt: '2026-11-26T11:41:11.000Z' }]);
+  });
+
   it('says how many of each kind, per provider, against the lines read', () => {
     const [finding] = evaluateProviderLogs(
       { tailLines: 500, pods: 1, linesRead: 500, counts: [{ kind: 'rate_limit', count: 12, byProvider: { anthropic: 12 }, sample: 'RateLimitError: 429', firstAt: null }] },
