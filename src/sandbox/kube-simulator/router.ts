@@ -49,6 +49,8 @@ interface ResourceRequest {
 }
 
 const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** A log answer is written in blocks of about this size (Go's io.Copy, behind `kubectl logs`, copies 32 KiB at a time). */
+const LOG_BLOCK_CHARS = 32 * 1024;
 const HEALTH = new Set(['/healthz', '/readyz', '/livez']);
 
 const VERSION = {
@@ -559,7 +561,15 @@ export class Router {
     };
     const sources = selectLogSources(pod, this.context.runtimes.get(namespace, name), logQuery);
     response.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
-    for (const chunk of renderLogs(sources, logQuery, this.context.clock())) response.write(chunk);
-    response.end();
+    // In blocks, as the kubelet and the API server copy a log through their buffers: a chunk per line
+    // would have a client parse 500 chunks for a 500-line tail, where a real cluster sends it in two.
+    let block = '';
+    for (const line of renderLogs(sources, logQuery, this.context.clock())) {
+      block += line;
+      if (block.length < LOG_BLOCK_CHARS) continue;
+      response.write(block);
+      block = '';
+    }
+    response.end(block);
   }
 }
