@@ -9,7 +9,9 @@ import { examples, optionsOf, type CommandHost } from './host.js';
  * names a rollout that preceded the symptoms.
  */
 export async function triage(ctx: Context): Promise<Report> {
-  // The checks load when triage runs, not for `triage --help`.
+  // The workload's requests go out first, and the checks load (when triage runs, not for `triage --help`)
+  // while the cluster answers them.
+  await (await import('../checks/kubernetes/snapshot.js')).readAhead(ctx);
   const [{ assess }, { TRIAGE_CHECKS, TRIAGE_CORRELATIONS, triageConfiguredChecks }] = await Promise.all([import('../checks/assess.js'), import('../checks/registry.js')]);
   return assess(ctx, 'triage', [...TRIAGE_CHECKS, ...triageConfiguredChecks(ctx.config)], [...TRIAGE_CORRELATIONS]);
 }
@@ -35,9 +37,10 @@ export function triageCommand(host: CommandHost): Command {
       }
       if (!options.allContexts && named.length < 2) {
         const ctx = await host.context(command);
-        const report = await triage(ctx);
-        await (await import('../incident/journal.js')).journalVerdict(ctx, report);
-        host.exit(await (await import('./report-output.js')).emitReport(ctx, report, verbose));
+        // The journal and the report load while the checks wait on the cluster, not after them.
+        const [report, journal, output] = await Promise.all([triage(ctx), import('../incident/journal.js'), import('./report-output.js')]);
+        await journal.journalVerdict(ctx, report);
+        host.exit(await output.emitReport(ctx, report, verbose));
         return;
       }
       const contexts = options.allContexts ? await kubeconfigContexts(host, command) : [...new Set(named)];

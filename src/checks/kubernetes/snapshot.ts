@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Config } from '../../core/config.js';
 import type { Context } from '../../core/context.js';
@@ -46,7 +47,7 @@ export interface WorkloadSnapshot {
   nodes: Record<string, NodeState>;
 }
 
-const gathered = new WeakMap<Context, Promise<WorkloadSnapshot>>();
+const reads = new WeakMap<Context, WorkloadRead>();
 /** The run a check's context belongs to. */
 const runOf = new WeakMap<Context, Context>();
 /** The checks each run is made of. */
@@ -59,6 +60,11 @@ const checksOf = new WeakMap<Context, readonly Check[]>();
 export function forOneRun(ctx: Context, checks: readonly Check[]): Context {
   const run = { ...ctx };
   checksOf.set(run, checks);
+  const early = ahead.get(ctx);
+  if (early) {
+    reads.set(run, early);
+    ahead.delete(ctx);
+  }
   return run;
 }
 
@@ -82,20 +88,65 @@ export function forOneCheck(ctx: Context, signal: AbortSignal): Context {
  */
 export function workloadSnapshot(ctx: Context): Promise<WorkloadSnapshot> {
   const { run } = runContext(ctx);
-  let snapshot = gathered.get(run);
-  if (!snapshot) {
-    const { signal, clear } = deadlineSignal(
-      run.signal,
-      run.config.timeout,
-      () => new DeadlineError('cluster', `the run's ${formatDuration(run.config.timeout)} deadline (--timeout) passed while reading the workload`),
-    );
-    snapshot = run
-      .kube()
-      .then((kube) => takeSnapshot(kube, run.config, signal))
-      .finally(clear);
-    gathered.set(run, snapshot);
+  let read = reads.get(run);
+  if (!read) {
+    read = readWorkload(run);
+    reads.set(run, read);
   }
-  return snapshot;
+  return read.snapshot();
+}
+
+/** Reads started before their run, by the context the run will start from; each serves one run. */
+const ahead = new WeakMap<Context, WorkloadRead>();
+
+/**
+ * Starts reading the workload for the next run of checks on `ctx` before those checks are loaded, so the
+ * cluster answers while they load; resolves once the requests are on their way. Nothing else changes: the
+ * run's --timeout still counts from the first check that asks for the snapshot, and a cluster that cannot
+ * be reached is for the checks to report, as when they read it themselves.
+ */
+export async function readAhead(ctx: Context): Promise<void> {
+  ahead.set(ctx, readWorkload(ctx));
+  await ctx.kube().catch(() => undefined);
+}
+
+/** A read of the workload under the run's signal; `snapshot()` is a check asking for it, the first starting its --timeout. */
+interface WorkloadRead {
+  snapshot(): Promise<WorkloadSnapshot>;
+}
+
+function readWorkload(run: Context): WorkloadRead {
+  const timeout = new AbortController();
+  const signal = AbortSignal.any([run.signal, timeout.signal]);
+  // Every request of the snapshot listens on it (a node per unready pod's): not a leak.
+  setMaxListeners(0, signal);
+  let settled = false;
+  let clear: () => void = () => undefined;
+  const snapshot = run
+    .kube()
+    .then((kube) => takeSnapshot(kube, run.config, signal))
+    .finally(() => {
+      settled = true;
+      clear();
+    });
+  // Until a check waits on it, a failure is nobody's to handle.
+  snapshot.catch(() => undefined);
+  let asked = false;
+  return {
+    snapshot: () => {
+      if (!asked && !settled) {
+        const deadline = deadlineSignal(
+          run.signal,
+          run.config.timeout,
+          () => new DeadlineError('cluster', `the run's ${formatDuration(run.config.timeout)} deadline (--timeout) passed while reading the workload`),
+        );
+        deadline.signal.addEventListener('abort', () => timeout.abort(deadline.signal.reason), { once: true });
+        clear = deadline.clear;
+      }
+      asked = true;
+      return snapshot;
+    },
+  };
 }
 
 async function takeSnapshot(kube: KubePort, config: Config, signal: AbortSignal): Promise<WorkloadSnapshot> {

@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRIAGE_CHECKS } from '../../../src/checks/registry.js';
 import { runChecks } from '../../../src/checks/runner.js';
-import { appContainerName, workloadSnapshot } from '../../../src/checks/kubernetes/snapshot.js';
+import { appContainerName, readAhead, workloadSnapshot } from '../../../src/checks/kubernetes/snapshot.js';
 import { evaluateHealth, healthExecCheck, type HealthEvidence } from '../../../src/checks/kubernetes/health-exec.js';
 import { connectKube } from '../../../src/kube/client.js';
 import type { KubePort } from '../../../src/kube/port.js';
@@ -58,6 +58,19 @@ describe('one workload snapshot per run', () => {
     expect(outcomes.filter((o) => o.target === 'cluster').map((o) => o.status)).not.toContain('errored');
     expect([calls.get('listPods'), calls.get('readDeployment'), calls.get('listReplicaSets'), calls.get('listEvents')]).toEqual([1, 1, 1, 1]);
     // A second run (the verification after a fix) sees the cluster afresh.
+    await runChecks(ctx, [...TRIAGE_CHECKS], { checkTimeoutMs: 10_000, timeoutMs: 20_000 });
+    expect(calls.get('listPods')).toBe(2);
+  });
+
+  it('reads the workload ahead of the checks for their run only, once, with the requests on their way when it returns', async () => {
+    const { port, calls } = counting(await connectKube({ kubeconfig: cluster.kubeconfig, namespace: 'aegis' }, {}));
+    const ctx = testContext({ kube: async () => port });
+    await readAhead(ctx);
+    expect([calls.get('listPods'), calls.get('readDeployment'), calls.get('listReplicaSets'), calls.get('listEvents')]).toEqual([1, 1, 1, 1]);
+    const outcomes = await runChecks(ctx, [...TRIAGE_CHECKS], { checkTimeoutMs: 10_000, timeoutMs: 20_000 });
+    expect(outcomes.filter((o) => o.target === 'cluster').map((o) => o.status)).not.toContain('errored');
+    expect(calls.get('listPods')).toBe(1);
+    // The run after it reads the cluster afresh.
     await runChecks(ctx, [...TRIAGE_CHECKS], { checkTimeoutMs: 10_000, timeoutMs: 20_000 });
     expect(calls.get('listPods')).toBe(2);
   });
