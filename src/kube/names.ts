@@ -26,3 +26,11 @@ export function checkName(name: string): string {
     `list them with: kubectl get all`,
   );
 }
+
+/**
+ * Orders Kubernetes object names. They are lower-case letters, digits, '-' and '.', which sort the same by code
+ * unit as by locale; `localeCompare` would load the ICU collator (some 5 ms at its first use) to say so.
+ */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -9,6 +9,7 @@ import { appContainerName, isFinished, runContext, workloadSnapshot } from './sn
 import { deadlineSignal } from '../../core/cancellation.js';
 import { DeadlineError } from '../../core/errors.js';
 import type { KubePort } from '../../kube/port.js';
+import { compareNames } from '../../kube/names.js';
 
 /** No pod's log read is allowed to exceed this, whatever --tail asks. */
 const LOG_BYTES_LIMIT = 512 * 1024;
@@ -63,7 +64,7 @@ export const errorLogsCheck = defineCheck<ErrorLogEvidence>({
     const { logTailLines, logSamples } = ctx.config.triage;
     const { reads, coverage } = await readAppLogs(ctx, logTailLines);
     const pods = reads.map((r) => scanLog(r.text, { pod: r.pod, container: r.container, previous: r.previous, samples: logSamples }));
-    return { tailLines: logTailLines, pods: pods.sort((a, b) => a.pod.localeCompare(b.pod)), coverage };
+    return { tailLines: logTailLines, pods: pods.sort((a, b) => compareNames(a.pod, b.pod)), coverage };
   },
   evaluate: evaluateErrorLogs,
 });
@@ -204,7 +205,7 @@ export function choosePods(pods: V1Pod[], limit: number): V1Pod[] {
   const lastRestart = (p: V1Pod) =>
     Math.max(0, ...(p.status?.containerStatuses ?? []).map((c) => (c.lastState?.terminated?.finishedAt ? new Date(c.lastState.terminated.finishedAt).getTime() : 0)));
   const troubled = pods.filter((p) => !isPodReady(p) || lastRestart(p) > 0).sort((a, b) => Number(isPodReady(a)) - Number(isPodReady(b)) || lastRestart(b) - lastRestart(a));
-  const rest = pods.filter((p) => !troubled.includes(p)).sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const rest = pods.filter((p) => !troubled.includes(p)).sort((a, b) => compareNames(a.metadata?.name ?? '', b.metadata?.name ?? ''));
   const chosen = troubled.slice(0, limit);
   const room = limit - chosen.length;
   if (room >= rest.length) return [...chosen, ...rest];

@@ -6,6 +6,7 @@ import { defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
 import { rolloutState, type RolloutState } from './recent-rollouts.js';
 import { appContainerName, podRevision, workloadSnapshot, type WorkloadSnapshot } from './snapshot.js';
+import { compareNames } from '../../kube/names.js';
 
 /** Waiting reasons that mean a container cannot run, as `kubectl get pods` shows them. */
 const FAILING_REASONS = new Set([
@@ -165,10 +166,10 @@ export const podHealthCheck = defineCheck<PodHealthEvidence>({
         : null,
       existing: snapshot.existing,
       rollout: deployment ? rolloutState(deployment) : null,
-      pods: snapshot.pods.map((p) => podState(p, snapshot, ctx.config.app)).sort((a, b) => a.name.localeCompare(b.name)),
+      pods: snapshot.pods.map((p) => podState(p, snapshot, ctx.config.app)).sort((a, b) => compareNames(a.name, b.name)),
       others: snapshot.others
         .map(({ pod, owner }) => ({ name: pod.metadata?.name ?? '', owner, phase: pod.status?.phase ?? 'Unknown', ready: isPodReady(pod) }))
-        .sort((a, b) => a.name.localeCompare(b.name)),
+        .sort((a, b) => compareNames(a.name, b.name)),
     };
   },
   evaluate: evaluatePodHealth,

@@ -5,6 +5,7 @@ import { SkipCheck, defineCheck, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
 import { DIAGNOSE_MEMORY } from './pod-health.js';
 import { isFinished, workloadSnapshot } from './snapshot.js';
+import { compareNames } from '../../kube/names.js';
 
 /** One container's usage next to its requests and limits (CPU in cores, memory in bytes). */
 export interface ContainerUsage {
@@ -63,7 +64,7 @@ export const resourceUsageCheck = defineCheck<ResourceUsageEvidence>({
         });
       }
     }
-    return { containers: containers.sort((a, b) => a.pod.localeCompare(b.pod)) };
+    return { containers: containers.sort((a, b) => compareNames(a.pod, b.pod)) };
   },
   evaluate: evaluateResourceUsage,
 });
