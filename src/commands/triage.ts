@@ -37,7 +37,9 @@ export function triageCommand(host: CommandHost): Command {
       }
       if (!options.allContexts && named.length < 2) {
         const ctx = await host.context(command);
-        // The journal and the report load while the checks wait on the cluster, not after them.
+        // Once the workload's requests are out, the journal and the report load with the checks, while
+        // the cluster answers, rather than after the checks.
+        await (await import('../checks/kubernetes/snapshot.js')).readAhead(ctx);
         const [report, journal, output] = await Promise.all([triage(ctx), import('../incident/journal.js'), import('./report-output.js')]);
         await journal.journalVerdict(ctx, report);
         host.exit(await output.emitReport(ctx, report, verbose));

@@ -101,12 +101,13 @@ const ahead = new WeakMap<Context, WorkloadRead>();
 
 /**
  * Starts reading the workload for the next run of checks on `ctx` before those checks are loaded, so the
- * cluster answers while they load; resolves once the requests are on their way. Nothing else changes: the
+ * cluster answers while they load; resolves once the requests are on their way (again at once, until the
+ * run takes them). Nothing else changes: the
  * run's --timeout still counts from the first check that asks for the snapshot, and a cluster that cannot
  * be reached is for the checks to report, as when they read it themselves.
  */
 export async function readAhead(ctx: Context): Promise<void> {
-  ahead.set(ctx, readWorkload(ctx));
+  if (!ahead.has(ctx)) ahead.set(ctx, readWorkload(ctx));
   await ctx.kube().catch(() => undefined);
 }
 
