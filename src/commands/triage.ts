@@ -12,7 +12,7 @@ export async function triage(ctx: Context): Promise<Report> {
   // The workload's requests go out first, and the checks load (when triage runs, not for `triage --help`)
   // while the cluster answers them.
   await (await import('../checks/kubernetes/snapshot.js')).readAhead(ctx);
-  const [{ assess }, { TRIAGE_CHECKS, TRIAGE_CORRELATIONS, triageConfiguredChecks }] = await Promise.all([import('../checks/assess.js'), import('../checks/registry.js')]);
+  const [{ assess }, { TRIAGE_CHECKS, TRIAGE_CORRELATIONS, triageConfiguredChecks }] = await Promise.all([import('../checks/assess.js'), import('../checks/triage-checks.js')]);
   return assess(ctx, 'triage', [...TRIAGE_CHECKS, ...triageConfiguredChecks(ctx.config)], [...TRIAGE_CORRELATIONS]);
 }
 

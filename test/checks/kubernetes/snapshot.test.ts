@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRIAGE_CHECKS } from '../../../src/checks/registry.js';
+import { TRIAGE_CHECKS } from '../../../src/checks/triage-checks.js';
 import { runChecks } from '../../../src/checks/runner.js';
 import { appContainerName, readAhead, workloadSnapshot } from '../../../src/checks/kubernetes/snapshot.js';
 import { evaluateHealth, healthExecCheck, type HealthEvidence } from '../../../src/checks/kubernetes/health-exec.js';
