@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 const sourcemap = process.argv.includes('--sourcemap');
 
@@ -21,6 +22,16 @@ const lighterKubernetesClient = {
   setup(build) {
     build.onResolve({ filter: /^whatwg-url$/ }, (args) => (args.importer.includes('/node_modules/node-fetch/') ? { path: 'whatwg-url', namespace: 'node-url' } : undefined));
     build.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({ contents: "export { URL } from 'node:url'; import { URL } from 'node:url'; export default { URL };", loader: 'js' }));
+    // SOCKS (socks-proxy-agent, with socks and ip-address, which build their tables as they load) serves only a
+    // kubeconfig whose proxy-url is socks5://: client-node gets a stand-in that loads it when it makes such an agent.
+    build.onResolve({ filter: /^socks-proxy-agent$/ }, (args) =>
+      args.namespace === 'file' && args.importer.includes('/node_modules/@kubernetes/client-node/') ? { path: args.importer, namespace: 'lazy-socks' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-socks' }, (args) => ({
+      contents: "export class SocksProxyAgent { constructor(...args) { return new (require('socks-proxy-agent').SocksProxyAgent)(...args); } }",
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
     build.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData?.resolved || !/@kubernetes\/client-node/.test(`${args.importer} ${args.path}`)) return undefined;
       const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { resolved: true } });
