@@ -13,6 +13,11 @@ import { SEVERITIES, parseFailOn } from './severity.js';
 import { isLabelName, isMetricName, parseMatchers } from '../prometheus/promql.js';
 import { dbUrlProblem } from '../db/target.js';
 
+/**
+ * A non-empty string, one schema for every key it describes: each zod schema is built at every start, so the
+ * configuration's shares what it can.
+ */
+const nonEmpty = z.string().min(1);
 /** A duration written `30s`, `10m`, `1h`, held in milliseconds; `minMs` is the smallest accepted. */
 function durationOf(minMs: number, expected: string) {
   return z.string().transform((text, ctx) => {
@@ -29,18 +34,18 @@ const duration = durationOf(0, 'a duration such as 30s, 10m or 1h');
 const deadline = durationOf(1, 'a duration above zero such as 30s, 10m or 1h');
 const ratio = z.number().min(0).max(1);
 /** A PostgreSQL URL that can be read; the reason it cannot never quotes it (it may hold a password). */
-const databaseUrl = z.string().min(1).superRefine((text, ctx) => {
+const databaseUrl = nonEmpty.superRefine((text, ctx) => {
   const problem = dbUrlProblem(text);
   if (problem) ctx.addIssue({ code: 'custom', message: `a postgres://USER@HOST:5432/DATABASE URL, but ${problem.replace(/^the database URL('s)?/, (_, own: string | undefined) => (own ? 'its' : 'it'))}`, input: text });
 });
 const providerName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a provider name in lower case, such as anthropic');
-const statusPageUrl = z.url({ protocol: /^https?$/ });
+const httpUrl = z.url({ protocol: /^https?$/ });
 /** One AI provider: its name (as the app's config names it) and its public status page. */
 const aiProvider = z.strictObject({
   name: providerName,
-  statusPage: statusPageUrl,
+  statusPage: httpUrl,
   /** Names (prefixes) of the page's components the app's API calls depend on; defaults by provider. */
-  components: z.array(z.string().min(1)).min(1).optional(),
+  components: z.array(nonEmpty).min(1).optional(),
 });
 /**
  * The provider list, also as `anthropic=https://status.claude.com,openai=https://status.openai.com`:
@@ -84,21 +89,21 @@ const positiveInt = z.number().int().positive();
  * (or none) is a valid configuration. Durations are written `30s`, `10m`, `1h` and held in milliseconds.
  */
 export const configSchema = z.strictObject({
-  namespace: z.string().min(1).default('aegis'),
+  namespace: nonEmpty.default('aegis'),
   /** One kubeconfig file, or (from `KUBECONFIG`) several merged as kubectl merges them. */
-  kubeconfig: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-  context: z.string().min(1).optional(),
+  kubeconfig: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
+  context: nonEmpty.optional(),
   output: z.enum(OUTPUT_FORMATS).default('text'),
   failOn: z.preprocess((v) => (typeof v === 'string' ? (parseFailOn(v) ?? v) : v), z.enum([...SEVERITIES, 'never'])).default('SEV4'),
   timeout: deadline.prefault('30s'),
   checkTimeout: deadline.prefault('10s'),
   app: z
     .strictObject({
-      deployment: z.string().min(1).default('aegis-api'),
-      selector: z.string().min(1).default('app=aegis-api'),
-      container: z.string().min(1).optional(),
-      healthCommand: z.array(z.string().min(1)).min(1).default(['./aegis', 'health']),
-      productionNamespaces: z.array(z.string().min(1)).default(['aegis']),
+      deployment: nonEmpty.default('aegis-api'),
+      selector: nonEmpty.default('app=aegis-api'),
+      container: nonEmpty.optional(),
+      healthCommand: z.array(nonEmpty).min(1).default(['./aegis', 'health']),
+      productionNamespaces: z.array(nonEmpty).default(['aegis']),
     })
     .prefault({}),
   triage: z
@@ -115,9 +120,9 @@ export const configSchema = z.strictObject({
   prometheus: z
     .strictObject({
       /** Base URL of the Prometheus HTTP API (`--prometheus-url`, `PROMETHEUS_URL`); unset skips the metric checks. */
-      url: z.url({ protocol: /^https?$/ }).optional(),
+      url: httpUrl.optional(),
       /** Bearer token sent with every query (`AEGIS_IR_PROMETHEUS_TOKEN`). */
-      token: z.string().min(1).optional(),
+      token: nonEmpty.optional(),
       /** Deadline of one HTTP request to Prometheus. */
       requestTimeout: duration.prefault('5s'),
       /** The `[5m]` of the runbook's `rate()` queries. */
@@ -139,7 +144,7 @@ export const configSchema = z.strictObject({
       matchers: matchers.prefault(''),
       /** Label of the request metrics holding the HTTP status, and the values that count as errors. */
       statusLabel: labelName.default('status'),
-      errorStatus: z.string().min(1).default('5..'),
+      errorStatus: nonEmpty.default('5..'),
       /** Labels naming the endpoint, tried in order; the first the request metrics carry splits them per route. */
       routeLabels: z.array(labelName).default(['route', 'handler', 'endpoint']),
       /** Label of the health metric naming the component. */
@@ -161,9 +166,9 @@ export const configSchema = z.strictObject({
       /** Where the app's connection pool size lives, for `fix db-pool-size`. */
       pool: z
         .strictObject({
-          configMap: z.string().min(1).default('aegis-api-config'),
+          configMap: nonEmpty.default('aegis-api-config'),
           /** A data key (`DB_POOL_SIZE`), or a YAML document in one and the dotted path inside it. */
-          key: z.string().min(1).default('config.yaml#database.pool_max'),
+          key: nonEmpty.default('config.yaml#database.pool_max'),
         })
         .prefault({}),
     })
@@ -176,16 +181,16 @@ export const configSchema = z.strictObject({
        */
       providers: aiProviders.default(DEFAULT_AI_PROVIDERS),
       /** The ConfigMap holding the app's AI settings. */
-      configMap: z.string().min(1).default('aegis-api-config'),
+      configMap: nonEmpty.default('aegis-api-config'),
       /** Log lines read per pod for rate-limit, overload, timeout and billing errors. */
       logTailLines: positiveInt.max(10_000).default(500),
       /** Where each AI setting lives: a data key, or a YAML document in one and the dotted path inside it. */
       keys: z
         .strictObject({
-          fallback: z.string().min(1).default('config.yaml#ai.fallback_provider'),
-          timeout: z.string().min(1).default('config.yaml#ai.timeout'),
-          cache: z.string().min(1).default('config.yaml#ai.cache.enabled'),
-          mode: z.string().min(1).default('config.yaml#ai.mode'),
+          fallback: nonEmpty.default('config.yaml#ai.fallback_provider'),
+          timeout: nonEmpty.default('config.yaml#ai.timeout'),
+          cache: nonEmpty.default('config.yaml#ai.cache.enabled'),
+          mode: nonEmpty.default('config.yaml#ai.mode'),
         })
         .prefault({}),
     })
@@ -208,8 +213,8 @@ export const configSchema = z.strictObject({
       /** Where the app's batch size lives, for `fix batch-size`. */
       batchSize: z
         .strictObject({
-          configMap: z.string().min(1).default('aegis-api-config'),
-          key: z.string().min(1).default('config.yaml#processing.batch_size'),
+          configMap: nonEmpty.default('aegis-api-config'),
+          key: nonEmpty.default('config.yaml#processing.batch_size'),
         })
         .prefault({}),
     })
@@ -217,13 +222,13 @@ export const configSchema = z.strictObject({
   remediation: z
     .strictObject({
       /** Safety cap of each remediation by id, overriding its built-in default (`--max` overrides both). */
-      caps: z.record(z.string().min(1), positiveInt).default({}),
+      caps: z.record(nonEmpty, positiveInt).default({}),
     })
     .prefault({}),
   audit: z
     .strictObject({
       /** Append-only JSON-lines audit log (`AEGIS_IR_AUDIT_LOG`); default `$XDG_STATE_HOME/aegis-ir/audit.jsonl`. */
-      path: z.string().min(1).optional(),
+      path: nonEmpty.optional(),
     })
     .prefault({}),
   monitoring: z
@@ -243,7 +248,7 @@ export const configSchema = z.strictObject({
   escalation: z
     .strictObject({
       /** How to reach each role of the matrix, over the runbook's Contact Information. */
-      contacts: z.record(z.string().min(1), z.string().min(1)).default({}),
+      contacts: z.record(nonEmpty, nonEmpty).default({}),
     })
     .prefault({}),
   notify: z
@@ -251,27 +256,27 @@ export const configSchema = z.strictObject({
       slack: z
         .strictObject({
           /** Incoming webhook (`AEGIS_IR_SLACK_WEBHOOK_URL`): posts to the one channel it belongs to. */
-          webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+          webhookUrl: httpUrl.optional(),
           /** Bot token (`AEGIS_IR_SLACK_TOKEN`): creates the incident channel and posts there. */
-          token: z.string().min(1).optional(),
-          apiUrl: z.url({ protocol: /^https?$/ }).default('https://slack.com/api'),
+          token: nonEmpty.optional(),
+          apiUrl: httpUrl.default('https://slack.com/api'),
         })
         .prefault({}),
       pagerduty: z
         .strictObject({
           /** Events API v2 integration key (`AEGIS_IR_PAGERDUTY_ROUTING_KEY`). */
-          routingKey: z.string().min(1).optional(),
-          eventsUrl: z.url({ protocol: /^https?$/ }).default('https://events.pagerduty.com'),
+          routingKey: nonEmpty.optional(),
+          eventsUrl: httpUrl.default('https://events.pagerduty.com'),
         })
         .prefault({}),
       statuspage: z
         .strictObject({
-          pageId: z.string().min(1).optional(),
+          pageId: nonEmpty.optional(),
           /** Manage API key (`AEGIS_IR_STATUSPAGE_API_KEY`). */
-          apiKey: z.string().min(1).optional(),
-          apiUrl: z.url({ protocol: /^https?$/ }).default('https://api.statuspage.io'),
+          apiKey: nonEmpty.optional(),
+          apiUrl: httpUrl.default('https://api.statuspage.io'),
           /** Components a customer-facing incident marks, by id, and the status it gives them. */
-          components: z.array(z.string().min(1)).default([]),
+          components: z.array(nonEmpty).default([]),
           componentStatus: z.enum(['degraded_performance', 'partial_outage', 'major_outage']).default('major_outage'),
         })
         .prefault({}),
