@@ -13,7 +13,8 @@ import manifest from '../package.json' with { type: 'json' };
 interface CommandEntry {
   name: string;
   description: string;
-  load(): Promise<(host: CommandHost) => Command>;
+  /** `argv`: the run's words, for a command that builds only what they name. */
+  load(argv: readonly string[]): Promise<(host: CommandHost) => Command>;
   /** Left out of the help and the completions: machinery the generated scripts call. */
   hidden?: boolean;
 }
@@ -37,7 +38,7 @@ const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'fix',
     description: 'Apply one of the runbook remediations under guards: plan, confirm, lock, re-validate, audit, verify',
-    load: async () => (await import('./commands/fix.js')).fixCommand,
+    load: async (argv) => (await import('./commands/fix.js')).fixCommandFor(argv),
   },
   {
     name: 'incident',
@@ -159,7 +160,7 @@ export async function buildProgram(host: CommandHost, argv: readonly string[]): 
     })
     .exitOverride();
   for (const entry of COMMANDS) {
-    const command = argv.includes(entry.name) ? (await entry.load())(host) : new Command(entry.name);
+    const command = argv.includes(entry.name) ? (await entry.load(argv))(host) : new Command(entry.name);
     program.addCommand(command.description(entry.description), { hidden: entry.hidden });
     inherit(command, program);
   }
@@ -263,7 +264,7 @@ export async function runCli(argv: string[], runtime: Runtime): Promise<number> 
     program = await buildProgram(host, argv);
     // Plain `aegis-ir` is a request for help, as with kubectl and gh: on stdout, exit 0.
     // `fix ai-provider --timeout 60s` is the app's AI timeout, not the run's deadline (see ownSpellings).
-    const words = argv.includes('fix') ? (await import('./commands/fix.js')).ownSpellings(argv) : argv;
+    const words = argv.includes('fix') ? await (await import('./commands/fix.js')).ownSpellings(argv) : argv;
     await program.parseAsync(words.length ? words : ['--help'], { from: 'user' });
     return exitCode;
   } catch (error) {

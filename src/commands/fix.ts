@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../core/errors.js';
-import { REMEDIATIONS } from '../remediations/registry.js';
+import { REMEDIATION_IDS, loadRemediation, loadRemediations } from '../remediations/registry.js';
 import type { Remediation } from '../remediations/remediation.js';
 import { positiveDuration } from '../remediations/arguments.js';
 import type { PlanFile } from '../remediations/plan-file.js';
@@ -15,31 +15,51 @@ import { reflow, wrapText } from '../render/wrap.js';
 /** How long a saved plan stays valid unless `--plan-expiry` says otherwise. */
 const DEFAULT_PLAN_EXPIRY = '15m';
 
+/**
+ * `fix <remediation>`, built for `argv`: a run naming a remediation (`fix db-connections --yes`) loads that one
+ * alone; anything else (`fix --list`, `fix --help`, a name that is none) loads them all.
+ */
+export async function fixCommandFor(argv: readonly string[]): Promise<(host: CommandHost) => Command> {
+  const named = namedRemediations(argv);
+  const remediations = named.length ? (await Promise.all(named.map(loadRemediation))).filter((r): r is Remediation => r !== undefined) : await loadRemediations();
+  return (host) => fixCommand(host, remediations);
+}
+
+/**
+ * The remediations the words after `fix` name, unless they ask for help. Every such word, not only the first: in
+ * `fix -n restart rollback` the namespace is called restart, and commander, not this, knows which flags take values.
+ */
+function namedRemediations(argv: readonly string[]): string[] {
+  const fix = argv.indexOf('fix');
+  if (fix < 0 || argv[0] === 'help' || argv.some((word) => word === '--help' || word === '-h')) return [];
+  return [...new Set(argv.slice(fix + 1).filter((word) => (REMEDIATION_IDS as readonly string[]).includes(word)))];
+}
+
 /** `fix <remediation>`: one guarded remediation per subcommand; `fix --list` shows them all with their risk. */
-export function fixCommand(host: CommandHost): Command {
+function fixCommand(host: CommandHost, remediations: readonly Remediation[]): Command {
   const fix = new Command('fix')
     .argument('[remediation]', 'the remediation to plan or apply (see --list)')
     .usage('<remediation> [options]')
     .option('--list', 'list every remediation with its risk')
     .addHelpText(
       'after',
-      `\nRemediations:\n${remediationListText(REMEDIATIONS, false, HELP_WIDTH)}` +
+      `\nRemediations:\n${remediationListText(remediations, false, HELP_WIDTH)}` +
         examples('aegis-ir fix --list', 'aegis-ir fix db-connections --dry-run', 'aegis-ir fix db-connections --yes -o json'),
     )
     .action(async (unknown: string | undefined, _options, command: Command) => {
       const ctx = await host.context(command);
       if (unknown !== undefined) {
-        const ids = REMEDIATIONS.map((r) => r.id);
+        const ids = REMEDIATION_IDS;
         throw new UsageError(`unknown remediation "${unknown}"${didYouMean(unknown, ids)}; expected one of: ${ids.join(', ')}`, 'aegis-ir fix --list');
       }
       if (!optionsOf(command).list) {
         throw new UsageError('name the remediation to apply', 'aegis-ir fix --list');
       }
       requireFormat(ctx, DOCUMENT_FORMATS);
-      await print(ctx, { document: remediationListDocument(REMEDIATIONS), text: ({ color, width }) => remediationListText(REMEDIATIONS, color, width ?? 80) });
+      await print(ctx, { document: remediationListDocument(remediations), text: ({ color, width }) => remediationListText(remediations, color, width ?? 80) });
       host.exit(ExitCode.ok);
     });
-  for (const remediation of REMEDIATIONS) fix.addCommand(remediationCommand(host, remediation));
+  for (const remediation of remediations) fix.addCommand(remediationCommand(host, remediation));
   return fix;
 }
 
@@ -158,11 +178,11 @@ export function positiveInteger(text: string): number {
  * (SPEC names both): `aegis-ir --timeout 30s fix ai-provider --timeout 60s` is a 30 s deadline and a 60 s AI timeout.
  * The program takes global flags anywhere on the line, so such a flag is given its own spelling before parsing.
  */
-export function ownSpellings(argv: readonly string[]): string[] {
+export async function ownSpellings(argv: readonly string[]): Promise<string[]> {
   const fix = argv.indexOf('fix');
   if (fix < 0) return [...argv];
-  const at = argv.findIndex((word, i) => i > fix && REMEDIATIONS.some((r) => r.id === word && r.ownSpellings));
-  const spellings = REMEDIATIONS.find((r) => r.id === argv[at])?.ownSpellings;
+  const at = argv.findIndex((word, i) => i > fix && (REMEDIATION_IDS as readonly string[]).includes(word));
+  const spellings = at < 0 ? undefined : (await loadRemediation(argv[at] as string))?.ownSpellings;
   if (!spellings) return [...argv];
   const end = argv.indexOf('--', at) < 0 ? argv.length : argv.indexOf('--', at);
   return argv.map((word, i) => {

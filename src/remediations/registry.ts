@@ -1,14 +1,35 @@
-import { aiProviderRemediation } from './ai-provider.js';
-import { dbConnectionsRemediation } from './db-connections.js';
-import { dbPoolSizeRemediation } from './db-pool-size.js';
-import { memoryLimitRemediation } from './memory-limit.js';
 import type { Remediation } from './remediation.js';
-import { rollbackRemediation } from './rollback.js';
-import { batchSizeRemediation } from './batch-size.js';
-import { enforceLimitsRemediation } from './enforce-limits.js';
-import { restartRemediation } from './restart.js';
-import { revertRemediation } from './revert.js';
-import { scaleRemediation } from './scale.js';
 
-/** Every remediation `fix` offers, in the order `fix --list` shows them. Append new ones here. */
-export const REMEDIATIONS: readonly Remediation[] = [dbConnectionsRemediation, dbPoolSizeRemediation, rollbackRemediation, scaleRemediation, memoryLimitRemediation, restartRemediation, batchSizeRemediation, enforceLimitsRemediation, aiProviderRemediation, revertRemediation];
+/**
+ * Every remediation `fix` offers, in the order `fix --list` shows them, each module loaded only when a run
+ * needs it: `fix db-connections` loads db-connections, not the nine others. Append new ones here.
+ */
+const LOADERS = {
+  'db-connections': async () => (await import('./db-connections.js')).dbConnectionsRemediation,
+  'db-pool-size': async () => (await import('./db-pool-size.js')).dbPoolSizeRemediation,
+  rollback: async () => (await import('./rollback.js')).rollbackRemediation,
+  scale: async () => (await import('./scale.js')).scaleRemediation,
+  'memory-limit': async () => (await import('./memory-limit.js')).memoryLimitRemediation,
+  restart: async () => (await import('./restart.js')).restartRemediation,
+  'batch-size': async () => (await import('./batch-size.js')).batchSizeRemediation,
+  'enforce-limits': async () => (await import('./enforce-limits.js')).enforceLimitsRemediation,
+  'ai-provider': async () => (await import('./ai-provider.js')).aiProviderRemediation,
+  revert: async () => (await import('./revert.js')).revertRemediation,
+} satisfies Record<string, () => Promise<Remediation>>;
+
+/** Every remediation's id, in `fix --list` order. */
+export const REMEDIATION_IDS = Object.keys(LOADERS) as readonly (keyof typeof LOADERS)[];
+
+function isRemediationId(id: string): id is keyof typeof LOADERS {
+  return Object.hasOwn(LOADERS, id);
+}
+
+/** The remediation `id` names, or undefined for a name that is none. */
+export async function loadRemediation(id: string): Promise<Remediation | undefined> {
+  return isRemediationId(id) ? LOADERS[id]() : undefined;
+}
+
+/** Every remediation, in `fix --list` order. */
+export function loadRemediations(): Promise<Remediation[]> {
+  return Promise.all(REMEDIATION_IDS.map((id) => LOADERS[id]()));
+}

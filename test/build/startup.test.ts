@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,12 +35,13 @@ writeFileSync(
 );
 const register = join(dir, 'register.mjs');
 
-/** The files `aegis-ir ...argv` loaded. */
-function loaded(argv: string[]): string[] {
-  const out = join(dir, `${argv.join('-') || 'root'}.txt`);
+/** The files `aegis-ir ...argv` loaded, for a run that exits with one of `codes`. */
+function loaded(argv: string[], codes: number[] = [0]): string[] {
+  const out = join(dir, `${argv.join('-').replace(/[^\w.-]/g, '_') || 'root'}.txt`);
   writeFileSync(out, '');
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: ${JSON.stringify(out)} });\n`);
-  execFileSync(process.execPath, ['--import', pathToFileURL(register).href, CLI, ...argv], { env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1' } });
+  const run = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, CLI, ...argv], { env: { PATH: process.env.PATH, HOME: dir, NO_COLOR: '1' }, encoding: 'utf8' });
+  if (!codes.includes(run.status ?? -1)) throw new Error(`aegis-ir ${argv.join(' ')} exited ${run.status}: ${run.stderr}`);
   return readFileSync(out, 'utf8').split('\n').filter(Boolean).map((url) => fileURLToPath(url));
 }
 
@@ -69,6 +70,16 @@ describe.skipIf(!built)('--help', () => {
       expect({ argv, commander: loaded(argv).some((file) => readFileSync(file, 'utf8').includes(commander)) }).toEqual({ argv, commander: false });
     }
     expect(loaded(['--help', '--no-color']).some((file) => readFileSync(file, 'utf8').includes(commander))).toBe(true);
+  });
+
+  it('a fix loads the remediation it names and none of the others', () => {
+    const list = JSON.parse(execFileSync(process.execPath, [CLI, 'fix', '--list', '-o', 'json'], { encoding: 'utf8' })) as { remediations: Array<{ id: string; summary: string }> };
+    expect(list.remediations).toHaveLength(10);
+    // The run stops at the database it cannot reach, after the remediation was loaded and its command parsed.
+    const files = loaded(['fix', 'db-connections', '--dry-run', '--database-url', 'postgres://u:p@127.0.0.1:1/x'], [4]);
+    const text = files.map((file) => readFileSync(file, 'utf8')).join('\n');
+    const present = list.remediations.filter((r) => text.includes(JSON.stringify(r.summary).slice(1, -1))).map((r) => r.id);
+    expect(present).toEqual(['db-connections']);
   });
 
   it('knows each library by its marker in the bundle, so the test above can fail', () => {
