@@ -92,7 +92,7 @@ export function completeCommand(host: CommandHost): Command {
     try {
       const ctx = await host.context(command);
       const { readKubeConfig } = await import('../kube/kubeconfig.js');
-      const kc = readKubeConfig({ kubeconfig: ctx.config.kubeconfig, namespace: ctx.config.namespace }, ctx.env);
+      const kc = await readKubeConfig({ kubeconfig: ctx.config.kubeconfig, namespace: ctx.config.namespace }, ctx.env);
       const values =
         kind === 'contexts'
           ? kc.getContexts().map((c) => c.name)

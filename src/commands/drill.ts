@@ -52,7 +52,7 @@ export function drillCommand(host: CommandHost): Command {
         const { kubeconfig, context, namespace, databaseUrl, prometheusUrl, ...globals } = optionsOf(command);
         const env = { ...withoutTargets(host.runtime.env), ...sandbox.env };
         const { buildContext } = await import('../core/app.js');
-        const ctx = buildContext(
+        const ctx = await buildContext(
           { ...host.runtime, env },
           globals,
           { kubeconfig: sandbox.kubeconfig, namespace: sandbox.namespace },

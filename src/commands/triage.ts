@@ -77,7 +77,7 @@ async function triageCluster(host: CommandHost, command: Command, context: strin
 async function kubeconfigContexts(host: CommandHost, command: Command): Promise<string[]> {
   const ctx = await host.context(command);
   const { kubeContextNames } = await import('../kube/contexts.js');
-  const names = kubeContextNames(ctx.config.kubeconfig, ctx.env);
+  const names = await kubeContextNames(ctx.config.kubeconfig, ctx.env);
   if (!names.length) throw new UsageError('the kubeconfig defines no context', 'check it with: kubectl config get-contexts');
   return names;
 }

@@ -1,4 +1,4 @@
-import { GLOBAL_FLAG_KEYS, loadConfig, type Config, type Overrides } from './config.js';
+import { GLOBAL_FLAG_KEYS, configFilePath, resolveConfig, type Config, type Overrides } from './config.js';
 import { once, systemClock, type Context, type Logger, type Progress, type Prompter } from './context.js';
 import { UsageError } from './errors.js';
 import { colorEnabled, type IOStreams, type TextSink } from './io.js';
@@ -15,13 +15,13 @@ import { shellWord } from './shell.js';
  * Builds a command's {@link Context} from the runtime and the parsed flags. Streams are wrapped so
  * that no secret reaches the terminal, whatever a command prints.
  */
-export function buildContext(
+export async function buildContext(
   runtime: Runtime,
   options: GlobalOptions,
   extraFlags: Overrides = {},
   /** A last say over the loaded configuration, for a command that must not reach some targets (the drill). */
   adjust: (config: Config) => Config = (config) => config,
-): Context {
+): Promise<Context> {
   const flags: Overrides = { ...extraFlags };
   for (const [option, key] of Object.entries(GLOBAL_FLAG_KEYS)) {
     if (options[option] !== undefined) flags[key] = options[option];
@@ -39,7 +39,9 @@ export function buildContext(
   const rerunFlags = rerunFlagsOf({ ...options, context: extraFlags.context === undefined ? contexts[0] : undefined });
   const redactor = runtime.redactor ?? new Redactor();
   redactor.add(runtime.env.PGPASSWORD, runtime.env.AEGIS_IR_PROMETHEUS_TOKEN);
-  const config = adjust(loadConfig({ file: options.config, env: runtime.env, flags }));
+  const sources = { file: options.config, env: runtime.env, flags };
+  // The YAML parser loads only for a run with a config file to read.
+  const config = adjust(configFilePath(sources) === null ? resolveConfig(sources, null) : (await import('./config-file.js')).loadConfig(sources));
   redactor.add(config.prometheus.token, ...notifySecrets(config));
   // Machine-read output (JSON, YAML, JUnit, Markdown) gets neither colour nor a spinner.
   const machine = config.output !== 'text';

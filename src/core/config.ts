@@ -1,13 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { parseDocument } from 'yaml';
 import * as z from 'zod';
 import { parseDuration } from './duration.js';
 import { ConfigError, UsageError, describeValue } from './errors.js';
 import { MAX_TOP_ROWS } from '../pprof/limits.js';
 import { redact } from './redact.js';
-import { keyPathBefore } from './yaml-location.js';
 import { OUTPUT_FORMATS } from './io.js';
 import { SEVERITIES, parseFailOn } from './severity.js';
 import { isLabelName, isMetricName, parseMatchers } from '../prometheus/promql.js';
@@ -362,22 +360,31 @@ export function defaultConfigPath(env: Record<string, string | undefined>): stri
   return join(base, 'aegis-ir', 'config.yaml');
 }
 
-/**
- * Loads the configuration from defaults, the YAML file, the environment and flags, in that order of
- * increasing precedence, and validates the result. Every error names the key, its value, where it
- * came from and what was expected.
- */
-export function loadConfig(sources: ConfigSources): Config {
+/** What a config file holds: its settings, and the line each key is on (read by config-file.ts). */
+export interface ConfigFile {
+  path: string;
+  data: Record<string, unknown>;
+  lineOf(key: string): number | undefined;
+}
+
+/** The config file a run reads: the one `--config` or `AEGIS_IR_CONFIG` names, else the default one when it exists. */
+export function configFilePath(sources: ConfigSources): string | null {
   const explicit = sources.file ?? sources.env.AEGIS_IR_CONFIG;
-  const path = explicit ?? defaultConfigPath(sources.env);
+  if (explicit !== undefined) return explicit;
+  const path = defaultConfigPath(sources.env);
+  return existsSync(path) ? path : null;
+}
+
+/**
+ * The configuration from defaults, the config `file` (null: none), the environment and flags, in that order of
+ * increasing precedence, validated. Every error names the key, its value, where it came from and what was
+ * expected. `loadConfig` (config-file.ts) reads the file first.
+ */
+export function resolveConfig(sources: ConfigSources, file: ConfigFile | null): Config {
   const origin = new Map<string, string>();
-  let data: Record<string, unknown> = {};
-  if (explicit !== undefined || existsSync(path)) {
-    const file = readConfigFile(path);
-    data = file.data;
-    // A key's errors name its line, as a compiler would: `config.yaml:12`.
-    for (const key of leafKeys(data)) origin.set(key, `${path}${file.lineOf(key) ? `:${file.lineOf(key)}` : ''}`);
-  }
+  const data: Record<string, unknown> = file?.data ?? {};
+  // A key's errors name its line, as a compiler would: `config.yaml:12`.
+  if (file) for (const key of leafKeys(data)) origin.set(key, `${file.path}${file.lineOf(key) ? `:${file.lineOf(key)}` : ''}`);
   const overrides: Overrides = {};
   for (const [variable, key] of Object.entries(ENV_KEYS)) {
     const value = key === 'kubeconfig' ? kubeconfigList(sources.env[variable]) : sources.env[variable];
@@ -399,42 +406,6 @@ export function loadConfig(sources: ConfigSources): Config {
 function kubeconfigList(value: string | undefined): string[] | undefined {
   const files = (value ?? '').split(delimiter).filter(Boolean);
   return files.length ? files : undefined;
-}
-
-/** A config file's settings, and the line each key is on. */
-function readConfigFile(path: string): { data: Record<string, unknown>; lineOf(key: string): number | undefined } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(
-      `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      'check the path given to --config or AEGIS_IR_CONFIG',
-    );
-  }
-  const document = parseDocument(text);
-  const [first] = document.errors;
-  if (first) {
-    const line = first.linePos?.[0];
-    // The parser's first line only: the lines after it quote the file, which may hold a token.
-    const reason = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    const key = keyPathBefore(text, first.pos[0]);
-    throw new UsageError(
-      `config file ${path}${line ? `:${line.line}:${line.col}` : ''} is not valid YAML${key ? ` (at or after key ${key})` : ''}: ${reason}`,
-      'correct the file; README "Configuration" documents every key',
-    );
-  }
-  const value: unknown = document.toJS() ?? {};
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(path, value, 'a YAML mapping of settings (see README "Configuration")');
-  }
-  return {
-    data: value as Record<string, unknown>,
-    lineOf: (key) => {
-      const start = (document.getIn(key.split('.'), true) as { range?: [number, number, number] } | undefined)?.range?.[0];
-      return start === undefined ? undefined : text.slice(0, start).split('\n').length;
-    },
-  };
 }
 
 function validate(data: Record<string, unknown>, origin: Map<string, string>): Config {

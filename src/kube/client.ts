@@ -15,7 +15,7 @@ import { checkName, checkNamespace } from './names.js';
  * plain-node speed.
  */
 export async function connectKube(target: KubeTarget, env: Record<string, string | undefined>): Promise<KubePort> {
-  const kc = readKubeConfig(target, env);
+  const kc = await readKubeConfig(target, env);
   const namespace = checkNamespace(target.namespace);
   const server = kc.getCurrentCluster()?.server ?? 'unknown server';
   const transport = new KubeTransport(kc, server);

@@ -3,16 +3,15 @@ import { join } from 'node:path';
 import { KubeConfig, type Cluster, type Context as KubeContext, type User } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors.js';
 import { messageLine } from '../core/neutralise.js';
-import { keyPathBefore, offsetOfLine } from '../core/yaml-location.js';
 import type { KubeTarget } from './port.js';
 
 /**
  * A `KubeConfig` loaded by {@link loadKubeConfig}. Only this class is taken from client-node, by name, so the
  * bundle leaves out its generated API classes (14 MB).
  */
-export function readKubeConfig(target: KubeTarget, env: Record<string, string | undefined>): KubeConfig {
+export async function readKubeConfig(target: KubeTarget, env: Record<string, string | undefined>): Promise<KubeConfig> {
   const kc = new KubeConfig();
-  loadKubeConfig(kc, target, env);
+  await loadKubeConfig(kc, target, env);
   return kc;
 }
 
@@ -22,7 +21,7 @@ export function readKubeConfig(target: KubeTarget, env: Record<string, string | 
  * cluster, user or context (or a current-context) winning, missing files skipped and a broken one named.
  * With neither, `~/.kube/config`, else the in-cluster service account.
  */
-export function loadKubeConfig(kc: KubeConfig, target: KubeTarget, env: Record<string, string | undefined>): void {
+export async function loadKubeConfig(kc: KubeConfig, target: KubeTarget, env: Record<string, string | undefined>): Promise<void> {
   const home = env.HOME;
   const fallback = home && existsSync(join(home, '.kube', 'config')) ? join(home, '.kube', 'config') : undefined;
   const files = typeof target.kubeconfig === 'string' ? [target.kubeconfig] : (target.kubeconfig ?? (fallback ? [fallback] : []));
@@ -31,7 +30,7 @@ export function loadKubeConfig(kc: KubeConfig, target: KubeTarget, env: Record<s
   }
   const present = files.filter((file) => existsSync(file));
   if (present.length) {
-    mergeInto(kc, present);
+    await mergeInto(kc, present);
     if (kc.getContexts().length === 0) {
       const which = present.length === 1 ? `kubeconfig ${present[0]} defines` : `the KUBECONFIG files (${present.join(', ')}) define`;
       throw new UsageError(`${which} no context; is it a kubeconfig?`, `check it with: kubectl config view`);
@@ -58,7 +57,7 @@ export function loadKubeConfig(kc: KubeConfig, target: KubeTarget, env: Record<s
 }
 
 /** Reads each file (relative paths in it resolved against its directory) and keeps the first of every name. */
-function mergeInto(kc: KubeConfig, files: string[]): void {
+async function mergeInto(kc: KubeConfig, files: string[]): Promise<void> {
   const clusters = new Map<string, Cluster>();
   const users = new Map<string, User>();
   const contexts = new Map<string, KubeContext>();
@@ -68,7 +67,7 @@ function mergeInto(kc: KubeConfig, files: string[]): void {
       // Each load replaces what kc holds; the maps keep what earlier files defined.
       kc.loadFromFile(file);
     } catch (error) {
-      throw new UsageError(`kubeconfig ${file} could not be read: ${readError(error, file)}`, `check it with: kubectl --kubeconfig ${file} config view`);
+      throw new UsageError(`kubeconfig ${file} could not be read: ${await readError(error, file)}`, `check it with: kubectl --kubeconfig ${file} config view`);
     }
     for (const c of kc.getClusters()) if (!clusters.has(c.name)) clusters.set(c.name, c);
     for (const u of kc.getUsers()) if (!users.has(u.name)) users.set(u.name, u);
@@ -79,13 +78,15 @@ function mergeInto(kc: KubeConfig, files: string[]): void {
 }
 
 /** The parser's reason, line and key, never the file's text: a kubeconfig holds tokens and keys. */
-function readError(error: unknown, file: string): string {
+async function readError(error: unknown, file: string): Promise<string> {
   const yamlError = error as { reason?: string; mark?: { line?: number; position?: number } };
   if (yamlError.reason) {
     const line = yamlError.mark?.line;
     let key: string | null = null;
     try {
       const text = readFileSync(file, 'utf8');
+      // The YAML parser that finds the key loads only for a kubeconfig that is broken.
+      const { keyPathBefore, offsetOfLine } = await import('../core/yaml-location.js');
       key = keyPathBefore(text, yamlError.mark?.position ?? (line === undefined ? text.length : offsetOfLine(text, line + 1)));
     } catch {
       // Unreadable now: the line alone has to do.

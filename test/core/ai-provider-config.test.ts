@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/core/config-file.js';
 import { ConfigError } from '../../src/core/errors.js';
 
 describe('aiProvider configuration', () => {

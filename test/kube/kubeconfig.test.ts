@@ -28,15 +28,15 @@ function kubeconfigFile(name: string, contexts: string[], current?: string, extr
   return path;
 }
 
-function load(kubeconfig: string | string[], context?: string): KubeConfig {
+async function load(kubeconfig: string | string[], context?: string): Promise<KubeConfig> {
   const kc = new KubeConfig();
-  loadKubeConfig(kc, { kubeconfig, context, namespace: 'aegis' }, { HOME: '/nonexistent' });
+  await loadKubeConfig(kc, { kubeconfig, context, namespace: 'aegis' }, { HOME: '/nonexistent' });
   return kc;
 }
 
-function failure(kubeconfig: string | string[], context?: string): Error {
+async function failure(kubeconfig: string | string[], context?: string): Promise<Error> {
   try {
-    load(kubeconfig, context);
+    await load(kubeconfig, context);
   } catch (error) {
     return error as Error;
   }
@@ -46,10 +46,10 @@ function failure(kubeconfig: string | string[], context?: string): Error {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('KUBECONFIG merged as kubectl merges it', () => {
-  it('keeps the first definition of every name and the first current-context', () => {
+  it('keeps the first definition of every name and the first current-context', async () => {
     const first = kubeconfigFile('first', ['shared', 'only-first'], 'only-first');
     const second = kubeconfigFile('second', ['shared', 'only-second'], 'only-second');
-    const kc = load([first, second]);
+    const kc = await load([first, second]);
     expect(kc.getContexts().map((c) => c.name)).toEqual(['shared', 'only-first', 'only-second']);
     expect(kc.getCurrentContext()).toBe('only-first');
     expect(kc.getCluster('shared')?.server).toBe('https://first.example:6443');
@@ -57,48 +57,48 @@ describe('KUBECONFIG merged as kubectl merges it', () => {
     expect(kc.getCluster('only-second')?.server).toBe('https://second.example:6443');
   });
 
-  it('takes current-context from a later file when earlier ones set none', () => {
+  it('takes current-context from a later file when earlier ones set none', async () => {
     const none = kubeconfigFile('no-current', ['a']);
     const later = kubeconfigFile('later', ['b'], 'b');
-    expect(load([none, later]).getCurrentContext()).toBe('b');
+    expect((await load([none, later])).getCurrentContext()).toBe('b');
   });
 
-  it('resolves relative certificate paths against the file that holds them', () => {
+  it('resolves relative certificate paths against the file that holds them', async () => {
     const path = kubeconfigFile('relative', ['rel'], 'rel', { 'certificate-authority': 'ca.crt' });
     const other = kubeconfigFile('other', ['o']);
-    expect(load([other, path]).getCluster('rel')?.caFile).toBe(join(dir, 'relative', 'ca.crt'));
+    expect((await load([other, path])).getCluster('rel')?.caFile).toBe(join(dir, 'relative', 'ca.crt'));
   });
 
-  it('skips files that do not exist, and says so when none does', () => {
+  it('skips files that do not exist, and says so when none does', async () => {
     const real = kubeconfigFile('real', ['r'], 'r');
-    expect(load([join(dir, 'missing'), real]).getCurrentContext()).toBe('r');
-    expect(failure([join(dir, 'missing-a'), join(dir, 'missing-b')]).message).toBe(
+    expect((await load([join(dir, 'missing'), real])).getCurrentContext()).toBe('r');
+    expect((await failure([join(dir, 'missing-a'), join(dir, 'missing-b')])).message).toBe(
       `none of the KUBECONFIG files exist: ${join(dir, 'missing-a')}, ${join(dir, 'missing-b')}`,
     );
   });
 
-  it('names a broken file without echoing what it holds', () => {
+  it('names a broken file without echoing what it holds', async () => {
     const good = kubeconfigFile('good', ['g'], 'g');
     const broken = join(dir, 'broken');
     writeFileSync(broken, 'users:\n- name: x\n  user: {token: s3cret-token-value\n');
-    const error = failure([good, broken]);
+    const error = await failure([good, broken]);
     expect(error.message).toMatch(new RegExp(`^kubeconfig ${broken} could not be read: not valid YAML at line \\d+ \\(at or after key users\\[0\\]\\.user\\): .+$`));
     expect(error.message).not.toContain('s3cret');
   });
 
-  it('names the line and key of a value that breaks the YAML, never the value', () => {
+  it('names the line and key of a value that breaks the YAML, never the value', async () => {
     const broken = join(dir, 'broken-value');
     writeFileSync(broken, 'apiVersion: v1\nusers:\n- name: x\n  user:\n    token: s3cret: token-value\ncontexts: []\n');
-    const error = failure(broken);
+    const error = await failure(broken);
     expect(error.message).toBe(`kubeconfig ${broken} could not be read: not valid YAML at line 5 (at or after key users[0].user.token): bad indentation of a mapping entry`);
     writeFileSync(broken, '');
-    expect(failure(broken).message).toBe(`kubeconfig ${broken} could not be read: it is empty or not a kubeconfig (expected a mapping with clusters, users and contexts)`);
+    expect((await failure(broken)).message).toBe(`kubeconfig ${broken} could not be read: it is empty or not a kubeconfig (expected a mapping with clusters, users and contexts)`);
   });
 
-  it('uses one file for --kubeconfig, which must exist', () => {
+  it('uses one file for --kubeconfig, which must exist', async () => {
     const path = kubeconfigFile('single', ['s'], 's');
-    expect(load(path).getContexts().map((c) => c.name)).toEqual(['s']);
-    expect(failure(join(dir, 'absent')).message).toBe(`kubeconfig ${join(dir, 'absent')} does not exist`);
+    expect((await load(path)).getContexts().map((c) => c.name)).toEqual(['s']);
+    expect((await failure(join(dir, 'absent'))).message).toBe(`kubeconfig ${join(dir, 'absent')} does not exist`);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/core/config-file.js';
 import { promQueries } from '../../src/prometheus/queries.js';
 
 const load = (env: Record<string, string> = {}, flags: Record<string, unknown> = {}) =>

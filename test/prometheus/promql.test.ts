@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { loadConfig } from '../../src/core/config.js';
+import { loadConfig } from '../../src/core/config-file.js';
 import { componentHealthCheck } from '../../src/checks/prometheus/component-health.js';
 import { parseMatchers, selector } from '../../src/prometheus/promql.js';
 import type { PrometheusPort } from '../../src/prometheus/port.js';
