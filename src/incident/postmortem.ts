@@ -122,7 +122,7 @@ export function postmortemOf(input: PostmortemInput): Postmortem {
   const since = (iso: string | null) => (iso === null ? null : Math.max(0, Math.round((Date.parse(iso) - started) / 1000)));
   const deciding = decidingFindings(incident, verdicts);
   const decidingCodes = new Set(deciding.map((d) => d.split(' ')[0]));
-  const suspectRollouts = unique(verdicts.flatMap((v) => v.findings.filter((f) => f.code === K.suspectRollout.code)), (f) => f.resource ?? f.summary).map((f) => f.summary);
+  const suspectRollouts = unique(verdicts.flatMap((v) => v.findings.filter((f) => f.code === K.suspectRollout.code)), (f) => f.resource ?? f.summary).map((f) => f.summary.replace(/^suspect: /, ''));
   const gaps = ALERTING.has(incident.detectedBy ?? '') ? [] : monitoringGaps(incident, verdicts, input.rules);
   const restored = restoredBy(incident, journal);
   const mitigations = [...input.mitigations];
