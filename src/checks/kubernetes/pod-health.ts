@@ -199,6 +199,10 @@ export function evaluatePodHealth(evidence: PodHealthEvidence, env: EvaluationEn
   }
   const ready = pods.filter((p) => p.ready);
   const desired = replicas.desired;
+  // Pods out of service because their app was OOMKilled: the memory diagnosis comes first.
+  const notReady = pods.filter((p) => !p.ready);
+  const outOfMemory = notReady.length > 0 && notReady.every((p) => p.containers.some((c) => c.role !== 'init' && c.lastTerminated?.reason === 'OOMKilled'));
+  const unservedNext = outOfMemory ? [DIAGNOSE_MEMORY, 'aegis-ir diagnose api-errors'] : ['aegis-ir diagnose api-errors'];
   const rollingOut = evidence.rollout ? evidence.rollout.status !== 'complete' : false;
   // A deployment scaled to zero serves nothing either: no ready pod is the API down, whatever was desired.
   if (ready.length === 0) {
@@ -208,7 +212,7 @@ export function evaluatePodHealth(evidence: PodHealthEvidence, env: EvaluationEn
         params: { deployment, desired, pods: pods.length },
         resource: `deployment/${deployment}`,
         evidence: { desired, ready: 0, pods: pods.map((p) => `${p.name} ${p.phase}${failureOf(p) ? ` ${failureOf(p)?.reason}` : ''}`) },
-        next: ['aegis-ir diagnose api-errors'],
+        next: unservedNext,
         // The API went down when the last pod that served turned unready, not when the pods started.
         since: latest(pods.map((p) => p.readySince ?? p.startTime)),
       }),
@@ -220,8 +224,8 @@ export function evaluatePodHealth(evidence: PodHealthEvidence, env: EvaluationEn
         check,
         params: { deployment, ready: ready.length, desired },
         resource: `deployment/${deployment}`,
-        evidence: { desired, ready: ready.length, notReady: pods.filter((p) => !p.ready).map((p) => p.name) },
-        next: ['aegis-ir diagnose api-errors'],
+        evidence: { desired, ready: ready.length, notReady: notReady.map((p) => p.name) },
+        next: unservedNext,
       }),
     );
   }
