@@ -88,3 +88,35 @@ export function makeFinding<P>(kind: FindingKind<P>, input: FindingInput<P>): Fi
   if (input.since) finding.since = new Date(input.since).toISOString();
   return finding;
 }
+
+/** The same finding on several pods, told once: "AEG-1030 on 3 pods: a, b, c — …". */
+export interface FindingGroup<F> {
+  finding: F;
+  summary: string;
+  pods: string[];
+}
+
+/**
+ * Findings grouped when they differ only in the pod they are about (and, for those that carry it, in nothing
+ * else of their evidence), in the order of their first.
+ */
+export function groupAcrossPods<F extends Pick<Finding, 'code' | 'summary' | 'resource'> & { evidence?: Finding['evidence'] }>(findings: readonly F[]): FindingGroup<F>[] {
+  const groups = new Map<string, FindingGroup<F>>();
+  for (const finding of findings) {
+    const pod = finding.resource?.startsWith('pod/') ? finding.resource.slice(4) : null;
+    // The summary with the pod's name taken out; "<pod>: " and "<pod>/<container> " lead most of them.
+    const shape = pod ? finding.summary.split(pod).join('<pod>') : null;
+    const key = shape ? `${finding.code} ${shape} ${JSON.stringify({ ...finding.evidence, pod: undefined })}` : `${groups.size}`;
+    const group = groups.get(key);
+    if (group && pod) {
+      group.pods.push(pod);
+      continue;
+    }
+    groups.set(key, { finding, summary: finding.summary, pods: pod ? [pod] : [] });
+  }
+  return [...groups.values()].map((g) => {
+    if (g.pods.length < 2) return g;
+    const rest = g.finding.summary.split(g.pods[0] as string).join('').replace(/^[:/\s]+/, '');
+    return { ...g, summary: `on ${g.pods.length} pods: ${g.pods.join(', ')} — ${rest}` };
+  });
+}

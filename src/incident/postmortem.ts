@@ -1,6 +1,7 @@
 import { KUBERNETES_FINDINGS } from '../checks/kubernetes/findings.js';
 import { impactSummary, type Impact } from '../checks/impact.js';
 import { formatDuration } from '../core/duration.js';
+import { groupAcrossPods } from '../core/findings.js';
 import type { Severity } from '../core/severity.js';
 import type { AlertingRule } from '../prometheus/rules.js';
 import type { AuditRecord, Mitigation } from '../remediations/audit.js';
@@ -374,7 +375,8 @@ function checklist(timeline: readonly TimelineEntry[], restored: Postmortem['res
 /** Findings of the window that did not decide the SEV: context (no memory limit, lingering pods) and lesser symptoms. */
 function contributing(verdicts: readonly Verdict[], deciding: ReadonlySet<string | undefined>): string[] {
   const others = verdicts.flatMap((v) => v.findings.filter((f) => f.code !== K.suspectRollout.code && !deciding.has(f.code)));
-  return unique(others, (f) => `${f.code} ${f.resource ?? ''}`).map(cite);
+  // The same finding on several pods is one factor: "AEG-1030 on 3 pods: a, b, c — …".
+  return groupAcrossPods(unique(others, (f) => `${f.code} ${f.resource ?? ''}`)).map((g) => `${g.finding.code} ${g.summary}`);
 }
 
 function wentWell(incident: Incident, clock: PostmortemInput['clock'], verdicts: readonly Verdict[], mitigatedAt: string | null, journal: readonly AuditRecord[]): string[] {

@@ -1,6 +1,6 @@
 import { nextCommandsOf } from '../checks/next-steps.js';
 import type { ChalkInstance } from 'chalk';
-import { runbookCommandOf, type Finding } from '../core/findings.js';
+import { groupAcrossPods, runbookCommandOf } from '../core/findings.js';
 import { evidenceText } from './evidence.js';
 import { SCHEMA_VERSION, type TextOptions } from './output.js';
 import type { CheckOutcome } from '../checks/runner.js';
@@ -86,34 +86,6 @@ export function reportText(report: Report, options: TextOptions): string {
   // A command is pasted whole: the lines that are commands are never broken.
   const command = /^ {2}(\$ |aegis-ir |kubectl )/;
   return `${wrapText(lines.join('\n'), options.width ?? 80, command)}\n`;
-}
-
-/** The same finding on several pods, told once: "AEG-1030 on 3 pods: a, b, c — …". */
-interface FindingGroup {
-  finding: Finding;
-  summary: string;
-  pods: string[];
-}
-
-function groupAcrossPods(findings: readonly Finding[]): FindingGroup[] {
-  const groups = new Map<string, FindingGroup>();
-  for (const finding of findings) {
-    const pod = finding.resource?.startsWith('pod/') ? finding.resource.slice(4) : null;
-    // The summary with the pod's name taken out; "<pod>: " and "<pod>/<container> " lead most of them.
-    const shape = pod ? finding.summary.split(pod).join('<pod>') : null;
-    const key = shape ? `${finding.code} ${shape} ${JSON.stringify({ ...finding.evidence, pod: undefined })}` : `${groups.size}`;
-    const group = groups.get(key);
-    if (group && pod) {
-      group.pods.push(pod);
-      continue;
-    }
-    groups.set(key, { finding, summary: finding.summary, pods: pod ? [pod] : [] });
-  }
-  return [...groups.values()].map((g) => {
-    if (g.pods.length < 2) return g;
-    const rest = g.finding.summary.split(g.pods[0] as string).join('').replace(/^[:/\s]+/, '');
-    return { ...g, summary: `on ${g.pods.length} pods: ${g.pods.join(', ')} — ${rest}` };
-  });
 }
 
 /** `On-Call now → Tech Lead at 30m → …` */

@@ -71,6 +71,10 @@ describe('postmortem after an incident played end to end', () => {
     // The line the incident was declared with is the assessment's own: the endpoints are listed once.
     const impact = md.slice(md.indexOf('## Impact'), md.indexOf('## How it was detected'));
     expect(impact.match(/GET \/api\/v1\/findings, POST \/api\/v1\/scans/g), impact).toHaveLength(1);
+    // The same error-log finding on the three pods is one contributing factor.
+    const factors = md.slice(md.indexOf('## Contributing factors'), md.indexOf('## What went well'));
+    expect(factors.match(/^- AEG-1030 /gm), factors).toHaveLength(1);
+    expect(factors).toMatch(/^- AEG-1030 on 3 pods: aegis-api-/m);
     expect(md).toMatch(/- \[ \] Remove temporary mitigations: 1 still in effect\n {2}- `fix rollback` on deployment aegis\/aegis-api, applied .+ UTC:\s+`aegis-ir fix revert [0-9a-f-]{36}`/);
     expect(md).toMatch(/- \[ \] Update monitoring: .+\n {2}- add the `AegisErrorRateMajor` rule of `aegis-ir monitoring rules`/);
     expect(md).not.toContain('oncall');
