@@ -1,7 +1,7 @@
 import type { PodMetric, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { Option } from 'commander';
 import { isPodReady } from '../checks/kubernetes/pod-health.js';
-import { appContainerName, deploymentNotFound, ownedReplicaSets } from '../checks/kubernetes/snapshot.js';
+import { appContainerName, controllerOf, deploymentNotFound, ownedReplicaSets } from '../checks/kubernetes/snapshot.js';
 import { memoryUsageCheck } from '../checks/memory/memory-usage.js';
 import { oomHistoryCheck } from '../checks/memory/oom-history.js';
 import type { Context } from '../core/context.js';
@@ -131,7 +131,7 @@ class EvictionSession implements RemediationSession<RestartStep> {
     if (!deployment) throw await deploymentNotFound(this.kube, name, this.ctx.signal);
     // The deployment's own pods: a canary or another workload sharing the selector is not restarted under its lock.
     const owned = new Set((await ownedReplicaSets(this.kube, deployment, this.ctx.signal)).map((rs) => rs.metadata?.uid));
-    const live = pods.filter((p) => !p.metadata?.deletionTimestamp && owned.has(p.metadata?.ownerReferences?.find((o) => o.controller)?.uid));
+    const live = pods.filter((p) => !p.metadata?.deletionTimestamp && owned.has(controllerOf(p)?.uid));
     const targets = chooseTargets(live, metrics, this.args, this.ctx);
     const namespace = this.kube.namespace;
     const steps = targets.map((t): RestartStep => ({
@@ -190,7 +190,7 @@ class EvictionSession implements RemediationSession<RestartStep> {
     const before = await this.kube.listPods(this.ctx.config.app.selector, this.ctx.signal);
     const pod = before.find((p) => p.metadata?.name === step.pod);
     if (!pod || pod.metadata?.deletionTimestamp) return { status: 'skipped', detail: `pod/${step.pod} is already gone` };
-    const owner = pod.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
+    const owner = controllerOf(pod)?.uid;
     const known = new Set(before.map((p) => p.metadata?.name));
     const progress = this.ctx.progress(`evicting pod/${step.pod}…`);
     const started = Date.now();

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { CoreV1Event, V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Deployment, V1ObjectMeta, V1OwnerReference, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Config } from '../../core/config.js';
 import type { Context } from '../../core/context.js';
 import { deadlineSignal } from '../../core/cancellation.js';
@@ -165,7 +165,7 @@ async function takeSnapshot(kube: KubePort, config: Config, signal: AbortSignal)
   const pods: V1Pod[] = [];
   const others: WorkloadSnapshot['others'] = [];
   for (const pod of listed) {
-    const controller = pod.metadata?.ownerReferences?.find((o) => o.controller);
+    const controller = controllerOf(pod);
     if (controller && ownedUids.has(controller.uid)) pods.push(pod);
     else others.push({ pod, owner: ownerName(controller, replicaSets) });
   }
@@ -229,7 +229,12 @@ async function missingDeployment(kube: KubePort, signal: AbortSignal): Promise<s
 }
 
 function isControlledBy(object: V1ReplicaSet, uid: string | undefined): boolean {
-  return Boolean(uid) && (object.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid) ?? false);
+  return Boolean(uid) && controllerOf(object)?.uid === uid;
+}
+
+/** The owner reference that controls `object` (a pod's ReplicaSet, a ReplicaSet's Deployment), as the garbage collector reads it. */
+export function controllerOf(object: { metadata?: V1ObjectMeta }): V1OwnerReference | undefined {
+  return object.metadata?.ownerReferences?.find((o) => o.controller);
 }
 
 /** `Deployment/aegis-api-canary`, `Job/nightly-scan`: who owns a pod the selector matched. */
@@ -237,7 +242,7 @@ function ownerName(controller: { kind: string; name: string; uid: string } | und
   if (!controller) return 'no controller';
   if (controller.kind === 'ReplicaSet') {
     const rs = replicaSets.find((r) => r.metadata?.uid === controller.uid);
-    const deployment = rs?.metadata?.ownerReferences?.find((o) => o.controller);
+    const deployment = rs && controllerOf(rs);
     if (deployment) return `${deployment.kind}/${deployment.name}`;
   }
   return `${controller.kind}/${controller.name}`;
@@ -279,7 +284,7 @@ export function appContainerName(pod: Pick<V1Pod, 'metadata' | 'spec'>, app: Pic
 
 /** The revision of the ReplicaSet owning a pod, or null when none of the snapshot's owns it. */
 export function podRevision(pod: V1Pod, replicaSets: V1ReplicaSet[]): number | null {
-  const controller = pod.metadata?.ownerReferences?.find((o) => o.controller);
+  const controller = controllerOf(pod);
   const rs = replicaSets.find((r) => r.metadata?.uid === controller?.uid);
   return rs ? Number(rs.metadata?.annotations?.[REVISION] ?? 0) : null;
 }
