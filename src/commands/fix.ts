@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ExitCode, UsageError } from '../core/errors.js';
-import { REMEDIATION_IDS, loadRemediation, loadRemediations } from '../remediations/registry.js';
+import { REMEDIATION_IDS, isRemediationId, loadRemediation, loadRemediations, type RemediationId } from '../remediations/registry.js';
 import type { Remediation } from '../remediations/remediation.js';
 import { positiveDuration } from '../remediations/arguments.js';
 import type { PlanFile } from '../remediations/plan-file.js';
@@ -21,7 +21,7 @@ const DEFAULT_PLAN_EXPIRY = '15m';
  */
 export async function fixCommandFor(argv: readonly string[]): Promise<(host: CommandHost) => Command> {
   const named = namedRemediations(argv);
-  const remediations = named.length ? (await Promise.all(named.map(loadRemediation))).filter((r): r is Remediation => r !== undefined) : await loadRemediations();
+  const remediations = await (named.length ? Promise.all(named.map(loadRemediation)) : loadRemediations());
   return (host) => fixCommand(host, remediations);
 }
 
@@ -29,10 +29,10 @@ export async function fixCommandFor(argv: readonly string[]): Promise<(host: Com
  * The remediations the words after `fix` name, unless they ask for help. Every such word, not only the first: in
  * `fix -n restart rollback` the namespace is called restart, and commander, not this, knows which flags take values.
  */
-function namedRemediations(argv: readonly string[]): string[] {
+function namedRemediations(argv: readonly string[]): RemediationId[] {
   const fix = argv.indexOf('fix');
   if (fix < 0 || argv[0] === 'help' || argv.some((word) => word === '--help' || word === '-h')) return [];
-  return [...new Set(argv.slice(fix + 1).filter((word) => (REMEDIATION_IDS as readonly string[]).includes(word)))];
+  return [...new Set(argv.slice(fix + 1).filter(isRemediationId))];
 }
 
 /** `fix <remediation>`: one guarded remediation per subcommand; `fix --list` shows them all with their risk. */
@@ -181,9 +181,10 @@ export function positiveInteger(text: string): number {
 export async function ownSpellings(argv: readonly string[]): Promise<string[]> {
   const fix = argv.indexOf('fix');
   if (fix < 0) return [...argv];
-  const at = argv.findIndex((word, i) => i > fix && (REMEDIATION_IDS as readonly string[]).includes(word));
-  const spellings = at < 0 ? undefined : (await loadRemediation(argv[at] as string))?.ownSpellings;
+  const id = argv.slice(fix + 1).find(isRemediationId);
+  const spellings = id && (await loadRemediation(id)).ownSpellings;
   if (!spellings) return [...argv];
+  const at = argv.indexOf(id, fix + 1);
   const end = argv.indexOf('--', at) < 0 ? argv.length : argv.indexOf('--', at);
   return argv.map((word, i) => {
     if (i <= at || i >= end) return word;

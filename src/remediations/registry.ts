@@ -17,16 +17,19 @@ const LOADERS = {
   revert: async () => (await import('./revert.js')).revertRemediation,
 } satisfies Record<string, () => Promise<Remediation>>;
 
-/** Every remediation's id, in `fix --list` order. */
-export const REMEDIATION_IDS = Object.keys(LOADERS) as readonly (keyof typeof LOADERS)[];
+export type RemediationId = keyof typeof LOADERS;
 
-function isRemediationId(id: string): id is keyof typeof LOADERS {
-  return Object.hasOwn(LOADERS, id);
+/** Every remediation's id, in `fix --list` order. */
+export const REMEDIATION_IDS = Object.keys(LOADERS) as readonly RemediationId[];
+
+/** Whether `word` names a remediation. */
+export function isRemediationId(word: string): word is RemediationId {
+  return Object.hasOwn(LOADERS, word);
 }
 
-/** The remediation `id` names, or undefined for a name that is none. */
-export async function loadRemediation(id: string): Promise<Remediation | undefined> {
-  return isRemediationId(id) ? LOADERS[id]() : undefined;
+/** The remediation `id` names. */
+export function loadRemediation(id: RemediationId): Promise<Remediation> {
+  return LOADERS[id]();
 }
 
 /** Every remediation, in `fix --list` order. */

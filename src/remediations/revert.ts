@@ -62,8 +62,9 @@ export const revertRemediation = defineRemediation<Args>({
     const kube = await ctx.kube();
     const [configMaps, workloads] = [mitigation.replaced.filter(isConfigMap), mitigation.replaced.filter((r): r is WorkloadChange => !isConfigMap(r))];
     for (const replaced of mitigation.replaced) sameScope(ctx, kube, mitigation, replaced);
-    const { loadRemediation } = await import('./registry.js');
-    const checks = (await (await loadRemediation(mitigation.remediation))?.checks?.(ctx)) ?? [];
+    const { isRemediationId, loadRemediation } = await import('./registry.js');
+    const undone = isRemediationId(mitigation.remediation) ? await loadRemediation(mitigation.remediation) : undefined;
+    const checks = (await undone?.checks?.(ctx)) ?? [];
     const [configMap] = configMaps;
     let session: RemediationSession;
     if (configMap && !workloads.length && configMaps.length === 1) {
