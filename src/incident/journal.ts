@@ -116,6 +116,5 @@ export async function journalVerdict(ctx: Context, report: Report, options: { co
   const open = await openIncidents(ctx);
   const also = options.declares ?? options.confirms;
   const incidents = also && !open.includes(also) ? [...open, also] : open;
-  const purpose = { confirms: options.confirms, declares: options.declares };
-  await journal(ctx, 'verdict', { ...(options.at ? { time: options.at.toISOString() } : {}), ...verdictRecord(report, purpose) }, { incidents });
+  await journal(ctx, 'verdict', { ...(options.at ? { time: options.at.toISOString() } : {}), ...verdictRecord(report, options) }, { incidents });
 }
