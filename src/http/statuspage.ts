@@ -13,41 +13,46 @@ export const COMPONENT_STATUSES = ['operational', 'degraded_performance', 'parti
 export type Indicator = (typeof INDICATORS)[number];
 export type ComponentStatus = (typeof COMPONENT_STATUSES)[number];
 
-const text = z.string().nullish();
-const affected = z.object({ name: z.string(), new_status: z.enum(COMPONENT_STATUSES).nullish() });
-const update = z.object({
-  status: z.string(),
-  body: text,
-  created_at: text,
-  display_at: text,
-  affected_components: z.array(affected).nullish(),
-});
-const listedComponent = z.object({ name: z.string(), status: z.enum(COMPONENT_STATUSES).nullish() });
-const incident = z.object({
-  id: z.string(),
-  name: z.string(),
-  status: z.enum(['investigating', 'identified', 'monitoring', 'resolved', 'postmortem']),
-  impact: z.enum(['none', 'minor', 'major', 'critical', 'maintenance']),
-  created_at: text,
-  started_at: text,
-  updated_at: text,
-  shortlink: text,
-  incident_updates: z.array(update).nullish(),
-  components: z.array(listedComponent).nullish(),
-});
-const maintenance = incident.extend({
-  status: z.enum(['scheduled', 'in_progress', 'verifying', 'completed']),
-  scheduled_for: text,
-  scheduled_until: text,
-});
-
-/** `summary.json`, validated. */
-export const summarySchema = z.object({
-  page: z.object({ id: z.string(), name: z.string(), url: text, updated_at: text }),
-  status: z.object({ indicator: z.enum(INDICATORS), description: z.string() }),
-  components: z.array(z.object({ id: z.string(), name: z.string(), status: z.enum(COMPONENT_STATUSES), group: z.boolean().nullish() })),
-  incidents: z.array(incident).nullish(),
-  scheduled_maintenances: z.array(maintenance).nullish(),
+/**
+ * `summary.json`, validated. Built on first use: most commands load this module (triage's status-page checks
+ * read a page only when the app reports its AI provider unhealthy) without reading a page, and zod schemas
+ * are costly to build at every start.
+ */
+export const summarySchema = z.lazy(() => {
+  const text = z.string().nullish();
+  const affected = z.object({ name: z.string(), new_status: z.enum(COMPONENT_STATUSES).nullish() });
+  const update = z.object({
+    status: z.string(),
+    body: text,
+    created_at: text,
+    display_at: text,
+    affected_components: z.array(affected).nullish(),
+  });
+  const listedComponent = z.object({ name: z.string(), status: z.enum(COMPONENT_STATUSES).nullish() });
+  const incident = z.object({
+    id: z.string(),
+    name: z.string(),
+    status: z.enum(['investigating', 'identified', 'monitoring', 'resolved', 'postmortem']),
+    impact: z.enum(['none', 'minor', 'major', 'critical', 'maintenance']),
+    created_at: text,
+    started_at: text,
+    updated_at: text,
+    shortlink: text,
+    incident_updates: z.array(update).nullish(),
+    components: z.array(listedComponent).nullish(),
+  });
+  const maintenance = incident.extend({
+    status: z.enum(['scheduled', 'in_progress', 'verifying', 'completed']),
+    scheduled_for: text,
+    scheduled_until: text,
+  });
+  return z.object({
+    page: z.object({ id: z.string(), name: z.string(), url: text, updated_at: text }),
+    status: z.object({ indicator: z.enum(INDICATORS), description: z.string() }),
+    components: z.array(z.object({ id: z.string(), name: z.string(), status: z.enum(COMPONENT_STATUSES), group: z.boolean().nullish() })),
+    incidents: z.array(incident).nullish(),
+    scheduled_maintenances: z.array(maintenance).nullish(),
+  });
 });
 export type StatusSummary = z.infer<typeof summarySchema>;
 
@@ -145,7 +150,10 @@ export function summarise(source: StatusPageSource, root: string, summary: Statu
   };
 }
 
-function eventOf(event: z.infer<typeof incident> | z.infer<typeof maintenance>): PageEvent {
+type PageIncident = NonNullable<StatusSummary['incidents']>[number];
+type PageMaintenance = NonNullable<StatusSummary['scheduled_maintenances']>[number];
+
+function eventOf(event: PageIncident | PageMaintenance): PageEvent {
   const updates = [...(event.incident_updates ?? [])].sort((a, b) => timeOf(b) - timeOf(a));
   const latest = updates[0];
   const named = new Set([
