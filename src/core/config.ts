@@ -10,12 +10,18 @@ import { OUTPUT_FORMATS } from './io.js';
 import { SEVERITIES, parseFailOn } from './severity.js';
 import { isLabelName, isMetricName, parseMatchers } from '../prometheus/promql.js';
 import { dbUrlProblem } from '../db/target.js';
+import { CONFIG_DEFAULTS } from './config-defaults.js';
 
 /**
- * A non-empty string, one schema for every key it describes: each zod schema is built at every start, so the
- * configuration's shares what it can.
+ * A schema several keys share, built once, when a key that uses it is first validated (zod schemas are costly to
+ * build, and most runs validate a few keys).
  */
-const nonEmpty = z.string().min(1);
+function shared<T>(build: () => T): () => T {
+  let schema: T | undefined;
+  return () => (schema ??= build());
+}
+/** A non-empty string. */
+const nonEmpty = shared(() => z.string().min(1));
 /** A duration written `30s`, `10m`, `1h`, held in milliseconds; `minMs` is the smallest accepted. */
 function durationOf(minMs: number, expected: string) {
   return z.string().transform((text, ctx) => {
@@ -27,282 +33,307 @@ function durationOf(minMs: number, expected: string) {
     return ms;
   });
 }
-const duration = durationOf(0, 'a duration such as 30s, 10m or 1h');
+const duration = shared(() => durationOf(0, 'a duration such as 30s, 10m or 1h'));
 /** A deadline: zero would fail every check before it starts. */
-const deadline = durationOf(1, 'a duration above zero such as 30s, 10m or 1h');
-const ratio = z.number().min(0).max(1);
+const deadline = shared(() => durationOf(1, 'a duration above zero such as 30s, 10m or 1h'));
+const ratio = shared(() => z.number().min(0).max(1));
 /** A PostgreSQL URL that can be read; the reason it cannot never quotes it (it may hold a password). */
-const databaseUrl = nonEmpty.superRefine((text, ctx) => {
-  const problem = dbUrlProblem(text);
-  if (problem) ctx.addIssue({ code: 'custom', message: `a postgres://USER@HOST:5432/DATABASE URL, but ${problem.replace(/^the database URL('s)?/, (_, own: string | undefined) => (own ? 'its' : 'it'))}`, input: text });
-});
-const providerName = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a provider name in lower case, such as anthropic');
-const httpUrl = z.url({ protocol: /^https?$/ });
+const databaseUrl = shared(() =>
+  nonEmpty().superRefine((text, ctx) => {
+    const problem = dbUrlProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: `a postgres://USER@HOST:5432/DATABASE URL, but ${problem.replace(/^the database URL('s)?/, (_, own: string | undefined) => (own ? 'its' : 'it'))}`, input: text });
+  }),
+);
+const providerName = shared(() => z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a provider name in lower case, such as anthropic'));
+const httpUrl = shared(() => z.url({ protocol: /^https?$/ }));
 /** One AI provider: its name (as the app's config names it) and its public status page. */
-const aiProvider = z.strictObject({
-  name: providerName,
-  statusPage: httpUrl,
-  /** Names (prefixes) of the page's components the app's API calls depend on; defaults by provider. */
-  components: z.array(nonEmpty).min(1).optional(),
-});
+const aiProvider = shared(() =>
+  z.strictObject({
+    name: providerName(),
+    statusPage: httpUrl(),
+    /** Names (prefixes) of the page's components the app's API calls depend on; defaults by provider. */
+    components: z.array(nonEmpty()).min(1).optional(),
+  }),
+);
 /**
  * The provider list, also as `anthropic=https://status.claude.com,openai=https://status.openai.com`:
  * how `--status-page` and `AEGIS_IR_STATUS_PAGES` give it.
  */
-const aiProviders = z.preprocess((value, ctx) => {
-  if (typeof value !== 'string') return value;
-  const providers: unknown[] = [];
-  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const at = part.indexOf('=');
-    const parsed = aiProvider.safeParse({ name: part.slice(0, at), statusPage: part.slice(at + 1) });
-    if (at < 1 || !parsed.success) {
-      ctx.issues.push({ code: 'custom', message: 'NAME=URL pairs such as anthropic=https://status.claude.com', input: value });
-      return z.NEVER;
+const aiProviders = shared(() =>
+  z.preprocess((value, ctx) => {
+    if (typeof value !== 'string') return value;
+    const providers: unknown[] = [];
+    for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const at = part.indexOf('=');
+      const parsed = aiProvider().safeParse({ name: part.slice(0, at), statusPage: part.slice(at + 1) });
+      if (at < 1 || !parsed.success) {
+        ctx.issues.push({ code: 'custom', message: 'NAME=URL pairs such as anthropic=https://status.claude.com', input: value });
+        return z.NEVER;
+      }
+      providers.push(parsed.data);
     }
-    providers.push(parsed.data);
-  }
-  return providers;
-}, z.array(aiProvider));
+    return providers;
+  }, z.array(aiProvider())),
+);
 /** SPEC's default providers: Anthropic's current status host and OpenAI's (served by incident.io). */
 const DEFAULT_AI_PROVIDERS = [
   { name: 'anthropic', statusPage: 'https://status.claude.com' },
   { name: 'openai', statusPage: 'https://status.openai.com' },
 ];
 /** A PromQL metric name: a selector or function here would change what every query means. */
-const metricName = z.string().refine(isMetricName, { error: 'a PromQL metric name such as aegis_http_requests_total (scope series with prometheus.matchers)' });
-const labelName = z.string().refine(isLabelName, { error: 'a PromQL label name such as status' });
+const metricName = shared(() => z.string().refine(isMetricName, { error: 'a PromQL metric name such as aegis_http_requests_total (scope series with prometheus.matchers)' }));
+const labelName = shared(() => z.string().refine(isLabelName, { error: 'a PromQL label name such as status' }));
 /** `namespace="aegis", job="aegis-api"`: label matchers added to every PromQL selector. */
-const matchers = z.string().transform((text, ctx) => {
-  const parsed = parseMatchers(text);
-  if ('error' in parsed) {
-    ctx.issues.push({ code: 'custom', message: `label matchers such as namespace="aegis", job="aegis-api" (${parsed.error})`, input: text });
-    return z.NEVER;
-  }
-  return parsed;
-});
-const positiveInt = z.number().int().positive();
+const matchers = shared(() =>
+  z.string().transform((text, ctx) => {
+    const parsed = parseMatchers(text);
+    if ('error' in parsed) {
+      ctx.issues.push({ code: 'custom', message: `label matchers such as namespace="aegis", job="aegis-api" (${parsed.error})`, input: text });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
+);
+const positiveInt = shared(() => z.number().int().positive());
 
 /**
- * The configuration schema. Every key has the default the runbook and SPEC give, so an empty file
- * (or none) is a valid configuration. Durations are written `30s`, `10m`, `1h` and held in milliseconds.
+ * The configuration, key by key: each top-level key with the schema of its value. Every key has the default the
+ * runbook and SPEC give, so an empty file (or none) is a valid configuration. Durations are written `30s`, `10m`,
+ * `1h` and held in milliseconds. A key's schema is built only when a run is given that key to validate: zod
+ * schemas are costly to build, and most runs are given a few keys (`-o json`, `KUBECONFIG`) and take every other
+ * key's default from `CONFIG_DEFAULTS` (config-defaults.ts, generated from these schemas).
  */
-export const configSchema = z.strictObject({
-  namespace: nonEmpty.default('aegis'),
+const CONFIG_KEYS = {
+  namespace: () => nonEmpty().default('aegis'),
   /** One kubeconfig file, or (from `KUBECONFIG`) several merged as kubectl merges them. */
-  kubeconfig: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
-  context: nonEmpty.optional(),
-  output: z.enum(OUTPUT_FORMATS).default('text'),
-  failOn: z.preprocess((v) => (typeof v === 'string' ? (parseFailOn(v) ?? v) : v), z.enum([...SEVERITIES, 'never'])).default('SEV4'),
-  timeout: deadline.prefault('30s'),
-  checkTimeout: deadline.prefault('10s'),
-  app: z
+  kubeconfig: () => z.union([nonEmpty(), z.array(nonEmpty()).min(1)]).optional(),
+  context: () => nonEmpty().optional(),
+  output: () => z.enum(OUTPUT_FORMATS).default('text'),
+  failOn: () => z.preprocess((v) => (typeof v === 'string' ? (parseFailOn(v) ?? v) : v), z.enum([...SEVERITIES, 'never'])).default('SEV4'),
+  timeout: () => deadline().prefault('30s'),
+  checkTimeout: () => deadline().prefault('10s'),
+  app: () => z
     .strictObject({
-      deployment: nonEmpty.default('aegis-api'),
-      selector: nonEmpty.default('app=aegis-api'),
-      container: nonEmpty.optional(),
-      healthCommand: z.array(nonEmpty).min(1).default(['./aegis', 'health']),
-      productionNamespaces: z.array(nonEmpty).default(['aegis']),
+      deployment: nonEmpty().default('aegis-api'),
+      selector: nonEmpty().default('app=aegis-api'),
+      container: nonEmpty().optional(),
+      healthCommand: z.array(nonEmpty()).min(1).default(['./aegis', 'health']),
+      productionNamespaces: z.array(nonEmpty()).default(['aegis']),
     })
     .prefault({}),
-  triage: z
+  triage: () => z
     .strictObject({
-      logTailLines: positiveInt.max(10_000).default(100),
-      logConcurrency: positiveInt.max(32).default(4),
+      logTailLines: positiveInt().max(10_000).default(100),
+      logConcurrency: positiveInt().max(32).default(4),
       /** Pods whose logs are read per run: failing and recently restarted first, then a spread of the others. */
-      logPods: positiveInt.max(5000).default(50),
-      logSamples: positiveInt.max(50).default(3),
-      rolloutWindow: duration.prefault('1h'),
-      restartWindow: duration.prefault('1h'),
+      logPods: positiveInt().max(5000).default(50),
+      logSamples: positiveInt().max(50).default(3),
+      rolloutWindow: duration().prefault('1h'),
+      restartWindow: duration().prefault('1h'),
     })
     .prefault({}),
-  prometheus: z
+  prometheus: () => z
     .strictObject({
       /** Base URL of the Prometheus HTTP API (`--prometheus-url`, `PROMETHEUS_URL`); unset skips the metric checks. */
-      url: httpUrl.optional(),
+      url: httpUrl().optional(),
       /** Bearer token sent with every query (`AEGIS_IR_PROMETHEUS_TOKEN`). */
-      token: nonEmpty.optional(),
+      token: nonEmpty().optional(),
       /** Deadline of one HTTP request to Prometheus. */
-      requestTimeout: duration.prefault('5s'),
+      requestTimeout: duration().prefault('5s'),
       /** The `[5m]` of the runbook's `rate()` queries. */
-      rateWindow: duration.prefault('5m'),
+      rateWindow: duration().prefault('5m'),
       /** How far back the error-rate, latency and findings trends are read, to date a rise. */
-      trendWindow: duration.prefault('1h'),
+      trendWindow: duration().prefault('1h'),
       /** Resolution of those trends. */
-      trendStep: duration.prefault('30s'),
+      trendStep: duration().prefault('30s'),
       metrics: z
         .strictObject({
-          requests: metricName.default('aegis_http_requests_total'),
+          requests: metricName().default('aegis_http_requests_total'),
           /** Histogram base name; `_bucket` is appended. */
-          duration: metricName.default('aegis_http_request_duration_seconds'),
-          findingsActive: metricName.default('aegis_findings_active'),
-          health: metricName.default('aegis_health_status'),
+          duration: metricName().default('aegis_http_request_duration_seconds'),
+          findingsActive: metricName().default('aegis_findings_active'),
+          health: metricName().default('aegis_health_status'),
         })
         .prefault({}),
       /** Label matchers scoping every selector, e.g. `namespace="aegis", job="aegis-api"`; none by default. */
-      matchers: matchers.prefault(''),
+      matchers: matchers().prefault(''),
       /** Label of the request metrics holding the HTTP status, and the values that count as errors. */
-      statusLabel: labelName.default('status'),
-      errorStatus: nonEmpty.default('5..'),
+      statusLabel: labelName().default('status'),
+      errorStatus: nonEmpty().default('5..'),
       /** Labels naming the endpoint, tried in order; the first the request metrics carry splits them per route. */
-      routeLabels: z.array(labelName).default(['route', 'handler', 'endpoint']),
+      routeLabels: z.array(labelName()).default(['route', 'handler', 'endpoint']),
       /** Label of the health metric naming the component. */
-      componentLabel: labelName.default('component'),
+      componentLabel: labelName().default('component'),
     })
     .prefault({}),
-  database: z
+  database: () => z
     .strictObject({
       /** Connection URL (`--database-url`, `DATABASE_URL`); libpq `PG*` variables fill what it leaves out. */
-      url: databaseUrl.optional(),
+      url: databaseUrl().optional(),
       /** Deadline for opening a connection. */
-      connectTimeout: duration.prefault('5s'),
+      connectTimeout: duration().prefault('5s'),
       /** Server-side `statement_timeout` of every query the tool runs. */
-      statementTimeout: duration.prefault('10s'),
+      statementTimeout: duration().prefault('10s'),
       /** How long a session must have been idle (since `state_change`) to count as an old idle session. */
-      idleOlderThan: duration.prefault('10m'),
+      idleOlderThan: duration().prefault('10m'),
       /** PgBouncer admin console URL (`AEGIS_IR_PGBOUNCER_URL`); when set, `SHOW POOLS` joins the diagnosis. */
-      pgbouncerUrl: databaseUrl.optional(),
+      pgbouncerUrl: databaseUrl().optional(),
       /** Where the app's connection pool size lives, for `fix db-pool-size`. */
       pool: z
         .strictObject({
-          configMap: nonEmpty.default('aegis-api-config'),
+          configMap: nonEmpty().default('aegis-api-config'),
           /** A data key (`DB_POOL_SIZE`), or a YAML document in one and the dotted path inside it. */
-          key: nonEmpty.default('config.yaml#database.pool_max'),
+          key: nonEmpty().default('config.yaml#database.pool_max'),
         })
         .prefault({}),
     })
     .prefault({}),
-  aiProvider: z
+  aiProvider: () => z
     .strictObject({
       /**
        * The AI providers the app calls and their public Statuspage pages (root URL). `--status-page NAME=URL`
        * and `AEGIS_IR_STATUS_PAGES` (`NAME=URL,NAME=URL`) replace the list.
        */
-      providers: aiProviders.default(DEFAULT_AI_PROVIDERS),
+      providers: aiProviders().default(DEFAULT_AI_PROVIDERS),
       /** The ConfigMap holding the app's AI settings. */
-      configMap: nonEmpty.default('aegis-api-config'),
+      configMap: nonEmpty().default('aegis-api-config'),
       /** Log lines read per pod for rate-limit, overload, timeout and billing errors. */
-      logTailLines: positiveInt.max(10_000).default(500),
+      logTailLines: positiveInt().max(10_000).default(500),
       /** Where each AI setting lives: a data key, or a YAML document in one and the dotted path inside it. */
       keys: z
         .strictObject({
-          fallback: nonEmpty.default('config.yaml#ai.fallback_provider'),
-          timeout: nonEmpty.default('config.yaml#ai.timeout'),
-          cache: nonEmpty.default('config.yaml#ai.cache.enabled'),
-          mode: nonEmpty.default('config.yaml#ai.mode'),
+          fallback: nonEmpty().default('config.yaml#ai.fallback_provider'),
+          timeout: nonEmpty().default('config.yaml#ai.timeout'),
+          cache: nonEmpty().default('config.yaml#ai.cache.enabled'),
+          mode: nonEmpty().default('config.yaml#ai.mode'),
         })
         .prefault({}),
     })
     .prefault({}),
-  memory: z
+  memory: () => z
     .strictObject({
       /** How far back `diagnose memory` reads each container's working set to fit its growth. */
-      trendWindow: duration.prefault('1h'),
+      trendWindow: duration().prefault('1h'),
       /** A container projected to reach its limit within this is SEV3. */
-      leakHorizon: duration.prefault('1h'),
+      leakHorizon: duration().prefault('1h'),
       /** Rows of the heap profile's top table. */
-      topN: positiveInt.max(MAX_TOP_ROWS).default(10),
+      topN: positiveInt().max(MAX_TOP_ROWS).default(10),
       /** The app's Go pprof endpoint, read through the API server's pod proxy. */
       pprof: z
         .strictObject({
-          port: positiveInt.max(65535).default(6060),
+          port: positiveInt().max(65535).default(6060),
           path: z.string().startsWith('/').default('/debug/pprof/heap'),
         })
         .prefault({}),
       /** Where the app's batch size lives, for `fix batch-size`. */
       batchSize: z
         .strictObject({
-          configMap: nonEmpty.default('aegis-api-config'),
-          key: nonEmpty.default('config.yaml#processing.batch_size'),
+          configMap: nonEmpty().default('aegis-api-config'),
+          key: nonEmpty().default('config.yaml#processing.batch_size'),
         })
         .prefault({}),
     })
     .prefault({}),
-  remediation: z
+  remediation: () => z
     .strictObject({
       /** Safety cap of each remediation by id, overriding its built-in default (`--max` overrides both). */
-      caps: z.record(nonEmpty, positiveInt).default({}),
+      caps: z.record(nonEmpty(), positiveInt()).default({}),
     })
     .prefault({}),
-  audit: z
+  audit: () => z
     .strictObject({
       /** Append-only JSON-lines audit log (`AEGIS_IR_AUDIT_LOG`); default `$XDG_STATE_HOME/aegis-ir/audit.jsonl`. */
-      path: nonEmpty.optional(),
+      path: nonEmpty().optional(),
     })
     .prefault({}),
-  monitoring: z
+  monitoring: () => z
     .strictObject({
       /** How long a condition must hold before an alert of `monitoring rules` fires (`--for`); 0 fires at once. */
-      for: duration.prefault('5m'),
+      for: duration().prefault('5m'),
     })
     .prefault({}),
-  incident: z
+  incident: () => z
     .strictObject({
       /** Where incident records live: files under the state directory, or ConfigMaps in the namespace. */
       store: z.enum(['local', 'kubernetes']).default('local'),
       /** SEV1–2 need an update this often. */
-      updateEvery: deadline.prefault('15m'),
+      updateEvery: deadline().prefault('15m'),
     })
     .prefault({}),
-  escalation: z
+  escalation: () => z
     .strictObject({
       /** How to reach each role of the matrix, over the runbook's Contact Information. */
-      contacts: z.record(nonEmpty, nonEmpty).default({}),
+      contacts: z.record(nonEmpty(), nonEmpty()).default({}),
     })
     .prefault({}),
-  notify: z
+  notify: () => z
     .strictObject({
       slack: z
         .strictObject({
           /** Incoming webhook (`AEGIS_IR_SLACK_WEBHOOK_URL`): posts to the one channel it belongs to. */
-          webhookUrl: httpUrl.optional(),
+          webhookUrl: httpUrl().optional(),
           /** Bot token (`AEGIS_IR_SLACK_TOKEN`): creates the incident channel and posts there. */
-          token: nonEmpty.optional(),
-          apiUrl: httpUrl.default('https://slack.com/api'),
+          token: nonEmpty().optional(),
+          apiUrl: httpUrl().default('https://slack.com/api'),
         })
         .prefault({}),
       pagerduty: z
         .strictObject({
           /** Events API v2 integration key (`AEGIS_IR_PAGERDUTY_ROUTING_KEY`). */
-          routingKey: nonEmpty.optional(),
-          eventsUrl: httpUrl.default('https://events.pagerduty.com'),
+          routingKey: nonEmpty().optional(),
+          eventsUrl: httpUrl().default('https://events.pagerduty.com'),
         })
         .prefault({}),
       statuspage: z
         .strictObject({
-          pageId: nonEmpty.optional(),
+          pageId: nonEmpty().optional(),
           /** Manage API key (`AEGIS_IR_STATUSPAGE_API_KEY`). */
-          apiKey: nonEmpty.optional(),
-          apiUrl: httpUrl.default('https://api.statuspage.io'),
+          apiKey: nonEmpty().optional(),
+          apiUrl: httpUrl().default('https://api.statuspage.io'),
           /** Components a customer-facing incident marks, by id, and the status it gives them. */
-          components: z.array(nonEmpty).default([]),
+          components: z.array(nonEmpty()).default([]),
           componentStatus: z.enum(['degraded_performance', 'partial_outage', 'major_outage']).default('major_outage'),
         })
         .prefault({}),
     })
     .prefault({}),
-  thresholds: z
+  thresholds: () => z
     .strictObject({
       errorRate: z
-        .strictObject({ sev3: ratio.default(0.001), sev2: ratio.default(0.5), sev1: ratio.default(0.95) })
+        .strictObject({ sev3: ratio().default(0.001), sev2: ratio().default(0.5), sev1: ratio().default(0.95) })
         .superRefine((t, ctx) => {
           // A SEV1 threshold below the SEV2 one would classify an outage as the lesser incident.
           if (t.sev3 >= t.sev2) ctx.addIssue({ code: 'custom', path: ['sev2'], input: t.sev2, message: `a ratio above sev3 (${t.sev3}) and below sev1 (${t.sev1}): errorRate thresholds are ordered sev3 < sev2 < sev1` });
           else if (t.sev2 >= t.sev1) ctx.addIssue({ code: 'custom', path: ['sev1'], input: t.sev1, message: `a ratio above sev2 (${t.sev2}): errorRate thresholds are ordered sev3 < sev2 < sev1` });
         })
         .prefault({}),
-      latencyP99: duration.prefault('500ms'),
-      connectionSaturation: ratio.default(0.8),
-      crashLoopShare: ratio.default(0.5),
-      memoryOfLimit: ratio.default(0.9),
-      cpuOfLimit: ratio.default(0.9),
+      latencyP99: duration().prefault('500ms'),
+      connectionSaturation: ratio().default(0.8),
+      crashLoopShare: ratio().default(0.5),
+      memoryOfLimit: ratio().default(0.9),
+      cpuOfLimit: ratio().default(0.9),
       /** AI provider rate-limit, overload and timeout lines per 500 log lines above which it is SEV3. */
       aiErrorLines: z.number().int().min(0).default(5),
     })
     .prefault({}),
-});
+};
+type ConfigKey = keyof typeof CONFIG_KEYS;
+type ConfigShape<K extends ConfigKey> = { [P in K]: ReturnType<(typeof CONFIG_KEYS)[P]> };
+
+/** The schema of the configuration's `keys`, or of all of it. */
+export function configSchema<K extends ConfigKey = ConfigKey>(keys: readonly K[] = Object.keys(CONFIG_KEYS) as K[]) {
+  const shape: Partial<Record<ConfigKey, z.ZodType>> = {};
+  for (const key of keys) shape[key] = CONFIG_KEYS[key]();
+  return z.strictObject(shape as ConfigShape<K>);
+}
 
 /** The resolved configuration every command reads. */
-export type Config = z.output<typeof configSchema>;
+export type Config = z.output<ReturnType<typeof configSchema<ConfigKey>>>;
+
+/** The configuration of a run given no key: every key's default (a copy, the caller's to change). */
+export function defaultConfig(): Config {
+  return structuredClone(CONFIG_DEFAULTS);
+}
 
 /** Values given on the command line or in the environment, keyed by their dotted config path. */
 export type Overrides = Record<string, unknown>;
@@ -409,8 +440,10 @@ function kubeconfigList(value: string | undefined): string[] | undefined {
 }
 
 function validate(data: Record<string, unknown>, origin: Map<string, string>): Config {
-  const result = configSchema.safeParse(data, { reportInput: true, jitless: true });
-  if (result.success) return result.data;
+  // The schema of the keys given (a key it does not know is refused by it, as strict), the defaults for the rest.
+  const given = Object.keys(data).filter((key): key is ConfigKey => Object.hasOwn(CONFIG_KEYS, key));
+  const result = configSchema(given).safeParse(data, { reportInput: true, jitless: true });
+  if (result.success) return { ...defaultConfig(), ...result.data };
   const [issue] = result.error.issues;
   if (!issue) throw new UsageError('configuration is not valid');
   const base = issue.path.map(String).join('.');
@@ -463,8 +496,11 @@ function sourceOf(key: string, origin: Map<string, string>): string {
 }
 
 function knownKeys(path: string): string[] {
-  let schema: z.ZodType = configSchema;
-  for (const part of path ? path.split('.') : []) {
+  const [top, ...rest] = path ? path.split('.') : [];
+  if (top === undefined) return Object.keys(CONFIG_KEYS);
+  if (!Object.hasOwn(CONFIG_KEYS, top)) return [];
+  let schema: z.ZodType = CONFIG_KEYS[top as ConfigKey]();
+  for (const part of rest) {
     const shape = objectShape(schema);
     const next = shape?.[part];
     if (!next) return [];

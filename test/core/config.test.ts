@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CONFIG_DEFAULTS } from '../../src/core/config-defaults.js';
+import { configSchema } from '../../src/core/config.js';
 import { loadConfig } from '../../src/core/config-file.js';
 import { UsageError } from '../../src/core/errors.js';
 
@@ -122,5 +124,35 @@ describe('secrets in configuration errors', () => {
     const urlError = catchError(() => loadConfig({ env: {}, flags: { 'prometheus.url': 'ftp://admin:hunter2@metrics:9090' } }));
     expect(urlError.message).toMatch(/^--prometheus-url: "ftp:\/\/admin:\*\*\*@metrics:9090" is not valid/);
     expect(urlError.message).not.toContain('hunter2');
+  });
+});
+
+/**
+ * `CONFIG_DEFAULTS` is generated from the schemas: a run takes every key it is not given from it, without
+ * building that key's schema. Regenerate it after changing a default:
+ *   AEGIS_UPDATE_GOLDENS=1 npx vitest run test/core/config.test.ts
+ */
+describe('CONFIG_DEFAULTS', () => {
+  const file = new URL('../../src/core/config-defaults.ts', import.meta.url);
+  const fromSchemas = configSchema().parse({});
+
+  it('is what the schemas give a configuration with no key', () => {
+    if (process.env.AEGIS_UPDATE_GOLDENS === '1') {
+      const header = readFileSync(file, 'utf8').split('export const CONFIG_DEFAULTS')[0];
+      writeFileSync(file, `${header}export const CONFIG_DEFAULTS: Config = ${JSON.stringify(fromSchemas, null, 2)};\n`);
+    }
+    expect(CONFIG_DEFAULTS, 'src/core/config-defaults.ts differs from the schemas: regenerate it with AEGIS_UPDATE_GOLDENS=1 npx vitest run test/core/config.test.ts').toEqual(fromSchemas);
+  });
+
+  it('is what a run given only some keys has for every other key', () => {
+    const config = loadConfig({ env: { HOME: '/nonexistent', AEGIS_IR_AUDIT_LOG: '/tmp/audit.jsonl' }, flags: { output: 'json', 'app.deployment': 'api' } });
+    expect(config).toEqual({ ...fromSchemas, output: 'json', app: { ...fromSchemas.app, deployment: 'api' }, audit: { path: '/tmp/audit.jsonl' } });
+  });
+
+  it('is a copy for every run: a run changing its configuration leaves the next one its defaults', () => {
+    const first = loadConfig({ env: { HOME: '/nonexistent' }, flags: {} });
+    first.app.productionNamespaces.push('changed');
+    first.aiProvider.providers.length = 0;
+    expect(loadConfig({ env: { HOME: '/nonexistent' }, flags: {} })).toEqual(fromSchemas);
   });
 });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/core/config.js';
+import { defaultConfig } from '../../src/core/config.js';
 import { connectPrometheus } from '../../src/prometheus/client.js';
 import { promQueries } from '../../src/prometheus/queries.js';
 import { DEPLOYMENT, HPA, POD, REPLICA_SET } from '../../src/sandbox/kube-simulator/resources.js';
@@ -12,7 +12,7 @@ import { runCaptured } from '../helpers/cli.js';
 
 const signal = new AbortController().signal;
 
-const q = promQueries(configSchema.parse({}).prometheus);
+const q = promQueries(defaultConfig().prometheus);
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
   await sandbox?.close();

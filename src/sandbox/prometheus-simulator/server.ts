@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { configSchema } from '../../core/config.js';
+import { defaultConfig } from '../../core/config.js';
 import { parseDuration } from '../../core/duration.js';
 import { promQueries, type PromQueries } from '../../prometheus/queries.js';
 import type { PrometheusSection, RouteSection } from './schema.js';
@@ -84,7 +84,7 @@ export async function startPrometheusSimulator(options: PrometheusSimulatorOptio
       if (condition && !ended.has(route.route) && !holds(condition, options.workload())) ended.set(route.route, options.clock().getTime());
     }
   });
-  const answers = answersFor(promQueries(configSchema.parse({}).prometheus), options.health);
+  const answers = answersFor(promQueries(defaultConfig().prometheus), options.health);
   const activeAt = (route: RouteSection, at: number): RouteSection['baseline'] => {
     const incident = route.incident;
     if (!incident) return route.baseline;

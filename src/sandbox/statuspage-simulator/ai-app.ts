@@ -1,5 +1,5 @@
 import { providerState } from '../../checks/ai-provider/status-page.js';
-import { configSchema } from '../../core/config.js';
+import { defaultConfig } from '../../core/config.js';
 import { summarise } from '../../http/statuspage.js';
 import { parseConfigKey, readConfigValue } from '../../kube/config-document.js';
 import type { KubeSimulator } from '../kube-simulator/index.js';
@@ -37,7 +37,7 @@ export function startAiApp(options: {
   deployment: string;
 }): AiApp {
   const { app, pages, kube, namespace } = options;
-  const settings = configSchema.parse({}).aiProvider;
+  const settings = defaultConfig().aiProvider;
   const keys = { fallback: parseConfigKey(settings.keys.fallback), cache: parseConfigKey(settings.keys.cache), mode: parseConfigKey(settings.keys.mode) };
   const read = (): RunningSettings => {
     const data = (kube.store.get(CONFIG_MAP, namespace, settings.configMap)?.['data'] ?? {}) as Record<string, string>;
