@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { ClusterReport, Report } from '../checks/verdict.js';
+import type { Config } from '../core/config.js';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { examples, optionsOf, type CommandHost } from './host.js';
@@ -9,11 +10,27 @@ import { examples, optionsOf, type CommandHost } from './host.js';
  * names a rollout that preceded the symptoms.
  */
 export async function triage(ctx: Context): Promise<Report> {
-  // The workload's requests go out first, and the checks load (when triage runs, not for `triage --help`)
-  // while the cluster answers them.
-  await (await import('../checks/kubernetes/snapshot.js')).readAhead(ctx);
+  await readAhead(ctx);
   const [{ assess }, { TRIAGE_CHECKS, TRIAGE_CORRELATIONS, triageConfiguredChecks }] = await Promise.all([import('../checks/assess.js'), import('../checks/triage-checks.js')]);
   return assess(ctx, 'triage', [...TRIAGE_CHECKS, ...triageConfiguredChecks(ctx.config)], [...TRIAGE_CORRELATIONS]);
+}
+
+/**
+ * Starts triage's requests before its checks are loaded (when triage runs, not for `triage --help`): the
+ * workload's first, then each pod's log as soon as the pods are known. The checks, and the rest of the run, load
+ * while the cluster answers. Resolves once the requests are on their way (at once the second time).
+ */
+async function readAhead(ctx: Context): Promise<void> {
+  await (await import('../checks/kubernetes/snapshot.js')).readAhead(ctx);
+  (await import('../checks/kubernetes/error-logs.js')).readLogsAhead(ctx, triageLogTail(ctx.config));
+}
+
+/**
+ * The longest tail triage's checks read of each pod's log (error-logs', ai-provider-logs'), known before they
+ * are loaded; a test holds it to theirs. Were it to differ, the run would read the logs again, not misread them.
+ */
+export function triageLogTail(config: Config): number {
+  return Math.max(config.triage.logTailLines, config.aiProvider.logTailLines);
 }
 
 export function triageCommand(host: CommandHost): Command {
@@ -37,9 +54,9 @@ export function triageCommand(host: CommandHost): Command {
       }
       if (!options.allContexts && named.length < 2) {
         const ctx = await host.context(command);
-        // Once the workload's requests are out, the journal and the report load with the checks, while
-        // the cluster answers, rather than after the checks.
-        await (await import('../checks/kubernetes/snapshot.js')).readAhead(ctx);
+        // Once triage's requests are out, the journal and the report load with the checks, while the
+        // cluster answers, rather than after the checks.
+        await readAhead(ctx);
         const [report, journal, output] = await Promise.all([triage(ctx), import('../incident/journal.js'), import('./report-output.js')]);
         await journal.journalVerdict(ctx, report);
         host.exit(await output.emitReport(ctx, report, verbose));

@@ -2,10 +2,10 @@ import { makeFinding, type Finding } from '../../core/findings.js';
 import { mapLimited } from '../../core/concurrency.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Context } from '../../core/context.js';
-import { defineCheck, type EvaluationEnv } from '../check.js';
+import { defineCheck, type Check, type EvaluationEnv } from '../check.js';
 import { KUBERNETES_FINDINGS as F } from './findings.js';
 import { isPodReady } from './pod-health.js';
-import { appContainerName, isFinished, runContext, workloadSnapshot } from './snapshot.js';
+import { appContainerName, isFinished, readOfRun, readStartedAhead, runContext, workloadSnapshot, type WorkloadRead, type WorkloadSnapshot } from './snapshot.js';
 import { deadlineSignal } from '../../core/cancellation.js';
 import { DeadlineError } from '../../core/errors.js';
 import type { KubePort } from '../../kube/port.js';
@@ -94,6 +94,28 @@ interface RunLogs {
 
 /** Each run's log reads, by the tail they were read to. */
 const runLogs = new WeakMap<Context, Map<number, Promise<RunLogs>>>();
+/** Log reads started by `readLogsAhead`, by the read of the workload they follow (and the run that takes it). */
+const logsAhead = new WeakMap<WorkloadRead, { tail: number; logs: Promise<RunLogs> }>();
+
+/** The longest tail among the checks of a run that read logs: each pod is read once, to it. */
+function longestTail(checks: readonly Check[], config: Context['config'], tailLines = 0): number {
+  return Math.max(tailLines, ...checks.map((c) => c.logTail?.(config) ?? 0));
+}
+
+/**
+ * Starts reading each pod's log to `tail` lines (the longest tail the checks of the next run on `ctx` read), as
+ * soon as the workload `readAhead(ctx)` started reading is in, before those checks are loaded: the cluster
+ * answers while they load. The run of `ctx` takes the reads when its longest tail is `tail`; nothing else
+ * changes (what is read, the deadline, what a failure says).
+ */
+export function readLogsAhead(ctx: Context, tail: number): void {
+  const early = readStartedAhead(ctx);
+  if (!early || logsAhead.has(early)) return;
+  const logs = readRunLogs(ctx, tail, early.pending);
+  // Until a check waits on it, a failure is nobody's to handle.
+  logs.catch(() => undefined);
+  logsAhead.set(early, { tail, logs });
+}
 
 /**
  * Reads the last `tailLines` of the app container of the workload's own running pods, a few pods
@@ -107,10 +129,12 @@ const runLogs = new WeakMap<Context, Map<number, Promise<RunLogs>>>();
  */
 export async function readAppLogs(ctx: Context, tailLines: number): Promise<{ reads: LogRead[]; coverage: LogCoverage }> {
   const { run, checks } = runContext(ctx);
-  const longest = Math.max(tailLines, ...checks.map((c) => c.logTail?.(run.config) ?? 0));
+  const longest = longestTail(checks, run.config, tailLines);
   const byTail = runLogs.get(run) ?? new Map<number, Promise<RunLogs>>();
   runLogs.set(run, byTail);
-  const shared = byTail.get(longest) ?? readRunLogs(run, longest);
+  const read = readOfRun(run);
+  const early = read && logsAhead.get(read);
+  const shared = byTail.get(longest) ?? (early?.tail === longest ? early.logs : readRunLogs(run, longest, workloadSnapshot(run)));
   byTail.set(longest, shared);
   const { results, running, finished } = await shared;
   const kube = await ctx.kube();
@@ -154,9 +178,9 @@ function readPodLog(kube: KubePort, target: Omit<LogRead, 'text'>, tailLines: nu
 }
 
 /** One run's read of its pods' logs, under the run's signal: what every check of the run that reads logs shares. */
-async function readRunLogs(run: Context, tailLines: number): Promise<RunLogs> {
+async function readRunLogs(run: Context, tailLines: number, workload: Promise<WorkloadSnapshot>): Promise<RunLogs> {
   const started = Date.now();
-  const [kube, snapshot] = await Promise.all([run.kube(), workloadSnapshot(run)]);
+  const [kube, snapshot] = await Promise.all([run.kube(), workload]);
   const running = snapshot.pods.filter((p) => !isFinished(p));
   const chosen = choosePods(running, run.config.triage.logPods);
   const targets = chosen.flatMap((pod) => {

@@ -111,9 +111,23 @@ export async function readAhead(ctx: Context): Promise<void> {
   await ctx.kube().catch(() => undefined);
 }
 
-/** A read of the workload under the run's signal; `snapshot()` is a check asking for it, the first starting its --timeout. */
-interface WorkloadRead {
+/**
+ * A read of the workload under the run's signal; `snapshot()` is a check asking for it, the first starting its
+ * --timeout. `pending` is the same read for what follows it before any check asks (the pods' logs read ahead).
+ */
+export interface WorkloadRead {
   snapshot(): Promise<WorkloadSnapshot>;
+  pending: Promise<WorkloadSnapshot>;
+}
+
+/** The read `readAhead(ctx)` started, until a run takes it. */
+export function readStartedAhead(ctx: Context): WorkloadRead | undefined {
+  return ahead.get(ctx);
+}
+
+/** The read of the workload the run of `ctx` has (taken from a read ahead, or started by a check); none before. */
+export function readOfRun(ctx: Context): WorkloadRead | undefined {
+  return reads.get(runContext(ctx).run);
 }
 
 function readWorkload(run: Context): WorkloadRead {
@@ -134,6 +148,7 @@ function readWorkload(run: Context): WorkloadRead {
   snapshot.catch(() => undefined);
   let asked = false;
   return {
+    pending: snapshot,
     snapshot: () => {
       if (!asked && !settled) {
         const deadline = deadlineSignal(

@@ -1,6 +1,9 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
-import { errorLogsCheck, lastLines, readAppLogs, type ErrorLogEvidence } from '../../../src/checks/kubernetes/error-logs.js';
+import { describe, expect, it, vi } from 'vitest';
+import { errorLogsCheck, lastLines, readAppLogs, readLogsAhead, type ErrorLogEvidence } from '../../../src/checks/kubernetes/error-logs.js';
+import { readAhead } from '../../../src/checks/kubernetes/snapshot.js';
+import { TRIAGE_CHECKS } from '../../../src/checks/triage-checks.js';
+import { triageLogTail } from '../../../src/commands/triage.js';
 import { providerLogsCheck } from '../../../src/checks/ai-provider/provider-logs.js';
 import { runChecks, type CheckOutcome } from '../../../src/checks/runner.js';
 import type { KubePort, LogOptions } from '../../../src/kube/port.js';
@@ -96,6 +99,43 @@ describe('the log reads of one run', () => {
     expect(asked.map((a) => a.tailLines).sort()).toEqual([100, 500]);
     const errorLogs = evidenceOf(outcomes, 'error-logs') as unknown as ErrorLogEvidence;
     expect(errorLogs.pods.map((p) => [p.linesRead, p.errorLines])).toEqual([[100, 1]]);
+  });
+});
+
+describe('the log reads started ahead of a run', () => {
+  const checks = [errorLogsCheck, providerLogsCheck];
+  const run = (ctx: ReturnType<typeof testContext>) => runChecks(ctx, checks, { checkTimeoutMs: 10_000, timeoutMs: 20_000 });
+
+  it('ask for every pod\'s log once the workload is in, before the checks run, and the run takes them', async () => {
+    const { kube, asked } = loggingCluster(['a', 'b', 'c'], 10);
+    const ctx = testContext({ kube: async () => kube });
+    await readAhead(ctx);
+    readLogsAhead(ctx, 500);
+    await vi.waitFor(() => expect(asked).toHaveLength(3));
+    const outcomes = await run(ctx);
+    expect(asked).toHaveLength(3);
+    expect(outcomes.map((o) => o.status)).toEqual(['findings', 'ok']);
+    expect((outcomes[0]?.evidence as ErrorLogEvidence).pods.map((p) => [p.pod, p.linesRead, p.errorLines])).toEqual([['a', 100, 1], ['b', 100, 1], ['c', 100, 1]]);
+    // The run after it (the verification after a fix) reads the logs afresh.
+    await run(ctx);
+    expect(asked).toHaveLength(6);
+  });
+
+  it('are read again when the run reads to another tail, so every check sees the lines it asks for', async () => {
+    const { kube, asked } = loggingCluster(['a'], 10);
+    const ctx = testContext({ kube: async () => kube });
+    await readAhead(ctx);
+    readLogsAhead(ctx, 200);
+    const outcomes = await run(ctx);
+    expect(asked.map((a) => a.tailLines).sort()).toEqual([200, 500]);
+    expect(outcomes[1]?.evidence).toMatchObject({ linesRead: 500 });
+  });
+
+  it("are read, in triage, to the longest tail of triage's checks, whatever the configuration says", () => {
+    for (const flags of [{}, { 'triage.logTailLines': 900 }, { 'aiProvider.logTailLines': 40 }, { 'triage.logTailLines': 1, 'aiProvider.logTailLines': 1 }]) {
+      const config = testConfig(flags);
+      expect(triageLogTail(config)).toBe(Math.max(...TRIAGE_CHECKS.map((c) => c.logTail?.(config) ?? 0)));
+    }
   });
 });
 
