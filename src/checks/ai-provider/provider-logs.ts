@@ -68,35 +68,63 @@ export const providerLogsCheck = defineCheck<ProviderLogsEvidence>({
   logTail: (config) => config.aiProvider.logTailLines,
   async collect(ctx) {
     const tailLines = ctx.config.aiProvider.logTailLines;
-    const { reads, coverage } = await readAppLogs(ctx, tailLines);
     const providers = ctx.config.aiProvider.providers.map((p) => p.name);
-    return { tailLines, pods: new Set(reads.map((r) => r.pod)).size, coverage, ...scanAiErrors(reads.map((r) => r.text), providers) };
+    const { reads, coverage } = await readAppLogs(ctx, tailLines, (r) => ({ pod: r.pod, scan: scanAiLog(r.text, providers) }));
+    return { tailLines, pods: new Set(reads.map((r) => r.pod)).size, coverage, ...mergeAiScans(reads.map((r) => r.scan)) };
   },
   evaluate: evaluateProviderLogs,
 });
 
+/** AI provider error lines of logs, counted. */
+interface AiScan {
+  linesRead: number;
+  counts: AiErrorCount[];
+}
+
 /** Counts AI provider error lines in logs read with timestamps. Pure, so tests feed it SDK lines. */
-export function scanAiErrors(texts: string[], providers: string[]): { linesRead: number; counts: AiErrorCount[] } {
+export function scanAiErrors(texts: string[], providers: string[]): AiScan {
+  return mergeAiScans(texts.map((text) => scanAiLog(text, providers)));
+}
+
+/** Counts AI provider error lines in one log read with timestamps. */
+function scanAiLog(text: string, providers: string[]): AiScan {
   let linesRead = 0;
   const counts = new Map<AiErrorKind, AiErrorCount>();
-  for (const text of texts) {
-    for (const raw of text.split('\n')) {
-      if (!raw) continue;
-      linesRead += 1;
-      if (!ANY_KIND.test(raw)) continue;
-      const { at, line } = splitTimestamp(raw);
-      const kind = KINDS.find(([, pattern]) => pattern.test(line))?.[0];
-      if (!kind) continue;
+  for (const raw of text.split('\n')) {
+    if (!raw) continue;
+    linesRead += 1;
+    if (!ANY_KIND.test(raw)) continue;
+    const { at, line } = splitTimestamp(raw);
+    const kind = KINDS.find(([, pattern]) => pattern.test(line))?.[0];
+    if (!kind) continue;
+    const entry = counts.get(kind) ?? { kind, count: 0, byProvider: {}, sample: '', firstAt: null };
+    entry.count += 1;
+    entry.sample = line.slice(0, SAMPLE_CHARS);
+    if (at && (!entry.firstAt || at < entry.firstAt)) entry.firstAt = at;
+    const provider = providerOf(line, providers);
+    if (provider) entry.byProvider[provider] = (entry.byProvider[provider] ?? 0) + 1;
+    counts.set(kind, entry);
+  }
+  return { linesRead, counts: [...counts.values()] };
+}
+
+/** Scans of several logs as one, in order: the counts add up, the latest line is the sample, the first time stays. */
+function mergeAiScans(scans: AiScan[]): AiScan {
+  const counts = new Map<AiErrorKind, AiErrorCount>();
+  for (const scan of scans) {
+    for (const { kind, count, byProvider, sample, firstAt } of scan.counts) {
       const entry = counts.get(kind) ?? { kind, count: 0, byProvider: {}, sample: '', firstAt: null };
-      entry.count += 1;
-      entry.sample = line.slice(0, SAMPLE_CHARS);
-      if (at && (!entry.firstAt || at < entry.firstAt)) entry.firstAt = at;
-      const provider = providerOf(line, providers);
-      if (provider) entry.byProvider[provider] = (entry.byProvider[provider] ?? 0) + 1;
+      entry.count += count;
+      entry.sample = sample;
+      if (firstAt && (!entry.firstAt || firstAt < entry.firstAt)) entry.firstAt = firstAt;
+      for (const [provider, n] of Object.entries(byProvider)) entry.byProvider[provider] = (entry.byProvider[provider] ?? 0) + n;
       counts.set(kind, entry);
     }
   }
-  return { linesRead, counts: KINDS.map(([kind]) => counts.get(kind)).filter((c): c is AiErrorCount => c !== undefined) };
+  return {
+    linesRead: scans.reduce((n, scan) => n + scan.linesRead, 0),
+    counts: KINDS.map(([kind]) => counts.get(kind)).filter((c): c is AiErrorCount => c !== undefined),
+  };
 }
 
 /** The provider a line names, by name or alias, else by its SDK's error format; null when it names none. */

@@ -1,6 +1,6 @@
 import { makeFinding, type Finding } from '../../core/findings.js';
 import { defineCheck, type EvaluationEnv } from '../check.js';
-import { readAppLogs, splitTimestamp } from '../kubernetes/error-logs.js';
+import { readAppLogs, splitTimestamp, type LogRead } from '../kubernetes/error-logs.js';
 import { API_ERROR_FINDINGS as F } from './findings.js';
 
 /** The runbook's diagnosis reads this many lines per pod (`--tail=500`). */
@@ -50,21 +50,24 @@ export const logShapesCheck = defineCheck<LogShapesEvidence>({
   target: 'cluster',
   logTail: () => LOG_SHAPE_TAIL,
   async collect(ctx) {
-    const { reads } = await readAppLogs(ctx, LOG_SHAPE_TAIL);
-    let linesRead = 0;
-    const lines: ErrorLine[] = [];
-    for (const read of reads) {
-      for (const raw of read.text.split('\n')) {
-        if (!raw) continue;
-        linesRead += 1;
-        const { at, line } = splitTimestamp(raw);
-        if (parseLine(line).level) lines.push({ pod: read.pod, at, line: line.slice(0, EXAMPLE_CHARS) });
-      }
-    }
-    return { tailLines: LOG_SHAPE_TAIL, linesRead, lines };
+    const { reads } = await readAppLogs(ctx, LOG_SHAPE_TAIL, errorLinesOf);
+    return { tailLines: LOG_SHAPE_TAIL, linesRead: reads.reduce((n, r) => n + r.linesRead, 0), lines: reads.flatMap((r) => r.lines) };
   },
   evaluate: evaluateLogShapes,
 });
+
+/** The ERROR and FATAL lines of one pod's log read with timestamps, and how many lines it has. */
+function errorLinesOf(read: LogRead): { linesRead: number; lines: ErrorLine[] } {
+  let linesRead = 0;
+  const lines: ErrorLine[] = [];
+  for (const raw of read.text.split('\n')) {
+    if (!raw) continue;
+    linesRead += 1;
+    const { at, line } = splitTimestamp(raw);
+    if (parseLine(line).level) lines.push({ pod: read.pod, at, line: line.slice(0, EXAMPLE_CHARS) });
+  }
+  return { linesRead, lines };
+}
 
 export function evaluateLogShapes(evidence: LogShapesEvidence, _env: EvaluationEnv): Finding[] {
   return groupByShape(evidence.lines)

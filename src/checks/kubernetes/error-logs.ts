@@ -62,8 +62,7 @@ export const errorLogsCheck = defineCheck<ErrorLogEvidence>({
   logTail: (config) => config.triage.logTailLines,
   async collect(ctx) {
     const { logTailLines, logSamples } = ctx.config.triage;
-    const { reads, coverage } = await readAppLogs(ctx, logTailLines);
-    const pods = reads.map((r) => scanLog(r.text, { pod: r.pod, container: r.container, previous: r.previous, samples: logSamples }));
+    const { reads: pods, coverage } = await readAppLogs(ctx, logTailLines, (r) => scanLog(r.text, { pod: r.pod, container: r.container, previous: r.previous, samples: logSamples }));
     return { tailLines: logTailLines, pods: pods.sort((a, b) => compareNames(a.pod, b.pod)), coverage };
   },
   evaluate: evaluateErrorLogs,
@@ -84,12 +83,13 @@ const READ_SHARE = 0.8;
 /** One pod's log as a run read it, or why it could not. */
 type PodLogRead = LogRead | { pod: string; error: string };
 
-/** What a run read of its pods' logs, to one tail; shared by the checks of the run. */
+/** What a run reads of its pods' logs, to one tail; shared by the checks of the run. */
 interface RunLogs {
-  results: PodLogRead[];
+  /** Each chosen read as it arrives (or fails); undefined when the deadline came first. */
+  results: Array<Promise<PodLogRead | undefined>>;
   running: number;
-  /** Every chosen pod was read (or failed) before the deadline. */
-  finished: boolean;
+  /** Whether every chosen pod was read (or failed) before the deadline. */
+  finished: Promise<boolean>;
 }
 
 /** Each run's log reads, by the tail they were read to. */
@@ -125,9 +125,10 @@ export function readLogsAhead(ctx: Context, tail: number): void {
  * started yet are passed over (there is nothing to read), and finished pods (Evicted) are not read.
  * Reads still going when the check's deadline nears are abandoned and the result marked partial.
  * The checks of one run that read logs read each pod once, to the longest tail among them (see
- * `Check.logTail`), and each keeps its own last `tailLines` of it.
+ * `Check.logTail`), and each keeps its own last `tailLines` of it, which `scan` reads the moment it arrives
+ * (while the others are on their way); the scans come back in the order the pods were chosen.
  */
-export async function readAppLogs(ctx: Context, tailLines: number): Promise<{ reads: LogRead[]; coverage: LogCoverage }> {
+export async function readAppLogs<T>(ctx: Context, tailLines: number, scan: (read: LogRead) => T): Promise<{ reads: T[]; coverage: LogCoverage }> {
   const { run, checks } = runContext(ctx);
   const longest = longestTail(checks, run.config, tailLines);
   const byTail = runLogs.get(run) ?? new Map<number, Promise<RunLogs>>();
@@ -138,14 +139,21 @@ export async function readAppLogs(ctx: Context, tailLines: number): Promise<{ re
   byTail.set(longest, shared);
   const { results, running, finished } = await shared;
   const kube = await ctx.kube();
-  const done = await Promise.all(results.map((r) => ('text' in r ? ownTail(kube, r, longest, tailLines, ctx.signal) : r)));
-  const reads = done.filter((r): r is LogRead => 'text' in r);
-  const unread = [...new Map(done.filter((r) => 'error' in r).map((r) => [r.pod, { pod: r.pod, error: (r as { error: string }).error }])).values()];
+  const done = await Promise.all(
+    results.map(async (pending) => {
+      const read = await pending;
+      const own = read && 'text' in read ? await ownTail(kube, read, longest, tailLines, ctx.signal) : read;
+      return own && 'text' in own ? { pod: own.pod, scanned: scan(own) } : own;
+    }),
+  );
+  const reads = done.filter((r) => r !== undefined && 'scanned' in r);
+  const unread = [...new Map(done.filter((r) => r !== undefined && 'error' in r).map((r) => [r.pod, { pod: r.pod, error: r.error }])).values()];
+  const complete = await finished;
   // Every log unreadable is the check's failure, not an empty log.
-  if (!reads.length && unread.length && finished) throw new Error(unread[0]?.error);
+  if (!reads.length && unread.length && complete) throw new Error(unread[0]?.error);
   return {
-    reads,
-    coverage: { podsRead: new Set(reads.map((r) => r.pod)).size, podsTotal: running, partial: !finished, unread },
+    reads: reads.map((r) => r.scanned),
+    coverage: { podsRead: new Set(reads.map((r) => r.pod)).size, podsTotal: running, partial: !complete, unread },
   };
 }
 
@@ -202,22 +210,27 @@ async function readRunLogs(run: Context, tailLines: number, workload: Promise<Wo
   const budget = Math.min(run.config.checkTimeout, run.config.timeout) * READ_SHARE - (Date.now() - started);
   // Reads still going at the deadline stop with it.
   const { signal, end } = deadlineSignal(run.signal, Math.max(0, budget), () => new DeadlineError('cluster', 'the deadline of the log reads passed'));
-  const results: Array<PodLogRead | undefined> = new Array(targets.length);
+  const settle: Array<(read: PodLogRead | undefined) => void> = [];
+  const results = targets.map(() => new Promise<PodLogRead | undefined>((resolve) => settle.push(resolve)));
   let stop = false;
   const reading = mapLimited(targets.map((t, i) => ({ ...t, i })), run.config.triage.logConcurrency, async ({ i, ...target }) => {
     if (stop) return;
     try {
       const text = await readPodLog(kube, target, tailLines, signal);
-      if (!stop) results[i] = { ...target, text };
+      if (!stop) settle[i]?.({ ...target, text });
     } catch (error) {
-      if (!stop) results[i] = { pod: target.pod, error: (error as Error).message };
+      if (!stop) settle[i]?.({ pod: target.pod, error: (error as Error).message });
     }
   });
   const deadline = new Promise<false>((resolve) => (signal.aborted ? resolve(false) : signal.addEventListener('abort', () => resolve(false), { once: true })));
-  const finished = await Promise.race([reading.then(() => true), deadline]);
-  stop = true;
-  end();
-  return { results: results.filter((r) => r !== undefined), running: running.length, finished };
+  const finished = Promise.race([reading.then(() => true), deadline]).then((complete) => {
+    stop = true;
+    end();
+    // The reads the deadline cut off (a settled read stays as it was).
+    for (const cutOff of settle) cutOff(undefined);
+    return complete;
+  });
+  return { results, running: running.length, finished };
 }
 
 /**

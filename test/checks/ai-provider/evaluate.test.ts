@@ -57,6 +57,22 @@ describe('AI provider log lines', () => {
     expect(counts).toEqual([{ kind: 'timeout', count: 1, byProvider: { openai: 1 }, sample: 'WARN ai: provider=openai request failed: APITimeoutError: Request timed out.', firstAt: '2026-11-26T11:41:11.000Z' }]);
   });
 
+  it("counts several pods' logs as the one log they make, in order: the latest line is the sample, the first time stays", () => {
+    const pods = [
+      '2026-11-26T11:41:12Z ERROR ai: RateLimitError: 429 rate_limit_error from anthropic\n2026-11-26T11:41:20Z WARN ai: provider=openai request failed: APITimeoutError: Request timed out.\n',
+      '2026-11-26T11:41:05Z ERROR ai: openai.RateLimitError: Error code: 429 - {\'error\': {\'code\': \'rate_limit_exceeded\'}}\n2026-11-26T11:41:30Z INFO http: GET /healthz 200\n',
+      '',
+      '2026-11-26T11:41:40Z ERROR ai: RateLimitError: 429 rate_limit_error from anthropic, again\n',
+    ];
+    const apart = scanAiErrors(pods, ['anthropic', 'openai']);
+    expect(apart).toEqual(scanAiErrors([pods.join('')], ['anthropic', 'openai']));
+    expect(apart.counts.map((c) => [c.kind, c.count, c.byProvider, c.sample, c.firstAt])).toEqual([
+      ['rate_limit', 3, { anthropic: 2, openai: 1 }, 'ERROR ai: RateLimitError: 429 rate_limit_error from anthropic, again', '2026-11-26T11:41:05.000Z'],
+      ['timeout', 1, { openai: 1 }, 'WARN ai: provider=openai request failed: APITimeoutError: Request timed out.', '2026-11-26T11:41:20.000Z'],
+    ]);
+    expect(apart.linesRead).toBe(5);
+  });
+
   it('says how many of each kind, per provider, against the lines read', () => {
     const [finding] = evaluateProviderLogs(
       { tailLines: 500, pods: 1, linesRead: 500, counts: [{ kind: 'rate_limit', count: 12, byProvider: { anthropic: 12 }, sample: 'RateLimitError: 429', firstAt: null }] },

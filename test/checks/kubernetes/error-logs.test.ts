@@ -40,7 +40,7 @@ describe('readAppLogs', () => {
       },
     });
     const ctx = testContext({ kube: async () => kube, config: testConfig({ 'app.container': 'api' }) });
-    await expect(readAppLogs(ctx, 100)).rejects.toThrow('container api is not valid for pod misnamed');
+    await expect(readAppLogs(ctx, 100, (r) => r)).rejects.toThrow('container api is not valid for pod misnamed');
   });
 
   it("reads a crash loop's one instance once, a restarted running one twice, and passes over pods not started yet", async () => {
@@ -51,7 +51,7 @@ describe('readAppLogs', () => {
       pod('pulling', { state: { waiting: { reason: 'ImagePullBackOff' } } }),
       pod('unscheduled', null),
     ]);
-    const { reads } = await readAppLogs(testContext({ kube: async () => kube }), 100);
+    const { reads } = await readAppLogs(testContext({ kube: async () => kube }), 100, (r) => r);
     expect(reads.map((r) => [r.pod, r.previous]).sort()).toEqual([
       ['crash-looping', false],
       ['restarted', false],
@@ -99,6 +99,24 @@ describe('the log reads of one run', () => {
     expect(asked.map((a) => a.tailLines).sort()).toEqual([100, 500]);
     const errorLogs = evidenceOf(outcomes, 'error-logs') as unknown as ErrorLogEvidence;
     expect(errorLogs.pods.map((p) => [p.linesRead, p.errorLines])).toEqual([[100, 1]]);
+  });
+});
+
+describe('the scans of a run\'s log reads', () => {
+  it('read each log the moment it arrives, while the others are still on their way', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const kube = workloadPort(['a', 'b'].map((name) => pod(name, { ready: true, state: { running: {} } })), {
+      readPodLog: async (name: string) => {
+        if (name === 'b') await held;
+        return `2026-11-26T11:59:00Z ERROR in ${name}\n`;
+      },
+    });
+    const scanned: string[] = [];
+    const reading = readAppLogs(testContext({ kube: async () => kube }), 100, (r) => (scanned.push(r.pod), r.pod));
+    await vi.waitFor(() => expect(scanned).toEqual(['a']));
+    release();
+    expect((await reading).reads).toEqual(['a', 'b']);
   });
 });
 
