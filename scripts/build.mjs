@@ -77,6 +77,18 @@ const lazyChildProcessCommander = patchedSource(
   'how commander loads child_process',
 );
 
+/**
+ * client-node hands the oidc auth-provider's idp-issuer-url to openid-client as a string, where openid-client 6
+ * takes only a URL: every refresh of an expired id-token failed with '"server" must be an instance of URL'.
+ */
+const oidcIssuerAsUrl = patchedSource(
+  'oidc-issuer-as-url',
+  /\/node_modules\/@kubernetes\/client-node\/dist\/oidc_auth\.js$/,
+  "await oidc.discovery(user.authProvider.config['idp-issuer-url'],",
+  "await oidc.discovery(new URL(user.authProvider.config['idp-issuer-url']),",
+  'how client-node discovers the OIDC issuer',
+);
+
 const result = await build({
   entryPoints: { 'aegis-ir': 'src/main.ts' },
   outdir: 'dist',
@@ -102,7 +114,7 @@ const result = await build({
     ].join('\n'),
   },
   logLevel: 'warning',
-  plugins: [lighterKubernetesClient, nodeOnlyPostgresClient, lazyChildProcessCommander],
+  plugins: [lighterKubernetesClient, nodeOnlyPostgresClient, lazyChildProcessCommander, oidcIssuerAsUrl],
 });
 chmodSync('dist/aegis-ir.js', 0o755);
 // `import { z } from 'zod'` keeps every one of zod's locales (about 600 KB) in the bundle, where
