@@ -7,30 +7,65 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 
 const sourcemap = process.argv.includes('--sourcemap');
 
 /**
+ * What client-node needs only for the kubeconfigs few users have, with the names it imports from each. triage reads
+ * and compiles client-node's chunk at every run; these (some 150 KB) stay out of it until such a kubeconfig is used.
+ * Where client-node calls them synchronously they are required at run time, from client-node's own place in
+ * node_modules, where they are installed as its dependencies; openid-client, only awaited, gets a chunk of its own.
+ */
+const forFewKubeconfigs = {
+  // proxy-url: socks5://… (with socks and ip-address, which build their tables as they load)
+  'socks-proxy-agent': { load: 'require', names: ['SocksProxyAgent'] },
+  // proxy-url: http(s)://…
+  hpagent: { load: 'require', names: ['HttpProxyAgent', 'HttpsProxyAgent'] },
+  // the gcp and azure auth-providers, to pick the token out of what their command printed
+  'jsonpath-plus': { load: 'require', names: ['JSONPath'] },
+  // client-node's own API clients and applyToFetchOptions, which aegis-ir does not use (its errors are re-exported)
+  'node-fetch': { load: 'require', names: ['default', 'Headers', 'AbortError', 'FetchError'] },
+  // the oidc auth-provider, to refresh an expired id-token
+  'openid-client': { load: 'import', names: ['discovery', 'refreshTokenGrant'] },
+};
+
+/** A stand-in for `name` whose every export loads the real module when first called or constructed. */
+function standIn(name) {
+  const { load, names } = forFewKubeconfigs[name];
+  const real =
+    load === 'require'
+      ? `import { createRequire } from 'node:module';\nconst real = () => createRequire(createRequire(import.meta.url).resolve('@kubernetes/client-node'))(${JSON.stringify(name)});`
+      : `const real = () => import(${JSON.stringify(`used:${name}`)});`;
+  const exports = names.map((exported) => {
+    const local = exported === 'default' ? 'standIn' : exported;
+    const body =
+      load === 'require'
+        ? `function ${local}(...args) { return new.target ? new (real()[${JSON.stringify(exported)}])(...args) : real()[${JSON.stringify(exported)}](...args); }`
+        : `async function ${local}(...args) { return (await real())[${JSON.stringify(exported)}](...args); }`;
+    return `${body}\nexport { ${local} as ${exported} };`;
+  });
+  return [real, ...exports].join('\n');
+}
+
+/**
  * What triage loads on every run, made smaller. @kubernetes/client-node's modules only declare things, but its
  * package does not say so, so esbuild keeps all 700 of them (the generated models: 400 KB) for the one
- * `KubeConfig` imported. And node-fetch, which client-node uses, takes Node's own `URL` (every Node since 10
- * has it) and falls back to whatwg-url, whose Unicode tables are 290 KB: the fallback is given Node's.
+ * `KubeConfig` imported. And what serves only a few kubeconfigs comes in when one of those is used.
  */
 const lighterKubernetesClient = {
   name: 'lighter-kubernetes-client',
   setup(build) {
-    build.onResolve({ filter: /^whatwg-url$/ }, (args) => (args.importer.includes('/node_modules/node-fetch/') ? { path: 'whatwg-url', namespace: 'node-url' } : undefined));
-    build.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({ contents: "export { URL } from 'node:url'; import { URL } from 'node:url'; export default { URL };", loader: 'js' }));
-    // SOCKS (socks-proxy-agent, with socks and ip-address, which build their tables as they load) serves only a
-    // kubeconfig whose proxy-url is socks5://: client-node gets a stand-in that loads it when it makes such an agent.
-    build.onResolve({ filter: /^socks-proxy-agent$/ }, (args) =>
-      args.namespace === 'file' && args.importer.includes('/node_modules/@kubernetes/client-node/') ? { path: args.importer, namespace: 'lazy-socks' } : undefined,
+    const fewKubeconfigs = new RegExp(`^(${Object.keys(forFewKubeconfigs).join('|')})$`);
+    build.onResolve({ filter: fewKubeconfigs }, (args) =>
+      args.namespace === 'file' && args.importer.includes('/node_modules/@kubernetes/client-node/') ? { path: args.path, namespace: 'few-kubeconfigs', pluginData: args.resolveDir } : undefined,
     );
-    build.onLoad({ filter: /.*/, namespace: 'lazy-socks' }, (args) => ({
-      contents: "export class SocksProxyAgent { constructor(...args) { return new (require('socks-proxy-agent').SocksProxyAgent)(...args); } }",
+    build.onLoad({ filter: /.*/, namespace: 'few-kubeconfigs' }, (args) => ({ contents: standIn(args.path), loader: 'js', resolveDir: args.pluginData }));
+    // What an imported stand-in loads: only the names client-node uses, so that esbuild leaves out the rest.
+    build.onResolve({ filter: /^used:/, namespace: 'few-kubeconfigs' }, (args) => ({ path: args.path.slice('used:'.length), namespace: 'few-kubeconfigs-used', pluginData: args.resolveDir }));
+    build.onLoad({ filter: /.*/, namespace: 'few-kubeconfigs-used' }, (args) => ({
+      contents: `export { ${forFewKubeconfigs[args.path].names.join(', ')} } from ${JSON.stringify(args.path)};`,
       loader: 'js',
-      resolveDir: dirname(args.path),
+      resolveDir: args.pluginData,
     }));
     build.onResolve({ filter: /.*/ }, async (args) => {
       if (args.pluginData?.resolved || !/@kubernetes\/client-node/.test(`${args.importer} ${args.path}`)) return undefined;
@@ -117,6 +152,7 @@ const result = await build({
   plugins: [lighterKubernetesClient, nodeOnlyPostgresClient, lazyChildProcessCommander, oidcIssuerAsUrl],
 });
 chmodSync('dist/aegis-ir.js', 0o755);
+
 // `import { z } from 'zod'` keeps every one of zod's locales (about 600 KB) in the bundle, where
 // `import * as z from 'zod'` lets esbuild drop what is unused.
 const bundled = Object.values(result.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0));

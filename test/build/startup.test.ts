@@ -24,6 +24,20 @@ const HEAVY: Record<string, string> = {
   'pprof-format': '"StringTable"',
 };
 
+/**
+ * What only a few kubeconfigs need (proxies, the oidc, gcp and azure auth-providers), loaded when such a kubeconfig
+ * is used, each known by text of its own code, in the file of node_modules that has it.
+ */
+const FEW_KUBECONFIGS: Record<string, [file: string, marker: string]> = {
+  socks: ['socks/build/client/socksclient.js', 'SocksClient'],
+  'ip-address': ['ip-address/dist/ipv6.js', 'Address6'],
+  hpagent: ['hpagent/index.js', 'Proxy timeout'],
+  'jsonpath-plus': ['jsonpath-plus/dist/index-node-cjs.cjs', 'JavaScript Expression Parser'],
+  oauth4webapi: ['oauth4webapi/build/index.js', 'OperationProcessingError'],
+  'node-fetch': ['node-fetch/lib/index.js', 'Header pairs must be iterable'],
+};
+const NODE_MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
+
 const dir = mkdtempSync(join(tmpdir(), 'aegis-ir-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // A module loader hook that writes down every file a run loads.
@@ -90,5 +104,26 @@ describe.skipIf(!built)('--help', () => {
     // A drill reads its scenarios with yaml and checks them with zod.
     expect(text).toContain(HEAVY.yaml);
     expect(text).toContain(HEAVY.zod);
+  });
+});
+
+describe.skipIf(!built)('triage', () => {
+  it('loads client-node without what only a few kubeconfigs need', () => {
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    // The API server is not there: triage stops once client-node has read the kubeconfig and made its request.
+    const text = loaded(['triage', '--kubeconfig', kubeconfig, '-o', 'json'], [4])
+      .map((file) => readFileSync(file, 'utf8'))
+      .join('\n');
+    expect(text).toContain(HEAVY['@kubernetes/client-node']);
+    const libraries = Object.entries(FEW_KUBECONFIGS).map(([library, [file, marker]]) => ({
+      library,
+      inLibrary: readFileSync(join(NODE_MODULES, file), 'utf8').includes(marker),
+      loaded: text.includes(marker),
+    }));
+    expect(libraries).toEqual(Object.keys(FEW_KUBECONFIGS).map((library) => ({ library, inLibrary: true, loaded: false })));
   });
 });
