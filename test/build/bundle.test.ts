@@ -24,4 +24,20 @@ describe('the shipped bundle', () => {
       expect(text, file).not.toMatch(/^\/\/ (src|node_modules)\//m);
     }
   });
+
+  it.skipIf(!built)('makes a require() only in the files that call one, which Node would otherwise make for every file it loads', () => {
+    const shebang = '#!/usr/bin/env node\n';
+    const banner = "import { createRequire as __aegisCreateRequire } from 'node:module';\nconst require = __aegisCreateRequire(import.meta.url);\n";
+    const scripts = files(DIST).filter((f) => f.endsWith('.js'));
+    const making = scripts.filter((file) => {
+      const text = readFileSync(file, 'utf8');
+      expect(text.startsWith(shebang), file).toBe(true);
+      const makes = text.startsWith(banner, shebang.length);
+      expect({ file, calls: /\brequire\b/.test(text.slice(shebang.length + (makes ? banner.length : 0))) }).toEqual({ file, calls: makes });
+      return makes;
+    });
+    // esbuild's require() shim and the few CommonJS modules that call one.
+    expect(making.length).toBeGreaterThan(0);
+    expect(making.length).toBeLessThan(scripts.length / 10);
+  });
 });
