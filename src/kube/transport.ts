@@ -58,7 +58,9 @@ export interface UpgradeOptions {
  * The connection to one API server for a whole run: one keep-alive agent with {@link MAX_SOCKETS}
  * sockets for every read, write, log and exec, and `@kubernetes/client-node`'s `KubeConfig` as the source
  * of credentials for every auth mode it supports (tokens, client certificates, exec plugins, OIDC,
- * in-cluster): `applyToHTTPSOptions` is asked on every request, so a token an exec plugin refreshes is used.
+ * in-cluster): `applyToHTTPSOptions` is asked on every request when the credentials can change during a run
+ * (an exec plugin's or an auth-provider's token, which they refresh), and once when they cannot (a token, a
+ * client certificate or a password the kubeconfig holds).
  *
  * Transport failures come out translated, one line naming the API server and what to try: refused, reset,
  * DNS, TLS, a body cut off mid-response, an HTML page where JSON was expected. A request stops as soon
@@ -67,6 +69,8 @@ export interface UpgradeOptions {
 export class KubeTransport {
   private agent: HttpAgent | undefined;
   private agentKey = '';
+  /** The credentials of a user whose credentials cannot change during the run, once asked for. */
+  private fixed: Promise<{ options: RequestOptions; agent: HttpAgent }> | undefined;
   /** TCP connections opened, for `-v` and the tests. */
   connectionsOpened = 0;
 
@@ -180,7 +184,19 @@ export class KubeTransport {
   }
 
   /** This moment's credentials, and the one agent they are sent through (rebuilt only if the TLS identity changed). */
-  private async prepare(): Promise<{ options: RequestOptions; agent: HttpAgent }> {
+  private prepare(): Promise<{ options: RequestOptions; agent: HttpAgent }> {
+    if (this.fixed) return this.fixed;
+    const prepared = this.credentials();
+    const user = this.kc.getCurrentUser();
+    if (!user?.exec && !user?.authProvider) {
+      this.fixed = prepared;
+      // A failure is said by the request that met it; the next request asks again.
+      prepared.catch(() => (this.fixed = undefined));
+    }
+    return prepared;
+  }
+
+  private async credentials(): Promise<{ options: RequestOptions; agent: HttpAgent }> {
     const options: RequestOptions = {};
     try {
       await this.kc.applyToHTTPSOptions(options);

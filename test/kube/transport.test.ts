@@ -1,15 +1,17 @@
 import { setMaxListeners } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { deadlineSignal } from '../../src/core/cancellation.js';
 import { CancelledError, DeadlineError, UnreachableError } from '../../src/core/errors.js';
 import { connectKube } from '../../src/kube/client.js';
 import { MAX_SOCKETS } from '../../src/kube/transport.js';
 import { startKubeSimulator, type KubeSimulator } from '../../src/sandbox/kube-simulator/index.js';
+import { parse, stringify } from 'yaml';
 import { runCaptured } from '../helpers/cli.js';
 
 /** A run's signal: every request in flight listens on it, as on the deadline signal of a real run. */
@@ -40,6 +42,36 @@ describe('one keep-alive connection pool per run', () => {
     // Time fields are Dates, as client-node's own deserialiser made them.
     expect(pods[0]?.metadata?.creationTimestamp).toBeInstanceOf(Date);
     kube.close();
+  });
+
+  it("asks client-node once a run for credentials that cannot change (the kubeconfig's token), and for an exec plugin's at every request", async () => {
+    const asked = vi.spyOn(KubeConfig.prototype, 'applyToHTTPSOptions');
+    try {
+      const kube = await connectKube({ kubeconfig, namespace: 'aegis' }, {});
+      await Promise.all(Array.from({ length: 5 }, () => kube.listPods('app=aegis-api', never)));
+      await kube.listPods('app=aegis-api', never);
+      expect(asked).toHaveBeenCalledTimes(1);
+      kube.close();
+      asked.mockClear();
+      // The same cluster, its token from an exec plugin: asked for at every request, so a refreshed token is sent.
+      const document = parse(readFileSync(kubeconfig, 'utf8')) as { users: Array<{ user: Record<string, unknown> }> };
+      const script = join(mkdtempSync(join(tmpdir(), 'aegis-exec-')), 'token.mjs');
+      const credential = { apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: document.users[0]?.user.token } };
+      writeFileSync(script, `process.stdout.write(${JSON.stringify(JSON.stringify(credential))});\n`);
+      for (const { user } of document.users) {
+        delete user.token;
+        user.exec = { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: [script], interactiveMode: 'Never' };
+      }
+      const execKubeconfig = join(mkdtempSync(join(tmpdir(), 'aegis-exec-')), 'kubeconfig');
+      writeFileSync(execKubeconfig, stringify(document));
+      const viaExec = await connectKube({ kubeconfig: execKubeconfig, namespace: 'aegis' }, {});
+      await viaExec.listPods('app=aegis-api', never);
+      await viaExec.listPods('app=aegis-api', never);
+      expect(asked).toHaveBeenCalledTimes(2);
+      viaExec.close();
+    } finally {
+      asked.mockRestore();
+    }
   });
 
   it('a whole triage, logs and exec included, opens no more than the pool plus one per exec', async () => {
