@@ -97,13 +97,8 @@ function scanAiLog(text: string, providers: string[]): AiScan {
     const { at, line } = splitTimestamp(raw);
     const kind = KINDS.find(([, pattern]) => pattern.test(line))?.[0];
     if (!kind) continue;
-    const entry = counts.get(kind) ?? { kind, count: 0, byProvider: {}, sample: '', firstAt: null };
-    entry.count += 1;
-    entry.sample = line.slice(0, SAMPLE_CHARS);
-    if (at && (!entry.firstAt || at < entry.firstAt)) entry.firstAt = at;
     const provider = providerOf(line, providers);
-    if (provider) entry.byProvider[provider] = (entry.byProvider[provider] ?? 0) + 1;
-    counts.set(kind, entry);
+    addCount(counts, { kind, count: 1, byProvider: provider ? { [provider]: 1 } : {}, sample: line.slice(0, SAMPLE_CHARS), firstAt: at });
   }
   return { linesRead, counts: [...counts.values()] };
 }
@@ -111,20 +106,21 @@ function scanAiLog(text: string, providers: string[]): AiScan {
 /** Scans of several logs as one, in order: the counts add up, the latest line is the sample, the first time stays. */
 function mergeAiScans(scans: AiScan[]): AiScan {
   const counts = new Map<AiErrorKind, AiErrorCount>();
-  for (const scan of scans) {
-    for (const { kind, count, byProvider, sample, firstAt } of scan.counts) {
-      const entry = counts.get(kind) ?? { kind, count: 0, byProvider: {}, sample: '', firstAt: null };
-      entry.count += count;
-      entry.sample = sample;
-      if (firstAt && (!entry.firstAt || firstAt < entry.firstAt)) entry.firstAt = firstAt;
-      for (const [provider, n] of Object.entries(byProvider)) entry.byProvider[provider] = (entry.byProvider[provider] ?? 0) + n;
-      counts.set(kind, entry);
-    }
-  }
+  for (const scan of scans) for (const count of scan.counts) addCount(counts, count);
   return {
     linesRead: scans.reduce((n, scan) => n + scan.linesRead, 0),
     counts: KINDS.map(([kind]) => counts.get(kind)).filter((c): c is AiErrorCount => c !== undefined),
   };
+}
+
+/** Adds lines of one kind to its count: the numbers add up, the later sample replaces, the earlier time stays. */
+function addCount(counts: Map<AiErrorKind, AiErrorCount>, { kind, count, byProvider, sample, firstAt }: AiErrorCount): void {
+  const entry = counts.get(kind) ?? { kind, count: 0, byProvider: {}, sample: '', firstAt: null };
+  entry.count += count;
+  entry.sample = sample;
+  if (firstAt && (!entry.firstAt || firstAt < entry.firstAt)) entry.firstAt = firstAt;
+  for (const [provider, n] of Object.entries(byProvider)) entry.byProvider[provider] = (entry.byProvider[provider] ?? 0) + n;
+  counts.set(kind, entry);
 }
 
 /** The provider a line names, by name or alias, else by its SDK's error format; null when it names none. */
