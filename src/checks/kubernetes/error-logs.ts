@@ -133,8 +133,8 @@ export async function readAppLogs<T>(ctx: Context, tailLines: number, scan: (rea
   const longest = longestTail(checks, run.config, tailLines);
   const byTail = runLogs.get(run) ?? new Map<number, Promise<RunLogs>>();
   runLogs.set(run, byTail);
-  const read = readOfRun(run);
-  const early = read && logsAhead.get(read);
+  const workload = readOfRun(run);
+  const early = workload && logsAhead.get(workload);
   const shared = byTail.get(longest) ?? (early?.tail === longest ? early.logs : readRunLogs(run, longest, workloadSnapshot(run)));
   byTail.set(longest, shared);
   const { results, running, finished } = await shared;
@@ -216,17 +216,16 @@ async function readRunLogs(run: Context, tailLines: number, workload: Promise<Wo
   const reading = mapLimited(targets.map((t, i) => ({ ...t, i })), run.config.triage.logConcurrency, async ({ i, ...target }) => {
     if (stop) return;
     try {
-      const text = await readPodLog(kube, target, tailLines, signal);
-      if (!stop) settle[i]?.({ ...target, text });
+      settle[i]?.({ ...target, text: await readPodLog(kube, target, tailLines, signal) });
     } catch (error) {
-      if (!stop) settle[i]?.({ pod: target.pod, error: (error as Error).message });
+      settle[i]?.({ pod: target.pod, error: (error as Error).message });
     }
   });
   const deadline = new Promise<false>((resolve) => (signal.aborted ? resolve(false) : signal.addEventListener('abort', () => resolve(false), { once: true })));
   const finished = Promise.race([reading.then(() => true), deadline]).then((complete) => {
     stop = true;
     end();
-    // The reads the deadline cut off (a settled read stays as it was).
+    // The reads the deadline cut off, and any that ends after it (a settled read stays as it was).
     for (const cutOff of settle) cutOff(undefined);
     return complete;
   });
